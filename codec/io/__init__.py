@@ -1,0 +1,1 @@
+"""Spike I/O: bit packing, PKU ``.dat`` and HDF5 readers/writers, block iteration."""

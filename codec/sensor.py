@@ -1,0 +1,70 @@
+"""Sensor parameters shared by the simulator, file headers, the bitstream and regeneration."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from codec.errors import SpikeFormatError
+from codec.simulate.neuron import INIT_STATES, RESET_MECHANISMS, IntegrateAndFire
+
+#: the PKU Vidar camera's plane rate in Hz
+CAMERA_PLANE_RATE = 20_000.0
+
+
+@dataclass(frozen=True)
+class SensorParams:
+    """How light became spikes (and how decoded scenes become spikes again).
+
+    Attributes:
+        threshold: firing threshold ``theta`` in membrane units.
+        alpha: membrane increment per plane for scene intensity 1.0; with the
+            defaults a scene value is a firing rate in spikes per plane.
+        reset_mechanism: ``"zero"``, ``"subtract"`` or ``"mod"``.
+        tau: leak time constant in planes, ``None`` for a perfect integrator.
+        init: initial membrane, ``"zero"`` or ``"uniform"`` (seeded by ``seed``).
+        seed: seed of the uniform initial membrane.
+        plane_rate: planes per second (Hz).
+    """
+
+    threshold: float = 1.0
+    alpha: float = 1.0
+    reset_mechanism: str = "subtract"
+    tau: float | None = None
+    init: str = "uniform"
+    seed: int = 0
+    plane_rate: float = CAMERA_PLANE_RATE
+
+    def __post_init__(self) -> None:
+        if self.reset_mechanism not in RESET_MECHANISMS:
+            raise SpikeFormatError(f"reset_mechanism must be one of {RESET_MECHANISMS}, got {self.reset_mechanism!r}")
+        if self.init not in INIT_STATES:
+            raise SpikeFormatError(f"init must be one of {INIT_STATES}, got {self.init!r}")
+        if self.threshold <= 0 or self.alpha <= 0 or self.plane_rate <= 0:
+            raise SpikeFormatError("threshold, alpha and plane_rate must be positive")
+        if self.tau is not None and self.tau <= 0:
+            raise SpikeFormatError(f"tau must be positive or None, got {self.tau}")
+
+    def neurons(self, shape: tuple[int, int]) -> IntegrateAndFire:
+        """A fresh :class:`IntegrateAndFire` array of ``shape = (H, W)`` with these parameters."""
+        return IntegrateAndFire(
+            shape,
+            threshold=self.threshold,
+            alpha=self.alpha,
+            reset_mechanism=self.reset_mechanism,  # type: ignore[arg-type]
+            tau=self.tau,
+            init=self.init,
+            seed=self.seed,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "SensorParams":
+        """Build from a dict (HDF5 attributes, JSON, proto); unknown keys are an error."""
+        known = {f.name for f in fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise SpikeFormatError(f"unknown sensor parameters: {sorted(unknown)}")
+        return cls(**values)
