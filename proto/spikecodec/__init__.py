@@ -1,0 +1,1 @@
+"""Protocol packages of spikecodec, one per version."""
