@@ -24,6 +24,8 @@ COMMANDS: dict[str, str] = {
     "simulate": "client.commands.simulate",
     "convert": "client.commands.convert",
     "demo": "client.commands.demo",
+    "encode": "client.commands.encode",
+    "decode": "client.commands.decode",
 }
 
 

@@ -1,0 +1,20 @@
+"""``spikecodec decode IN.spkc -o OUT``: regenerate spikes from a ``.spkc`` bitstream."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "decode a .spkc bitstream into spikes (.dat or .h5), optionally saving the decoded scenes"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("input", help="bitstream (.spkc)")
+    parser.add_argument("-o", "--output", required=True, help="spike file to write: .dat or .h5")
+    parser.add_argument("--scenes", metavar="DIR", default=None,
+                        help="also save the decoded 8-bit scenes as DIR/scene_<centre>.png (what regeneration used)")
+
+
+def run(args: argparse.Namespace) -> dict:
+    from codec.pipeline import decode_file
+
+    return decode_file(args.input, args.output, scenes_dir=args.scenes)
