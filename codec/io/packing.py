@@ -65,3 +65,13 @@ def unpack_planes(packed: np.ndarray, height: int, width: int) -> np.ndarray:
         )
     bits = np.unpackbits(flat.reshape(-1, nbytes), axis=1, bitorder=BIT_ORDER)
     return bits.reshape(-1, height, width)
+
+
+#: number of set bits of every byte value
+_POPCOUNT = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1).sum(axis=1)
+
+
+def count_spikes(packed: np.ndarray) -> int:
+    """Number of spikes (set bits) in packed planes of any shape."""
+    histogram = np.bincount(np.asarray(packed, dtype=np.uint8).reshape(-1), minlength=256)
+    return int(histogram @ _POPCOUNT)
