@@ -1,0 +1,68 @@
+"""TFI: texture from inter-spike intervals, the firing rate ``1/ISI`` at the centre plane."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from codec.reconstruct.base import check_block, check_gain, to_scene
+from codec.reconstruct.windows import block_extent
+
+
+def spike_neighbours(planes: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray]:
+    """Last spike at or before plane ``t`` and first spike after it, per pixel.
+
+    Args:
+        planes: ``(n, H, W)`` 0/1 planes.
+        t: plane index in ``[0, n)``.
+
+    Returns:
+        ``(prev, next)``, ``(H, W)`` int64 plane indices; ``prev = -1`` where no spike
+        at or before ``t``, ``next = n`` where none after it (DESIGN.md, ISI map).
+    """
+    n = planes.shape[0]
+    upto = planes[t::-1].astype(bool, copy=False)
+    prev = t - np.argmax(upto, axis=0).astype(np.int64)
+    prev[~upto.any(axis=0)] = -1
+    after = planes[t + 1 :].astype(bool, copy=False)
+    if after.shape[0] == 0:
+        return prev, np.full(planes.shape[1:], n, dtype=np.int64)
+    nxt = t + 1 + np.argmax(after, axis=0).astype(np.int64)
+    nxt[~after.any(axis=0)] = n
+    return prev, nxt
+
+
+class TFI:
+    """Scene = ``1 / ISI`` at the centre, ISI searched within the ``window``-plane block.
+
+    ``ISI = next - prev`` with the DESIGN.md conventions inside the (clipped) block:
+    a pixel without a spike on one side counts the block's edge (``-1`` or ``n``), so
+    a silent pixel reads ``1/(n+1)`` and one firing every plane reads 1.
+
+    Args:
+        window: ``K`` planes (block ``[c - K//2, c - K//2 + K)``, clipped).
+        gain: scene value per unit firing rate.
+    """
+
+    name = "tfi"
+
+    def __init__(self, window: int, gain: float = 1.0) -> None:
+        self.window = window
+        self.gain = check_gain(gain)
+        self._context = block_extent(window)
+
+    @property
+    def context(self) -> tuple[int, int]:
+        return self._context
+
+    def rate(self, planes: np.ndarray, centre_index: int) -> np.ndarray:
+        """``1/ISI`` at the centre in spikes/plane, ``(H, W)`` float32."""
+        planes = check_block(planes, centre_index)
+        before, after = self._context
+        start = max(0, centre_index - before)
+        block = planes[start : centre_index + after + 1]
+        prev, nxt = spike_neighbours(block, centre_index - start)
+        return (1.0 / (nxt - prev)).astype(np.float32)
+
+    def reconstruct(self, planes: np.ndarray, centre_index: int) -> np.ndarray:
+        """``(n, H, W)`` uint8 planes -> ``(H, W)`` float32 scene in ``[0, 1]``."""
+        return to_scene(self.rate(planes, centre_index), self.gain)
