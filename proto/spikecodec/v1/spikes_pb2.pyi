@@ -46,7 +46,7 @@ class CodecOptions(_message.Message):
     def __init__(self, quality: _Optional[float] = ..., window: _Optional[int] = ..., offset: _Optional[int] = ..., recon: _Optional[str] = ..., attention: _Optional[str] = ..., model: _Optional[str] = ...) -> None: ...
 
 class StreamHeader(_message.Message):
-    __slots__ = ("height", "width", "plane_rate", "sensor", "bit_order", "options", "name")
+    __slots__ = ("height", "width", "plane_rate", "sensor", "bit_order", "options", "name", "num_planes")
     HEIGHT_FIELD_NUMBER: _ClassVar[int]
     WIDTH_FIELD_NUMBER: _ClassVar[int]
     PLANE_RATE_FIELD_NUMBER: _ClassVar[int]
@@ -54,6 +54,7 @@ class StreamHeader(_message.Message):
     BIT_ORDER_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
+    NUM_PLANES_FIELD_NUMBER: _ClassVar[int]
     height: int
     width: int
     plane_rate: float
@@ -61,7 +62,8 @@ class StreamHeader(_message.Message):
     bit_order: BitOrder
     options: CodecOptions
     name: str
-    def __init__(self, height: _Optional[int] = ..., width: _Optional[int] = ..., plane_rate: _Optional[float] = ..., sensor: _Optional[_Union[SensorParams, _Mapping]] = ..., bit_order: _Optional[_Union[BitOrder, str]] = ..., options: _Optional[_Union[CodecOptions, _Mapping]] = ..., name: _Optional[str] = ...) -> None: ...
+    num_planes: int
+    def __init__(self, height: _Optional[int] = ..., width: _Optional[int] = ..., plane_rate: _Optional[float] = ..., sensor: _Optional[_Union[SensorParams, _Mapping]] = ..., bit_order: _Optional[_Union[BitOrder, str]] = ..., options: _Optional[_Union[CodecOptions, _Mapping]] = ..., name: _Optional[str] = ..., num_planes: _Optional[int] = ...) -> None: ...
 
 class SpikeChunk(_message.Message):
     __slots__ = ("sequence", "first_plane", "num_planes", "packed")
