@@ -15,7 +15,6 @@ from typing import Protocol
 import numpy as np
 
 from codec.errors import SpikecodecError
-from codec.sensor import SensorParams
 
 
 class AnchorError(SpikecodecError):
@@ -33,14 +32,12 @@ class AnchorInput:
             in spikes/plane for the default sensor).
         centres: ``N`` centre planes ``C0 + i*K``.
         window: ``K`` planes per scene.
-        sensor: how scene values relate to firing (inverse firing-rate relation).
     """
 
     planes: np.ndarray
     scenes: np.ndarray
     centres: list[int]
     window: int
-    sensor: SensorParams = SensorParams()
 
     @property
     def num_planes(self) -> int:

@@ -1,7 +1,8 @@
 """The count-of-spikes code: spikes counted per pixel per scene window, quantized, zstd-coded.
 
 The LIF view of the camera: over a window of ``n`` planes a pixel's spike count
-is a quantized firing rate, and ``rate = count / n`` inverts it. Coding counts
+is a quantized firing rate, and ``rate = count / n`` inverts it (the scene value,
+as everywhere in the project: :mod:`codec.regenerate` turns it back into spikes). Coding counts
 with a uniform quantizer of step ``s`` (``index = round(count / s)``) is the
 simplest reference a scene codec must beat; ``s = 1`` is the exact TFP scene.
 
@@ -20,7 +21,6 @@ import zstandard
 
 from codec.anchors.base import AnchorError, AnchorInput, AnchorOutput
 from codec.reconstruct.windows import scene_block, scene_centres
-from codec.sensor import SensorParams
 
 _HEADER = struct.Struct("<HHIHHB")
 #: zstd level of the index planes
@@ -45,30 +45,6 @@ def window_counts(planes: np.ndarray, centres: list[int], window: int) -> tuple[
     return counts, np.array([b - a for a, b in blocks])
 
 
-def rate_to_scene(rate: np.ndarray, sensor: SensorParams) -> np.ndarray:
-    """Inverse firing-rate relation: scene intensity giving ``rate`` spikes/plane.
-
-    Perfect integrator: ``I = rate * theta / alpha``. With a leak ``tau`` (LIF,
-    fired from rest): ``I = theta / (alpha * tau * (1 - exp(-1 / (rate * tau))))``,
-    and 0 where the pixel never fired (below the deadzone). Exact on average for
-    ``subtract``/``mod`` resets; with ``zero`` reset the discrete period rounds up
-    to whole planes, so the inverse reads slightly low.
-
-    Returns:
-        float32 array of the same shape, clipped to ``[0, 1]``.
-    """
-    rate = np.asarray(rate, dtype=np.float64)
-    if sensor.tau is None:
-        scene = rate * sensor.threshold / sensor.alpha
-    else:
-        tau = sensor.tau
-        with np.errstate(divide="ignore", over="ignore"):
-            scene = np.where(
-                rate > 0, sensor.threshold / (sensor.alpha * tau * -np.expm1(-1.0 / (np.maximum(rate, 1e-12) * tau))), 0.0
-            )
-    return np.clip(scene, 0.0, 1.0).astype(np.float32)
-
-
 @dataclass(frozen=True)
 class CountAnchor:
     """Count-of-spikes code at quantization steps ``default_params``."""
@@ -91,8 +67,8 @@ class CountAnchor:
         body = zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress(index.astype(dtype).tobytes())
         return header + body
 
-    def decode(self, payload: bytes, sensor: SensorParams) -> np.ndarray:
-        """Payload -> ``(N, H, W)`` float32 scenes through the inverse firing-rate relation."""
+    def decode(self, payload: bytes) -> np.ndarray:
+        """Payload -> ``(N, H, W)`` float32 scenes, ``rate = count / planes in the block``."""
         if len(payload) < _HEADER.size:
             raise AnchorError(f"count payload of {len(payload)} bytes is shorter than its header")
         h, w, t, window, offset, step = _HEADER.unpack_from(payload)
@@ -107,10 +83,10 @@ class CountAnchor:
         index = np.frombuffer(raw, dtype=dtype).reshape(len(centres), h, w)
         lengths = np.array([b - a for a, b in (scene_block(t, c, window) for c in centres)], dtype=np.float64)
         counts = np.minimum(index.astype(np.float64) * step, lengths[:, None, None])
-        return rate_to_scene(counts / lengths[:, None, None], sensor)
+        return np.clip(counts / lengths[:, None, None], 0.0, 1.0).astype(np.float32)
 
     def code(self, inp: AnchorInput, param: object) -> AnchorOutput:
         payload = self.encode(inp, int(param))
-        return AnchorOutput(payload=payload, scenes=self.decode(payload, inp.sensor))
+        return AnchorOutput(payload=payload, scenes=self.decode(payload))
 
 
