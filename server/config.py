@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -26,53 +26,36 @@ class ConfigError(SpikecodecError):
     """A configuration value that cannot be used (bad number, missing cert file, ...)."""
 
 
+def _opt(default: Any, help: str, secret: bool = False) -> Any:
+    return field(default=default, repr=not secret, metadata={"help": help})
+
+
 @dataclass(frozen=True)
 class ServerConfig:
-    """Everything ``spikecodec serve`` can be told.
+    """Everything ``spikecodec serve`` can be told; each field's ``help`` is its documentation
+    (``spikecodec serve --help`` prints them with their environment variables)."""
 
-    Attributes:
-        host: interface to bind (``[::]`` = all).
-        port: TCP port; 0 picks a free one (see ``Server.port``).
-        store: directory of the stream store (created if missing).
-        max_message_bytes: largest gRPC message either way, bytes.
-        max_pixels: largest ``H*W`` of a plane accepted.
-        max_planes: most planes in one stream.
-        max_streams: most streaming calls (Encode, Decode, Upload, Fetch) at once.
-        stream_deadline_s: wall time allowed to one streaming call, seconds.
-        grace_s: on SIGTERM, how long in-flight calls may take to finish, seconds.
-        chunk_planes: planes per chunk the server sends (Decode, Fetch default).
-        workers: gRPC worker threads; 0 = ``max_streams + 8``. Must exceed
-            ``max_streams`` so unary calls and health checks are served while
-            every stream slot is busy.
-        token: bearer token clients must send; empty = no authentication.
-        tls_cert, tls_key: PEM server certificate and key; both or neither.
-        quality, window, recon, attention, model: codec defaults for fields a
-            client leaves empty in ``CodecOptions``.
-        torch_threads: intra-op torch threads of the process.
-        log_level: ``DEBUG``, ``INFO``, ``WARNING`` or ``ERROR``.
-    """
-
-    host: str = "[::]"
-    port: int = 50051
-    store: Path = Path("spikecodec-store")
-    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
-    max_pixels: int = 1024 * 1024
-    max_planes: int = 10_000_000
-    max_streams: int = 16
-    stream_deadline_s: float = 3600.0
-    grace_s: float = 30.0
-    chunk_planes: int = 32
-    workers: int = 0
-    token: str = ""
-    tls_cert: str = ""
-    tls_key: str = ""
-    quality: float = 3.0
-    window: int = 64
-    recon: str = "tfp"
-    attention: str = "none"
-    model: str = "spikecodec-base"
-    torch_threads: int = 2
-    log_level: str = "INFO"
+    host: str = _opt("[::]", "interface to bind ([::] = all)")
+    port: int = _opt(50051, "TCP port; 0 picks a free one")
+    store: Path = _opt(Path("spikecodec-store"), "directory of the stream store (created if missing)")
+    max_message_bytes: int = _opt(DEFAULT_MAX_MESSAGE_BYTES, "largest gRPC message either way, bytes")
+    max_pixels: int = _opt(1024 * 1024, "largest H*W of a plane")
+    max_planes: int = _opt(10_000_000, "most planes in one stream")
+    max_streams: int = _opt(16, "most streaming calls (Encode, Decode, Upload, Fetch) at once")
+    stream_deadline_s: float = _opt(3600.0, "wall time allowed to one streaming call, seconds")
+    grace_s: float = _opt(30.0, "on SIGTERM, seconds in-flight calls may take to finish")
+    chunk_planes: int = _opt(32, "planes per chunk the server sends (Decode, Fetch default)")
+    workers: int = _opt(0, "gRPC worker threads, more than max_streams; 0 = max_streams + 8")
+    token: str = _opt("", "bearer token clients must send; empty = no authentication (prefer the environment)", secret=True)
+    tls_cert: str = _opt("", "PEM certificate file; with tls_key enables TLS")
+    tls_key: str = _opt("", "PEM private key file of tls_cert")
+    quality: float = _opt(3.0, "default scene codec quality")
+    window: int = _opt(64, "default planes per scene K")
+    recon: str = _opt("tfp", "default scene reconstruction: tfp, tfi or net")
+    attention: str = _opt("none", "default encoder attention: none, soam or bisoam")
+    model: str = _opt("spikecodec-base", "default scene codec model")
+    torch_threads: int = _opt(2, "intra-op torch threads of the process")
+    log_level: str = _opt("INFO", "DEBUG, INFO, WARNING or ERROR")
 
     def __post_init__(self) -> None:
         for name in ("max_message_bytes", "max_pixels", "max_planes", "max_streams", "chunk_planes", "window", "torch_threads"):
@@ -130,16 +113,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """One ``--flag`` per field; unset flags keep the environment's (or default) value."""
     defaults = ServerConfig()
     for f in fields(ServerConfig):
-        flag = "--" + f.name.replace("_", "-")
+        shown = "" if f.name == "token" else f", default {getattr(defaults, f.name)!s}"
         parser.add_argument(
-            flag,
-            dest=f.name,
-            type=_kind(f.name),
-            default=None,
-            metavar=f.name.upper() if f.name != "token" else "TOKEN",
-            help=f"(env {env_name(f.name)}, default {getattr(defaults, f.name)!s})"
-            if f.name != "token"
-            else f"bearer token clients must send (env {env_name(f.name)}; prefer the environment)",
+            "--" + f.name.replace("_", "-"), dest=f.name, type=_kind(f.name), default=None, metavar=f.name.upper(),
+            help=f"{f.metadata['help']} (env {env_name(f.name)}{shown})",
         )
 
 

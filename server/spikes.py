@@ -1,0 +1,253 @@
+"""Spike streams on the wire: validating what comes in, chunking what goes out.
+
+An incoming stream is ``SpikeMessage`` header, chunks ``0, 1, 2, ...`` of whole
+bit-packed planes, and an end marker with the totals the sender sent::
+
+    header(H, W, sensor, bit order, options) -> chunk(seq 0, planes 0..31) -> chunk(seq 1, 32..63) -> ... -> end(n chunks, T planes)
+
+Every deviation raises :class:`codec.errors.SpikeFormatError` (or
+:class:`server.status.LimitExceeded` for the server's limits) with a one-line
+message naming the message or chunk.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+from codec.bitstream import StreamHeader
+from codec.errors import SpikecodecError, SpikeFormatError
+from codec.io.packing import pack_planes, plane_bytes, unpack_planes
+from codec.sensor import CAMERA_PLANE_RATE, SensorParams
+from proto.spikecodec.v1 import spikes_pb2
+from server.config import ServerConfig
+from server.status import LimitExceeded
+
+MAX_NAME_CHARS = 256
+
+
+@dataclass(frozen=True)
+class IncomingHeader:
+    """A validated stream header.
+
+    Attributes:
+        height, width: plane size in pixels.
+        sensor: sensor parameters (plane rate included).
+        options: the client's codec options, as sent (defaults not yet applied).
+        name: the client's label.
+        num_planes: announced stream length, 0 = unknown.
+    """
+
+    height: int
+    width: int
+    sensor: SensorParams
+    options: spikes_pb2.CodecOptions
+    name: str
+    num_planes: int
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A validated chunk: ``planes`` ``(t, H, W)`` uint8 starting at stream plane ``first_plane``;
+    ``arrived`` is ``time.perf_counter()`` when the server had it."""
+
+    sequence: int
+    first_plane: int
+    planes: np.ndarray
+    arrived: float
+
+
+def sensor_from_proto(sensor: spikes_pb2.SensorParams, plane_rate: float) -> SensorParams:
+    """Codec sensor parameters from the wire (every field required when the message is present)."""
+    return SensorParams(
+        threshold=sensor.threshold, alpha=sensor.alpha, reset_mechanism=sensor.reset_mechanism,
+        tau=sensor.tau if sensor.HasField("tau") else None, init=sensor.init, seed=sensor.seed,
+        plane_rate=plane_rate,
+    )
+
+
+def sensor_to_proto(sensor: SensorParams) -> spikes_pb2.SensorParams:
+    return spikes_pb2.SensorParams(
+        threshold=sensor.threshold, alpha=sensor.alpha, reset_mechanism=sensor.reset_mechanism,
+        tau=sensor.tau, init=sensor.init, seed=sensor.seed,
+    )
+
+
+def header_message(header: StreamHeader, name: str = "", num_planes: int = 0) -> spikes_pb2.SpikeMessage:
+    """The ``SpikeMessage`` header the server sends before decoded spikes of ``header``'s stream."""
+    return spikes_pb2.SpikeMessage(header=spikes_pb2.StreamHeader(
+        height=header.height, width=header.width, plane_rate=header.sensor.plane_rate,
+        sensor=sensor_to_proto(header.sensor), bit_order=spikes_pb2.BIT_ORDER_LSB_FIRST,
+        options=spikes_pb2.CodecOptions(
+            quality=header.quality, window=header.window, offset=header.offset, recon=header.recon,
+            attention=header.attention, model=header.model,
+        ),
+        name=name,
+        num_planes=num_planes or header.num_planes,
+    ))
+
+
+def parse_header(message: spikes_pb2.SpikeMessage, limits: ServerConfig) -> IncomingHeader:
+    """Validate the first message of a stream.
+
+    Raises:
+        SpikeFormatError: not a header, or a malformed one.
+        LimitExceeded: planes larger than ``limits.max_pixels``.
+    """
+    kind = message.WhichOneof("kind")
+    if kind != "header":
+        raise SpikeFormatError(f"first message must be a header, got {'an empty message' if kind is None else 'a ' + kind}")
+    header = message.header
+    h, w = header.height, header.width
+    try:
+        plane_bytes(h, w)
+    except SpikeFormatError as err:
+        raise SpikeFormatError(f"header: {err}") from None
+    if h * w > limits.max_pixels:
+        raise LimitExceeded(f"header: {h}x{w} = {h * w} pixels per plane exceeds the server's max_pixels {limits.max_pixels}")
+    if header.bit_order != spikes_pb2.BIT_ORDER_LSB_FIRST:
+        raise SpikeFormatError(
+            f"header: bit_order must be BIT_ORDER_LSB_FIRST, got {spikes_pb2.BitOrder.Name(header.bit_order)}"
+        )
+    if header.num_planes > limits.max_planes:
+        raise LimitExceeded(f"header: {header.num_planes} planes announced, over the server's max_planes {limits.max_planes}")
+    if len(header.name) > MAX_NAME_CHARS:
+        raise SpikeFormatError(f"header: name is {len(header.name)} characters, at most {MAX_NAME_CHARS}")
+    plane_rate = header.plane_rate or CAMERA_PLANE_RATE
+    try:
+        if header.HasField("sensor"):
+            sensor = sensor_from_proto(header.sensor, plane_rate)
+        else:
+            sensor = SensorParams(plane_rate=plane_rate)
+    except SpikecodecError as err:
+        raise SpikeFormatError(f"header: sensor: {err}") from None
+    return IncomingHeader(h, w, sensor, header.options, header.name, header.num_planes)
+
+
+class SpikeStreamReader:
+    """Validates one incoming ``SpikeMessage`` stream.
+
+    Args:
+        messages: the request iterator (after :meth:`server.deadline.Deadline.iterate`).
+        limits: the server's limits (``max_pixels``, ``max_planes``).
+
+    Attributes:
+        header: the validated header (read on construction).
+        num_chunks, num_planes: received so far.
+    """
+
+    def __init__(self, messages: Iterator[spikes_pb2.SpikeMessage], limits: ServerConfig) -> None:
+        self._messages = iter(messages)
+        self._limits = limits
+        first = next(self._messages, None)
+        if first is None:
+            raise SpikeFormatError("empty stream: expected a header message first")
+        self.header = parse_header(first, limits)
+        self._plane_bytes = plane_bytes(self.header.height, self.header.width)
+        self.num_chunks = 0
+        self.num_planes = 0
+        self.end_arrived = 0.0
+
+    def chunks(self) -> Iterator[Chunk]:
+        """The chunks, in order, up to and including the check of the end marker.
+
+        Raises:
+            SpikeFormatError: out-of-order, missing or mis-sized chunks, a second
+                header, wrong end totals, anything after the end, or no end marker.
+            LimitExceeded: more than ``max_planes`` planes.
+        """
+        for message in self._messages:
+            kind = message.WhichOneof("kind")
+            where = f"message {self.num_chunks + 1}"
+            if kind == "chunk":
+                yield self._chunk(message.chunk)
+            elif kind == "end":
+                self.end_arrived = time.perf_counter()
+                self._end(message.end)
+                return
+            elif kind == "header":
+                raise SpikeFormatError(f"{where}: second header (a stream has exactly one, first)")
+            else:
+                raise SpikeFormatError(f"{where}: empty message (no header, chunk or end)")
+        raise SpikeFormatError(
+            f"stream closed without an end marker after {self.num_chunks} chunks ({self.num_planes} planes)"
+        )
+
+    def _chunk(self, chunk: spikes_pb2.SpikeChunk) -> Chunk:
+        arrived = time.perf_counter()
+        seq = chunk.sequence
+        if seq != self.num_chunks:
+            if seq > self.num_chunks:
+                raise SpikeFormatError(f"missing chunk {self.num_chunks}: got chunk {seq} next")
+            raise SpikeFormatError(f"chunk {seq} out of order or repeated: expected chunk {self.num_chunks}")
+        if chunk.first_plane != self.num_planes:
+            raise SpikeFormatError(f"chunk {seq}: first_plane {chunk.first_plane}, expected {self.num_planes}")
+        n = chunk.num_planes
+        if n < 1:
+            raise SpikeFormatError(f"chunk {seq}: num_planes must be >= 1, got {n}")
+        h, w = self.header.height, self.header.width
+        if len(chunk.packed) != n * self._plane_bytes:
+            raise SpikeFormatError(
+                f"chunk {seq}: {len(chunk.packed)} bytes for {n} planes of {h}x{w}, "
+                f"expected {n * self._plane_bytes} ({self._plane_bytes} per plane)"
+            )
+        if self.num_planes + n > self._limits.max_planes:
+            raise LimitExceeded(
+                f"chunk {seq}: stream would reach {self.num_planes + n} planes, over the server's max_planes {self._limits.max_planes}"
+            )
+        planes = unpack_planes(np.frombuffer(chunk.packed, dtype=np.uint8), h, w)
+        result = Chunk(seq, self.num_planes, planes, arrived)
+        self.num_chunks += 1
+        self.num_planes += n
+        return result
+
+    def _end(self, end: spikes_pb2.StreamEnd) -> None:
+        if (end.num_chunks, end.num_planes) != (self.num_chunks, self.num_planes):
+            raise SpikeFormatError(
+                f"end: sender counts {end.num_chunks} chunks / {end.num_planes} planes, "
+                f"server received {self.num_chunks} / {self.num_planes}"
+            )
+        extra = next(self._messages, None)
+        if extra is not None:
+            raise SpikeFormatError(f"a {extra.WhichOneof('kind') or 'empty'} message after the end marker")
+
+
+class ChunkWriter:
+    """Re-chunks planes of any count into ``SpikeMessage`` chunks of ``chunk_planes`` planes.
+
+    :meth:`push` returns the full chunks available; :meth:`finish` the remainder
+    and the end marker.
+    """
+
+    def __init__(self, height: int, width: int, chunk_planes: int) -> None:
+        self.height, self.width, self.chunk_planes = height, width, chunk_planes
+        self._pending = np.empty((0, height, width), dtype=np.uint8)
+        self.num_chunks = 0
+        self.num_planes = 0
+
+    def push(self, planes: np.ndarray) -> list[spikes_pb2.SpikeMessage]:
+        """``planes``: ``(t, H, W)`` 0/1."""
+        self._pending = np.concatenate([self._pending, planes.astype(np.uint8, copy=False)])
+        out = []
+        while len(self._pending) >= self.chunk_planes:
+            out.append(self._emit(self._pending[: self.chunk_planes]))
+            self._pending = self._pending[self.chunk_planes :]
+        return out
+
+    def finish(self) -> list[spikes_pb2.SpikeMessage]:
+        out = [self._emit(self._pending)] if len(self._pending) else []
+        self._pending = self._pending[:0]
+        out.append(spikes_pb2.SpikeMessage(end=spikes_pb2.StreamEnd(num_chunks=self.num_chunks, num_planes=self.num_planes)))
+        return out
+
+    def _emit(self, planes: np.ndarray) -> spikes_pb2.SpikeMessage:
+        message = spikes_pb2.SpikeMessage(chunk=spikes_pb2.SpikeChunk(
+            sequence=self.num_chunks, first_plane=self.num_planes, num_planes=len(planes),
+            packed=pack_planes(planes).tobytes(),
+        ))
+        self.num_chunks += 1
+        self.num_planes += len(planes)
+        return message

@@ -1,0 +1,41 @@
+"""How failures become gRPC status codes.
+
+Handlers raise :class:`codec.errors.SpikecodecError` subclasses with a one-line
+reason; :func:`status_of` picks the code. Anything else is a bug and becomes
+``INTERNAL`` (logged with its traceback, never shown to the client).
+"""
+
+from __future__ import annotations
+
+import grpc
+
+from codec.errors import BitstreamError, SpikecodecError, SpikeFormatError
+from server.store import StoreDataLoss, StreamNotFound
+
+
+class LimitExceeded(SpikecodecError):
+    """A request over one of the server's configured limits (size, planes, streams)."""
+
+
+class StreamDeadlineExceeded(SpikecodecError):
+    """A streaming call that ran past the server's per-stream deadline."""
+
+
+#: most specific class first
+_CODES: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
+    (LimitExceeded, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (StreamDeadlineExceeded, grpc.StatusCode.DEADLINE_EXCEEDED),
+    (StreamNotFound, grpc.StatusCode.NOT_FOUND),
+    (StoreDataLoss, grpc.StatusCode.DATA_LOSS),
+    (SpikeFormatError, grpc.StatusCode.INVALID_ARGUMENT),
+    (BitstreamError, grpc.StatusCode.INVALID_ARGUMENT),
+    (SpikecodecError, grpc.StatusCode.INVALID_ARGUMENT),
+)
+
+
+def status_of(error: BaseException) -> grpc.StatusCode:
+    """The status code a handler failing with ``error`` returns."""
+    for kind, code in _CODES:
+        if isinstance(error, kind):
+            return code
+    return grpc.StatusCode.INTERNAL
