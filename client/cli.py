@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "demo": "client.commands.demo",
     "encode": "client.commands.encode",
     "decode": "client.commands.decode",
+    "serve": "client.commands.serve",
 }
 
 
