@@ -1,0 +1,46 @@
+"""``spikecodec train``: the multi-stage training of the paper (see README).
+
+Stages: ``recon`` (reconstruction network, owned by codec/train/recon.py),
+``codec`` (I: scene codec on gray natural images), ``joint`` (II: reconstruction
+network and codec together on simulated spikes), ``attention`` (III: SOAM/BiSOAM
+with the rest frozen, then everything at a small learning rate), ``all`` (in
+that order). Every stage resumes from its run dir and exports its weights into
+the package when it reaches ``--steps`` (or at once with ``--export-only``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+HELP = "train the reconstruction network, the scene codec and the spike attention"
+STAGES = ("recon", "codec", "joint", "attention", "all")
+DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--stage", choices=STAGES, required=True)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                        help="shared data folder (default: ../shared/data beside the repo)")
+    parser.add_argument("--runs", type=Path, default=None,
+                        help="parent of the per-stage run dirs (default ~/.cache/spikecodec/runs)")
+    parser.add_argument("--model", default="spikecodec-base")
+    parser.add_argument("--attention", choices=("soam", "bisoam"), default=None,
+                        help="attention stage: train only this one (default: both)")
+    parser.add_argument("--steps", type=int, default=None, help="total steps of the stage")
+    parser.add_argument("--lr", type=float, default=None, help="learning rate")
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--crop", type=int, default=128)
+    parser.add_argument("--threads", type=int, default=2, help="torch threads")
+    parser.add_argument("--export-only", action="store_true",
+                        help="export the stage's latest checkpoint without training")
+
+
+def run(args: argparse.Namespace) -> dict:
+    import torch
+
+    from codec.train.stages import run_stage
+
+    torch.set_num_threads(args.threads)
+    stages = STAGES[:-1] if args.stage == "all" else (args.stage,)
+    return {stage: run_stage(stage, args) for stage in stages}

@@ -1,0 +1,41 @@
+"""Learned scene codec: a variable-rate mean-scale hyperprior (CompressAI) whose
+encoder may be steered by spike attention (SOAM / BiSOAM).
+
+Example (what :mod:`codec.pipeline` does per scene)::
+
+    from codec.models import load_scene_codec
+
+    codec = load_scene_codec("spikecodec-base", attention="none")
+    codec.qualities                # (1, 2, 3, 4, 5, 6); floats in between work too
+    payload = codec.encode_scene(scene, quality=4)          # scene: (H, W) float32 in [0, 1]
+    scene_hat = codec.decode_scene(payload, H, W, quality=4)  # (H, W) float32 in [0, 1]
+
+    # SOAM/BiSOAM only change the encoder; decoding is identical and needs no spikes:
+    soam = load_scene_codec(attention="bisoam")
+    payload = soam.encode_scene(scene, 4, spikes_before=block[:c], spikes_after=block[c + 1:])
+
+Store ``codec.name``, ``codec.attention``, ``codec.weights_sha256`` and the quality in
+the stream header; the decoder needs the same weights (each attention variant has
+its own file) and the quality. Payloads carry their own CRC and scene size.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from codec.models.registry import ATTENTIONS, CONFIGS, load_model
+from codec.models.scene_codec import SceneCodec
+
+__all__ = ["ATTENTIONS", "CONFIGS", "SceneCodec", "load_scene_codec"]
+
+
+@lru_cache(maxsize=None)
+def load_scene_codec(name: str = "spikecodec-base", attention: str = "none") -> SceneCodec:
+    """The named model with the committed weights for ``attention`` (cached per process).
+
+    Raises:
+        SpikecodecError: unknown name/attention, missing weights, or a weight file
+            whose sha256 does not match its training record.
+    """
+    model, digest, record = load_model(name, attention)
+    return SceneCodec(model, name, attention, digest, record)

@@ -1,0 +1,119 @@
+"""``SceneCodec``: one gray scene <-> bytes, the API the pipeline codes against."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from codec.errors import SpikecodecError, SpikeFormatError
+from codec.models.attention import bin_spikes
+from codec.models.payload import pack_payload, unpack_payload
+from codec.models.scene_model import TRANSFORM_THREADS, GainedMeanScaleHyperprior
+from codec.models.shapes import STRIDE, crop_to, pad_to_multiple, padded_size
+from codec.models.threads import fixed_threads
+
+MAX_SIDE = 65535
+
+
+class SceneCodec:
+    """A loaded scene model with its identity (see :func:`codec.models.load_scene_codec`).
+
+    Attributes:
+        name: registry name, e.g. ``"spikecodec-base"``.
+        attention: ``"none"``, ``"soam"`` or ``"bisoam"``.
+        weights_sha256: hex sha256 of the weight file (put it in stream headers).
+        qualities: ``(1, ..., N)``; any float in ``quality_range`` is valid too.
+        quality_range: ``(1.0, float(N))``.
+        lambdas: rate-distortion lambda of each integer quality.
+        record: the weights' training record (dict).
+    """
+
+    def __init__(self, model: GainedMeanScaleHyperprior, name: str, attention: str,
+                 weights_sha256: str, record: dict):
+        self.model = model
+        self.name = name
+        self.attention = attention
+        self.weights_sha256 = weights_sha256
+        self.record = record
+        self.lambdas = model.lambdas
+        self.qualities = tuple(range(1, len(model.lambdas) + 1))
+        self.quality_range = (1.0, float(len(model.lambdas)))
+
+    def __repr__(self) -> str:
+        return (f"SceneCodec(name={self.name!r}, attention={self.attention!r}, "
+                f"qualities={self.qualities}, sha256={self.weights_sha256[:12]})")
+
+    def _level(self, quality: float) -> float:
+        low, high = self.quality_range
+        if not low <= float(quality) <= high:
+            raise SpikecodecError(f"quality {quality} outside [{low:g}, {high:g}]")
+        return float(quality) - 1.0
+
+    @staticmethod
+    def _check_size(height: int, width: int) -> None:
+        if not (0 < height <= MAX_SIDE and 0 < width <= MAX_SIDE):
+            raise SpikecodecError(f"scene size {height}x{width} outside 1..{MAX_SIDE}")
+
+    def _attention_map(self, shape: tuple[int, int], before, after) -> torch.Tensor | None:
+        module = self.model.attention
+        if module is None:
+            return None
+        if before is None or (module.bidirectional and after is None):
+            raise SpikecodecError(f"{self.attention} attention needs the spike planes "
+                                  f"{'around' if module.bidirectional else 'before'} the scene centre")
+        rates = []
+        for spikes, reverse in ((before, False), (after, True)):
+            if spikes is None or (spikes is after and not module.bidirectional):
+                rates.append(None)
+                continue
+            spikes = np.asarray(spikes)
+            if spikes.ndim != 3 or spikes.shape[1:] != shape:
+                raise SpikeFormatError(f"spike planes of shape {spikes.shape} do not match "
+                                       f"a {shape[0]}x{shape[1]} scene")
+            binned = torch.from_numpy(bin_spikes(spikes, module.steps, reverse))
+            rates.append(pad_to_multiple(binned[None]))
+        with torch.inference_mode(), fixed_threads(TRANSFORM_THREADS):
+            return module(rates[0], rates[1])
+
+    def encode_scene(self, scene: np.ndarray, quality: float,
+                     spikes_before: np.ndarray | None = None,
+                     spikes_after: np.ndarray | None = None) -> bytes:
+        """Compress one scene.
+
+        Args:
+            scene: ``(H, W)`` float firing rates in [0, 1] (values outside are clipped).
+            quality: in ``quality_range``; higher is better (and bigger).
+            spikes_before: ``(K, H, W)`` uint8 planes before the centre (SOAM/BiSOAM).
+            spikes_after: ``(K, H, W)`` uint8 planes after the centre (BiSOAM).
+
+        Returns:
+            The payload (:mod:`codec.models.payload`).
+        """
+        scene = np.asarray(scene)
+        if scene.ndim != 2:
+            raise SpikecodecError(f"a scene must be (H, W), got shape {scene.shape}")
+        if not np.isfinite(scene).all():
+            raise SpikecodecError("scene contains NaN or infinite values")
+        self._check_size(*scene.shape)
+        level = self._level(quality)
+        attn = self._attention_map(scene.shape, spikes_before, spikes_after)
+        x = torch.from_numpy(np.clip(scene, 0.0, 1.0).astype(np.float32))[None, None]
+        enc = self.model.compress(pad_to_multiple(x), level, attn)
+        (y,), (z,) = enc["strings"]
+        return pack_payload(scene.shape[0], scene.shape[1], y, z)
+
+    def decode_scene(self, payload: bytes, height: int, width: int, quality: float) -> np.ndarray:
+        """Decompress one scene coded by :meth:`encode_scene` (no spikes needed).
+
+        Returns:
+            ``(height, width)`` float32 in [0, 1].
+
+        Raises:
+            BitstreamError: damaged payload or one coded for another size.
+        """
+        self._check_size(height, width)
+        level = self._level(quality)
+        y, z = unpack_payload(payload, height, width)
+        ph, pw = padded_size(height, width)
+        out = self.model.decompress([[y], [z]], (ph // STRIDE, pw // STRIDE), level)
+        return crop_to(out["x_hat"], height, width)[0, 0].clamp(0.0, 1.0).numpy()

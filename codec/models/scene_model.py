@@ -1,0 +1,113 @@
+"""The variable-rate scene model: gained mean-scale hyperprior (+ optional attention).
+
+CompressAI-style: ``forward`` for training returns ``{"x_hat", "likelihoods"}``,
+``compress`` returns ``{"strings", "shape"}``, ``decompress`` inverts it, and
+``update()`` builds the entropy coder tables after training. Rate is chosen by a
+quality *level* (0-based, float for coding; :mod:`codec.models.gain`).
+
+Determinism: the entropy parameters (``h_s``) and both transforms run under a
+fixed thread count (:mod:`codec.models.threads`), so an encoder and a decoder in
+processes with different torch thread settings derive identical Gaussian indexes
+and means, and the decoded scene does not depend on the host's setting.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from compressai.entropy_models import EntropyBottleneck, GaussianConditional
+from compressai.models import CompressionModel
+from compressai.ops import quantize_ste
+from torch import Tensor
+
+from codec.models import transforms
+from codec.models.attention import SpikeAttention
+from codec.models.gain import GainUnit
+from codec.models.threads import fixed_threads
+
+#: threads used by h_s (entropy parameters): tiny, and single-threaded is exact.
+HYPER_THREADS = 1
+#: threads used by g_a / g_s whatever the caller's setting.
+TRANSFORM_THREADS = 2
+
+
+class GainedMeanScaleHyperprior(CompressionModel):
+    """Single-channel mean-scale hyperprior with gain units for variable rate.
+
+    Args:
+        n: channels of the transforms and of the hyper-latent ``z``.
+        m: channels of the latent ``y``.
+        lambdas: rate-distortion lambdas of the quality levels, increasing.
+        attention: optional :class:`SpikeAttention` steering the encoder.
+    """
+
+    def __init__(self, n: int, m: int, lambdas: Sequence[float],
+                 attention: SpikeAttention | None = None):
+        super().__init__()
+        self.lambdas = tuple(float(v) for v in lambdas)
+        self.g_a_head = transforms.analysis_head(n)
+        self.g_a = transforms.analysis_tail(n, m)
+        self.g_s = transforms.synthesis(n, m)
+        self.h_a = transforms.hyper_analysis(n, m)
+        self.h_s = transforms.hyper_synthesis(n, m)
+        self.gain = GainUnit(m, self.lambdas)
+        self.hyper_gain = GainUnit(n, self.lambdas)
+        self.entropy_bottleneck = EntropyBottleneck(n)
+        self.gaussian_conditional = GaussianConditional(None)
+        self.attention = attention
+
+    def analysis(self, x: Tensor, attn: Tensor | None) -> Tensor:
+        """``x`` ``(B,1,H,W)`` -> ``y`` ``(B,M,H/16,W/16)``; ``attn`` ``(B,N,H/2,W/2)`` or None."""
+        f = self.g_a_head(x)
+        if attn is not None:
+            f = f + f * attn
+        return self.g_a(f)
+
+    def forward(self, x: Tensor, level: Tensor, attn: Tensor | None = None) -> dict:
+        """Training pass.
+
+        Args:
+            x: ``(B,1,H,W)`` scenes in [0,1], H and W multiples of 64.
+            level: ``(B,)`` int64 quality levels (0-based).
+            attn: optional attention map from :attr:`attention`.
+
+        Returns:
+            ``{"x_hat": (B,1,H,W), "likelihoods": {"y": ..., "z": ...}}``.
+        """
+        y = self.analysis(x, attn) * self.gain.gain(level)
+        z = self.h_a(y) * self.hyper_gain.gain(level)
+        z_hat, z_likelihoods = self.entropy_bottleneck(z)
+        scales, means = self.h_s(z_hat * self.hyper_gain.inverse(level)).chunk(2, dim=1)
+        _, y_likelihoods = self.gaussian_conditional(y, scales, means=means)
+        y_hat = quantize_ste(y - means) + means
+        x_hat = self.g_s(y_hat * self.gain.inverse(level))
+        return {"x_hat": x_hat, "likelihoods": {"y": y_likelihoods, "z": z_likelihoods}}
+
+    def _entropy_indexes(self, z_hat: Tensor, level: float) -> tuple[Tensor, Tensor]:
+        """Gaussian CDF indexes and means from the decoded hyper-latent (exact)."""
+        with fixed_threads(HYPER_THREADS):
+            scales, means = self.h_s(z_hat * self.hyper_gain.inverse(level)).chunk(2, dim=1)
+            return self.gaussian_conditional.build_indexes(scales), means
+
+    @torch.inference_mode()
+    def compress(self, x: Tensor, level: float, attn: Tensor | None = None) -> dict:
+        """``x`` ``(1,1,H,W)`` -> ``{"strings": [[y_bytes], [z_bytes]], "shape": (h, w) of z}``."""
+        with fixed_threads(TRANSFORM_THREADS):
+            y = self.analysis(x, attn) * self.gain.gain(level)
+            z = self.h_a(y) * self.hyper_gain.gain(level)
+        z_strings = self.entropy_bottleneck.compress(z)
+        z_hat = self.entropy_bottleneck.decompress(z_strings, z.shape[-2:])
+        indexes, means = self._entropy_indexes(z_hat, level)
+        y_strings = self.gaussian_conditional.compress(y, indexes, means=means)
+        return {"strings": [y_strings, z_strings], "shape": tuple(z.shape[-2:])}
+
+    @torch.inference_mode()
+    def decompress(self, strings: list[list[bytes]], shape: tuple[int, int], level: float) -> dict:
+        """Inverse of :meth:`compress`: ``{"x_hat": (1,1,H,W)}`` (not clamped)."""
+        z_hat = self.entropy_bottleneck.decompress(strings[1], shape)
+        indexes, means = self._entropy_indexes(z_hat, level)
+        y_hat = self.gaussian_conditional.decompress(strings[0], indexes, means=means)
+        with fixed_threads(TRANSFORM_THREADS):
+            x_hat = self.g_s(y_hat * self.gain.inverse(level))
+        return {"x_hat": x_hat}

@@ -1,0 +1,92 @@
+"""The resumable optimisation loop shared by the codec training stages.
+
+A stage supplies the model, the parameters to train and a ``step_loss()``
+closure that draws a batch and returns the loss dict (``loss`` plus scalars to
+log). The loop owns the optimizers (Adam on the trainable parameters, a separate
+Adam on the entropy bottleneck's quantiles for CompressAI's aux loss), gradient
+clipping, checkpoints and logging; restarting it with the same run dir resumes.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, Iterable
+
+import numpy as np
+import torch
+from torch import nn
+
+from codec.train.runs import RunDir
+
+
+def trainable(model: nn.Module, prefixes: Iterable[str] | None = None) -> list[nn.Parameter]:
+    """Parameters for the main optimizer: all but the entropy bottleneck's quantiles,
+    restricted to names starting with one of ``prefixes`` when given."""
+    prefixes = tuple(prefixes) if prefixes else ("",)
+    return [p for n, p in model.named_parameters()
+            if not n.endswith(".quantiles") and n.startswith(prefixes)]
+
+
+def fit(run: RunDir, model: nn.Module, params: list[nn.Parameter],
+        step_loss: Callable[[], dict], steps: int, lr: float,
+        rng: np.random.Generator | None = None, log_every: int = 10,
+        checkpoint_every: int = 100, clip: float = 1.0) -> dict:
+    """Train until ``steps`` total steps (resuming from ``run``'s checkpoint).
+
+    Args:
+        rng: numpy generator of the batch sampler, saved and restored with the run.
+        lr: learning rate, applied also on resume (so a resumed run can lower it).
+
+    Returns:
+        ``{"step", "wall_seconds", "last"}`` with the last logged averages.
+    """
+    optimizer = torch.optim.Adam(params, lr=lr)
+    aux_optimizer = torch.optim.Adam([model.entropy_bottleneck.quantiles], lr=1e-3)
+    step, wall = 0, 0.0
+    state = run.load()
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        aux_optimizer.load_state_dict(state["aux_optimizer"])
+        step, wall = state["step"], state["wall_seconds"]
+        torch.set_rng_state(state["torch_rng"])
+        if rng is not None and "numpy_rng" in state:
+            rng.bit_generator.state = state["numpy_rng"]
+        run.log(event="resume", step=step)
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+    def checkpoint() -> None:
+        run.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                  "aux_optimizer": aux_optimizer.state_dict(), "step": step,
+                  "wall_seconds": wall, "torch_rng": torch.get_rng_state(),
+                  "numpy_rng": rng.bit_generator.state if rng is not None else None})
+
+    sums: dict[str, float] = {}
+    last: dict = {}
+    tick = time.perf_counter()
+    model.train()
+    while step < steps:
+        out = step_loss()
+        optimizer.zero_grad(set_to_none=True)
+        out["loss"].backward()
+        torch.nn.utils.clip_grad_norm_(params, clip)
+        optimizer.step()
+        aux_optimizer.zero_grad(set_to_none=True)
+        aux = model.aux_loss()
+        aux.backward()
+        aux_optimizer.step()
+        step += 1
+        for key, value in {**out, "aux": aux}.items():
+            sums[key] = sums.get(key, 0.0) + float(value.detach())
+        if step % log_every == 0 or step == steps:
+            now = time.perf_counter()
+            wall += now - tick
+            count = step % log_every or log_every
+            last = {k: round(v / count, 5) for k, v in sums.items()}
+            run.log(step=step, lr=lr, s_per_step=round((now - tick) / count, 3),
+                    wall_seconds=round(wall), **last)
+            tick, sums = now, {}
+        if step % checkpoint_every == 0 or step == steps:
+            checkpoint()
+    return {"step": step, "wall_seconds": round(wall), "last": last}
