@@ -17,6 +17,22 @@ deadzone), and ``tau -> inf`` gives back ``A += alpha*I``.
 
 Names follow snnTorch (``threshold``, ``reset_mechanism``); calls return spikes
 and keep the membrane ``mem`` between calls, so a stream can be fed in blocks.
+
+Seen as a quantizer, a plane may release several thresholds at once:
+:meth:`IntegrateAndFire.counts` returns that multi-level spike value
+(``zero``: ``floor(A/theta)`` then ``A = 0``; ``subtract``: 1 then
+``A -= theta``; ``mod``: ``floor(A/theta)`` then ``A mod theta``); a camera plane
+carries binary spikes, ``spike = count > 0``. Only ``mod`` keeps the running
+quantization error ``sum(alpha*I/theta - count)`` within one threshold for any
+input amplitude.
+
+Fast path. Without leak, ``mod`` and ``subtract`` agree while every increment is
+at most one threshold, and then the membrane runs in 32-bit fixed point (units of
+``threshold / 2**32``): ``A mod theta`` is the wrap-around of ``uint32`` and a
+spike is ``A_new < increment`` -- two vector operations per plane. Increments are
+rounded to ``threshold / 2**32`` (an increment of exactly one threshold becomes
+``1 - 2**-32``). :meth:`IntegrateAndFire.ramp` feeds a linearly varying input
+(keyframes interpolated in time) this way without materialising it.
 """
 
 from __future__ import annotations
@@ -30,8 +46,11 @@ ResetMechanism = Literal["zero", "subtract", "mod"]
 RESET_MECHANISMS: tuple[str, ...] = ("zero", "subtract", "mod")
 INIT_STATES: tuple[str, ...] = ("zero", "uniform")
 
-#: planes integrated together in the closed-form path (bounds float64 scratch memory)
+#: planes materialised at once by :meth:`IntegrateAndFire.ramp` off the fast path,
+#: and planes between re-anchored increments on it
 _CHUNK = 64
+#: fixed-point scale: membrane and increments in units of threshold / 2**32
+_FIXED = float(1 << 32)
 
 
 class IntegrateAndFire:
@@ -45,6 +64,9 @@ class IntegrateAndFire:
         tau: leak time constant in planes; ``None`` for no leak.
         init: initial membrane, ``"zero"`` or ``"uniform"`` in ``[0, threshold)``.
         seed: seed of the uniform initial state.
+
+    Attributes:
+        mem: ``(H, W)`` float64 membrane after the last plane.
     """
 
     def __init__(
@@ -86,35 +108,127 @@ class IntegrateAndFire:
             ``(T, H, W)`` uint8 spikes (0/1). ``self.mem`` holds the membrane
             after the last plane.
         """
+        intensity = self._check(intensity)
+        scale = self.alpha / self.threshold
+        if self._fast_path_applies(intensity.min(initial=0.0) * scale, intensity.max(initial=0.0) * scale):
+            return self._fire_fixed(intensity, scale)
+        return self._fire_stepwise(intensity, counts=False)
+
+    def counts(self, intensity: np.ndarray) -> np.ndarray:
+        """Like calling the neurons, but return the multi-level spike value per plane.
+
+        Returns:
+            ``(T, H, W)`` uint8 number of thresholds released per plane (module
+            docstring; saturates at 255). ``counts > 0`` are the binary spikes.
+        """
+        return self._fire_stepwise(self._check(intensity), counts=True)
+
+    def ramp(self, start: np.ndarray, step: np.ndarray, num_planes: int, out: np.ndarray | None = None) -> np.ndarray:
+        """Integrate a linear ramp of input: plane ``k`` receives ``start + k*step``.
+
+        Args:
+            start: ``(H, W)`` input of the first plane (scene units, >= 0).
+            step: ``(H, W)`` change of input per plane.
+            num_planes: number of planes ``n``.
+            out: optional ``(n, H, W)`` uint8 array to fill.
+
+        Returns:
+            ``(n, H, W)`` uint8 binary spikes, as calling the neurons on the
+            materialised ramp would give.
+        """
+        start = np.asarray(start, dtype=np.float64)
+        step = np.asarray(step, dtype=np.float64)
+        if start.shape != self.shape or step.shape != self.shape:
+            raise ValueError(f"start and step must be {self.shape}, got {start.shape} and {step.shape}")
+        if out is None:
+            out = np.empty((num_planes, *self.shape), dtype=np.uint8)
+        elif out.shape != (num_planes, *self.shape) or out.dtype != np.uint8:
+            raise ValueError(f"out must be uint8 {(num_planes, *self.shape)}, got {out.dtype} {out.shape}")
+        if num_planes == 0:
+            return out
+        scale = self.alpha / self.threshold
+        first, last = start * scale, (start + (num_planes - 1) * step) * scale
+        low = min(first.min(initial=0.0), last.min(initial=0.0))
+        high = max(first.max(initial=0.0), last.max(initial=0.0))
+        if self._fast_path_applies(low, high):
+            self._ramp_fixed(first, last, out)
+            return out
+        ks = np.arange(_CHUNK, dtype=np.float64)[:, None, None]
+        for k0 in range(0, num_planes, _CHUNK):
+            n = min(_CHUNK, num_planes - k0)
+            out[k0 : k0 + n] = self(start + (k0 + ks[:n]) * step)
+        return out
+
+    def _check(self, intensity: np.ndarray) -> np.ndarray:
         intensity = np.asarray(intensity)
         if intensity.ndim != 3 or intensity.shape[1:] != self.shape:
             raise ValueError(f"expected (T, {self.shape[0]}, {self.shape[1]}) input, got {intensity.shape}")
-        if self._closed_form_applies(intensity):
-            return self._fire_cumulative(intensity)
-        return self._fire_stepwise(intensity)
+        return intensity
 
-    def _closed_form_applies(self, intensity: np.ndarray) -> bool:
-        """Without leak, ``mod`` is exactly a floor of the running integral; so is
-        ``subtract`` while no plane adds more than one threshold."""
-        if self.tau is not None:
-            return False
-        if self.reset_mechanism == "mod":
-            return True
-        return self.reset_mechanism == "subtract" and self.alpha * float(intensity.max(initial=0.0)) <= self.threshold
+    def _fast_path_applies(self, low: float, high: float) -> bool:
+        """Fixed point needs no leak, ``mod``/``subtract``, increments in [0, 1]
+        threshold and a membrane in [0, threshold)."""
+        return (
+            self.tau is None
+            and self.reset_mechanism in ("mod", "subtract")
+            and low >= 0.0
+            and high <= 1.0
+            and self.mem.min(initial=0.0) >= 0.0
+            and self.mem.max(initial=0.0) < self.threshold
+        )
 
-    def _fire_cumulative(self, intensity: np.ndarray) -> np.ndarray:
+    def _mem_fixed(self) -> np.ndarray:
+        return np.minimum(np.floor(self.mem * (_FIXED / self.threshold)), _FIXED - 1).astype(np.uint32)
+
+    def _fire_fixed(self, intensity: np.ndarray, scale: float) -> np.ndarray:
+        """Fixed-point integration of arbitrary input (module docstring)."""
         spikes = np.empty(intensity.shape, dtype=np.uint8)
-        for start in range(0, intensity.shape[0], _CHUNK):
-            block = intensity[start : start + _CHUNK].astype(np.float64) * (self.alpha / self.threshold)
-            level = np.cumsum(block, axis=0)
-            level += self.mem / self.threshold
-            counts = np.floor(level)
-            previous = np.concatenate([np.floor(self.mem / self.threshold)[None], counts[:-1]])
-            np.greater(counts, previous, out=spikes[start : start + len(block)])
-            self.mem = (level[-1] - counts[-1]) * self.threshold
+        flags = spikes.view(np.bool_)
+        mem = self._mem_fixed()
+        x = np.empty(self.shape, dtype=np.uint32)
+        scaled = np.empty(self.shape, dtype=np.float64)
+        for t, plane in enumerate(intensity):
+            np.multiply(plane, scale * _FIXED, out=scaled)
+            np.rint(scaled, out=scaled)
+            np.minimum(scaled, _FIXED - 1, out=scaled)
+            np.copyto(x, scaled, casting="unsafe")
+            np.add(mem, x, out=mem)
+            np.less(mem, x, out=flags[t])
+        self.mem = mem * (self.threshold / _FIXED)
         return spikes
 
-    def _fire_stepwise(self, intensity: np.ndarray) -> np.ndarray:
+    def _ramp_fixed(self, first: np.ndarray, last: np.ndarray, out: np.ndarray) -> None:
+        """Fixed-point ramp: ``A += x; spike = A < x; x += dx``.
+
+        The increment is re-anchored every ``_CHUNK`` planes, so rounding ``dx``
+        never drifts by more than ``_CHUNK**2 / 2**33`` thresholds.
+        """
+        n = out.shape[0]
+        slope = (last - first) / max(n - 1, 1)
+        mem = self._mem_fixed()
+        flags = out.view(np.bool_)
+        for k0 in range(0, n, _CHUNK):
+            k1 = min(k0 + _CHUNK, n)
+            x0 = self._to_fixed(first + k0 * slope)
+            x1 = self._to_fixed(first + (k1 - 1) * slope)
+            # truncate toward zero so every increment stays between the two endpoints
+            dx = np.trunc((x1 - x0) / max(k1 - k0 - 1, 1)).astype(np.int64)
+            x = x0.astype(np.uint32)
+            dx32 = dx.astype(np.uint32)  # two's complement: adding it wraps to x - |dx|
+            moving = bool(dx.any())
+            for k in range(k0, k1):
+                if k > k0 and moving:
+                    np.add(x, dx32, out=x)
+                np.add(mem, x, out=mem)
+                np.less(mem, x, out=flags[k])
+        self.mem = mem * (self.threshold / _FIXED)
+
+    @staticmethod
+    def _to_fixed(value: np.ndarray) -> np.ndarray:
+        return np.clip(np.rint(value * _FIXED), 0.0, _FIXED - 1).astype(np.int64)
+
+    def _fire_stepwise(self, intensity: np.ndarray, counts: bool) -> np.ndarray:
+        """Plane by plane in float64: leak, ``zero`` reset, increments above threshold, counts."""
         spikes = np.empty(intensity.shape, dtype=np.uint8)
         mem = self.mem
         theta = self.threshold
@@ -123,17 +237,25 @@ class IntegrateAndFire:
         else:
             decay = math.exp(-1.0 / self.tau)
             gain = self.alpha * self.tau * (1.0 - decay)
+        fired = np.empty(self.shape, dtype=np.bool_)
+        released = np.empty(self.shape)
         for t, plane in enumerate(intensity):
             if decay != 1.0:
                 mem *= decay
             mem += gain * plane
-            fired = mem >= theta
-            spikes[t] = fired
-            if self.reset_mechanism == "zero":
-                mem[fired] = 0.0
-            elif self.reset_mechanism == "subtract":
-                mem[fired] -= theta
+            np.greater_equal(mem, theta, out=fired)
+            if self.reset_mechanism == "subtract":
+                spikes[t] = fired
+                np.subtract(mem, theta, out=mem, where=fired)
+                continue
+            if counts:
+                np.floor_divide(mem, theta, out=released)
+                spikes[t] = np.minimum(released, 255)
             else:
-                np.fmod(mem, theta, out=mem, where=fired)
+                spikes[t] = fired
+            if self.reset_mechanism == "zero":
+                np.copyto(mem, 0.0, where=fired)
+            else:
+                np.fmod(mem, theta, out=mem)
         self.mem = mem
         return spikes

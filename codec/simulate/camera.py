@@ -1,0 +1,118 @@
+"""The simulated spike camera: scene source -> blocks of binary spike planes.
+
+``simulate`` drives an integrate-and-fire array (``SensorParams.neurons``) with
+the source's keyframes interpolated in time. Without noise each keyframe
+interval is one closed-form ramp (:meth:`IntegrateAndFire.ramp`); with photon
+shot noise the input of every plane is drawn, which is much slower.
+
+Noise model (per pixel and plane, in photo-electrons): a threshold is
+``electrons_per_threshold`` electrons; the expected charge of a plane is
+``(alpha*I + alpha*dark_current) / threshold * electrons_per_threshold``; with
+``shot_noise`` the charge is Poisson-distributed around it.
+
+``poisson_spikes`` is the rate-coding comparison: every plane fires with
+probability ``min(alpha*I/threshold, 1)``, independently (a discrete-time
+Poisson process, as snnTorch's ``spikegen.rate``), so its mean rate equals the
+integrate-and-fire rate but its spike timing carries no phase.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterator
+
+import numpy as np
+
+from codec.simulate.sources import FrameSource
+
+if TYPE_CHECKING:
+    from codec.sensor import SensorParams
+
+DEFAULT_BLOCK_PLANES = 256
+#: photo-electrons per threshold in the shot-noise model
+DEFAULT_ELECTRONS_PER_THRESHOLD = 1000.0
+
+
+def _segments(source: FrameSource, start: int, stop: int) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
+    """``(a, b, scene_a, step)`` for each keyframe interval piece of planes ``start..stop-1``."""
+    plane = start
+    while plane < stop:
+        scene, step, end = source.ramp(plane)
+        end = min(end, stop)
+        yield plane, end, scene, step
+        plane = end
+
+
+def simulate(
+    source: FrameSource,
+    num_planes: int,
+    sensor: "SensorParams",
+    block_planes: int = DEFAULT_BLOCK_PLANES,
+    shot_noise: bool = False,
+    dark_current: float = 0.0,
+    seed: int = 0,
+    electrons_per_threshold: float = DEFAULT_ELECTRONS_PER_THRESHOLD,
+) -> Iterator[np.ndarray]:
+    """Simulate the camera looking at ``source`` for ``num_planes`` planes.
+
+    Args:
+        source: scene source (plane ``p`` sees ``source.scene_at(p)``).
+        num_planes: planes to produce.
+        sensor: threshold, gain, reset, leak and initial state of the pixels.
+        block_planes: planes per yielded block.
+        shot_noise: draw the charge of every plane from a Poisson distribution.
+        dark_current: input added to every pixel, scene units (spikes/plane at
+            the default sensor parameters).
+        seed: seeds the shot noise (the initial membrane uses ``sensor.seed``).
+        electrons_per_threshold: charge quantum of the shot-noise model.
+
+    Yields:
+        ``(t, H, W)`` uint8 spike planes, ``t <= block_planes``, ``num_planes`` in all.
+    """
+    if num_planes < 0 or block_planes <= 0:
+        raise ValueError(f"need num_planes >= 0 and block_planes > 0, got {num_planes}, {block_planes}")
+    if dark_current < 0:
+        raise ValueError(f"dark_current must be >= 0, got {dark_current}")
+    neurons = sensor.neurons((source.height, source.width))
+    rng = np.random.default_rng(seed)
+    electrons = electrons_per_threshold * sensor.alpha / sensor.threshold  # per unit of input
+    for block_start in range(0, num_planes, block_planes):
+        block_stop = min(block_start + block_planes, num_planes)
+        out = np.empty((block_stop - block_start, source.height, source.width), dtype=np.uint8)
+        for a, b, scene, step in _segments(source, block_start, block_stop):
+            part = out[a - block_start : b - block_start]
+            if not shot_noise:
+                neurons.ramp(scene + np.float32(dark_current), step, b - a, out=part)
+                continue
+            ks = np.arange(b - a, dtype=np.float32)[:, None, None]
+            mean_charge = np.maximum(scene + ks * step + np.float32(dark_current), 0.0) * electrons
+            part[:] = neurons(rng.poisson(mean_charge) / electrons)
+        yield out
+
+
+def poisson_spikes(
+    source: FrameSource,
+    num_planes: int,
+    sensor: "SensorParams",
+    block_planes: int = DEFAULT_BLOCK_PLANES,
+    seed: int = 0,
+) -> Iterator[np.ndarray]:
+    """Rate-coded (Bernoulli per plane) spikes of the same scenes, for comparison.
+
+    Plane ``p`` fires at each pixel with probability
+    ``clip(alpha * scene_at(p) / threshold, 0, 1)``.
+
+    Yields:
+        ``(t, H, W)`` uint8 spike planes, ``num_planes`` in all.
+    """
+    if num_planes < 0 or block_planes <= 0:
+        raise ValueError(f"need num_planes >= 0 and block_planes > 0, got {num_planes}, {block_planes}")
+    rng = np.random.default_rng(seed)
+    gain = np.float32(sensor.alpha / sensor.threshold)
+    for block_start in range(0, num_planes, block_planes):
+        block_stop = min(block_start + block_planes, num_planes)
+        out = np.empty((block_stop - block_start, source.height, source.width), dtype=np.uint8)
+        for a, b, scene, step in _segments(source, block_start, block_stop):
+            ks = np.arange(b - a, dtype=np.float32)[:, None, None]
+            rate = (scene + ks * step) * gain
+            np.less(rng.random(rate.shape, dtype=np.float32), rate, out=out[a - block_start : b - block_start].view(np.bool_))
+        yield out
