@@ -67,4 +67,7 @@ class SensorParams:
         unknown = set(values) - known
         if unknown:
             raise SpikeFormatError(f"unknown sensor parameters: {sorted(unknown)}")
-        return cls(**values)
+        try:
+            return cls(**values)
+        except TypeError as err:
+            raise SpikeFormatError(f"bad sensor parameters {values}: {err}") from None

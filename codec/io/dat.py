@@ -34,7 +34,7 @@ def flip_packed(packed: np.ndarray, height: int, width: int) -> np.ndarray:
     """
     t = packed.shape[0]
     if width % 8 == 0:  # whole rows are whole bytes: flip bytes, no unpacking
-        return np.ascontiguousarray(packed.reshape(t, height, width // 8)[:, ::-1]).reshape(t, -1)
+        return np.ascontiguousarray(packed.reshape(t, height, width // 8)[:, ::-1]).reshape(t, packed.shape[1])
     return pack_planes(unpack_planes(packed, height, width)[:, ::-1])
 
 

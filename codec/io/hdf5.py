@@ -72,40 +72,55 @@ def _sensor_from_attrs(attrs: h5py.AttributeManager) -> SensorParams:
     values: dict[str, Any] = {}
     for key, value in attrs.items():
         if key.startswith(_SENSOR_PREFIX):
-            value = value.decode() if isinstance(value, bytes) else value
+            value = _text(value) if isinstance(value, bytes) else value
             values[key[len(_SENSOR_PREFIX) :]] = value.item() if isinstance(value, np.generic) else value
     if "plane_rate_hz" in attrs:
         values["plane_rate"] = float(attrs["plane_rate_hz"])
-    try:
-        return SensorParams.from_dict(values)
-    except TypeError as err:
-        raise SpikeFormatError(f"bad sensor attributes: {_first_line(err)}") from None
+    return SensorParams.from_dict(values)
+
+
+#: what h5py raises on damaged files, besides our own SpikeFormatError
+_H5_ERRORS = (OSError, RuntimeError, KeyError, ValueError, TypeError)
 
 
 class _H5Reader(SpikeReader):
-    """Common part of the two HDF5 readers: file handling and error translation."""
+    """Common part of the two HDF5 readers: file handling and error translation.
 
-    def __init__(self, path: str | Path) -> None:
+    Subclasses implement ``_parse(*args)`` (check the metadata, set the size,
+    ``sensor`` and ``_data``); anything h5py raises on a damaged file becomes a
+    one-line :class:`SpikeFormatError`.
+    """
+
+    def __init__(self, path: str | Path, *args: Any) -> None:
         self.path = Path(path)
         self._file = _open_h5(self.path, "r")
+        try:
+            self._parse(*args)
+        except SpikeFormatError:
+            self.close()
+            raise
+        except _H5_ERRORS as err:
+            self.close()
+            raise SpikeFormatError(f"{self.path.name}: damaged HDF5 file ({_first_line(err)})") from None
+
+    def _parse(self, *args: Any) -> None:
+        raise NotImplementedError
 
     def _dataset(self, name: str) -> h5py.Dataset:
         obj = self._file.get(name)
         if not isinstance(obj, h5py.Dataset):
             names = sorted(k for k, v in self._file.items() if isinstance(v, h5py.Dataset))
-            self.close()
             hint = f"datasets here: {', '.join(names)}" if names else "the file has no datasets"
             raise SpikeFormatError(f"{self.path.name}: no dataset '{name}' ({hint})")
         return obj
 
     def _fail(self, message: str) -> SpikeFormatError:
-        self.close()
         return SpikeFormatError(f"{self.path.name}: {message}")
 
     def _read_rows(self, start: int, stop: int) -> np.ndarray:
         try:
             return self._data[start:stop]
-        except (OSError, ValueError, KeyError) as err:
+        except _H5_ERRORS as err:
             raise SpikeFormatError(
                 f"{self.path.name}: cannot read planes {start}..{stop} ({_first_line(err)})"
             ) from None
@@ -122,21 +137,21 @@ class H5Reader(_H5Reader):
 
     def __init__(self, path: str | Path) -> None:
         super().__init__(path)
+
+    def _parse(self) -> None:
         data = self._dataset(SPIKES)
         attrs = data.attrs
         try:
-            schema = attrs["schema"]
-            schema = schema.decode() if isinstance(schema, bytes) else str(schema)
+            schema = _text(attrs["schema"])
             version = int(attrs["schema_version"])
             self.height, self.width = int(attrs["height"]), int(attrs["width"])
-            bit_order = attrs["bit_order"]
+            bit_order = _text(attrs["bit_order"])
         except KeyError as err:
             raise self._fail(f"'/{SPIKES}' lacks attribute {err}") from None
         except (TypeError, ValueError) as err:
             raise self._fail(f"bad attribute on '/{SPIKES}': {_first_line(err)}") from None
         if schema != SCHEMA or version != SCHEMA_VERSION:
             raise self._fail(f"unsupported schema {schema!r} version {version} (expected {SCHEMA!r} {SCHEMA_VERSION})")
-        bit_order = bit_order.decode() if isinstance(bit_order, bytes) else str(bit_order)
         if bit_order != BIT_ORDER:
             raise self._fail(f"unsupported bit_order {bit_order!r} (expected {BIT_ORDER!r})")
         try:
@@ -158,17 +173,24 @@ class H5Reader(_H5Reader):
 
     def ground_truth_planes(self) -> list[int]:
         """Planes whose ground-truth scene the file holds, ascending."""
-        group = self._file.get(GROUND_TRUTH)
-        if group is None:
-            return []
-        return sorted(int(ds.attrs["plane"]) for ds in group.values())
+        try:
+            group = self._file.get(GROUND_TRUTH)
+            return [] if group is None else sorted(int(ds.attrs["plane"]) for ds in group.values())
+        except _H5_ERRORS as err:
+            raise self._fail(f"damaged ground truth ({_first_line(err)})") from None
 
     def ground_truth(self, plane: int) -> np.ndarray:
         """Ground-truth scene of ``plane``: ``(H, W)`` float32 in [0, 1]."""
-        ds = self._file.get(f"{GROUND_TRUTH}/plane_{plane:06d}")
-        if ds is None:
-            raise SpikeFormatError(f"{self.path.name}: no ground truth for plane {plane}")
-        return ds[()]
+        try:
+            ds = self._file.get(f"{GROUND_TRUTH}/plane_{plane:06d}")
+            scene = None if ds is None else ds[()]
+        except _H5_ERRORS as err:
+            raise self._fail(f"damaged ground truth ({_first_line(err)})") from None
+        if scene is None:
+            raise self._fail(f"no ground truth for plane {plane}")
+        if scene.shape != (self.height, self.width):
+            raise self._fail(f"ground truth of plane {plane} is {scene.shape}, not {self.height}x{self.width}")
+        return scene.astype(np.float32, copy=False)
 
 
 class PlainH5Reader(_H5Reader):
@@ -177,7 +199,9 @@ class PlainH5Reader(_H5Reader):
     format_name = "hdf5-plain"
 
     def __init__(self, path: str | Path, dataset: str) -> None:
-        super().__init__(path)
+        super().__init__(path, dataset)
+
+    def _parse(self, dataset: str) -> None:
         data = self._dataset(dataset)
         if data.ndim != 3 or data.dtype not in (np.bool_, np.uint8):
             raise self._fail(f"dataset '{dataset}' must be (T, H, W) bool or uint8, got {data.dtype} {data.shape}")
@@ -198,6 +222,10 @@ class PlainH5Reader(_H5Reader):
                 f"{self.path.name}: dataset '{self._name}' holds values other than 0/1 in planes {start}..{stop}"
             )
         return pack_planes(planes)
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 class H5Writer(SpikeWriter):

@@ -30,8 +30,8 @@ Fast path. Without leak, ``mod`` and ``subtract`` agree while every increment is
 at most one threshold, and then the membrane runs in 32-bit fixed point (units of
 ``threshold / 2**32``): ``A mod theta`` is the wrap-around of ``uint32`` and a
 spike is ``A_new < increment`` -- two vector operations per plane. Increments are
-rounded to ``threshold / 2**32`` (an increment of exactly one threshold becomes
-``1 - 2**-32``). :meth:`IntegrateAndFire.ramp` feeds a linearly varying input
+rounded to ``threshold / 2**32`` and clipped to ``[0, 1 - 2**-32]`` thresholds
+(one threshold fires every plane but for one plane in ``2**32``). :meth:`IntegrateAndFire.ramp` feeds a linearly varying input
 (keyframes interpolated in time) this way without materialising it.
 """
 
@@ -46,9 +46,13 @@ ResetMechanism = Literal["zero", "subtract", "mod"]
 RESET_MECHANISMS: tuple[str, ...] = ("zero", "subtract", "mod")
 INIT_STATES: tuple[str, ...] = ("zero", "uniform")
 
-#: planes materialised at once by :meth:`IntegrateAndFire.ramp` off the fast path,
-#: and planes between re-anchored increments on it
+#: planes materialised at once by :meth:`IntegrateAndFire.ramp` off the fast path
 _CHUNK = 64
+#: planes between re-anchored increments of the fixed-point ramp
+_ANCHOR = 256
+#: increments this close to [0, 1] threshold still take the fast path (clipped;
+#: absorbs float32 rounding of interpolated scenes)
+_SLACK = 1e-6
 #: fixed-point scale: membrane and increments in units of threshold / 2**32
 _FIXED = float(1 << 32)
 
@@ -171,8 +175,8 @@ class IntegrateAndFire:
         return (
             self.tau is None
             and self.reset_mechanism in ("mod", "subtract")
-            and low >= 0.0
-            and high <= 1.0
+            and low >= -_SLACK
+            and high <= 1.0 + _SLACK
             and self.mem.min(initial=0.0) >= 0.0
             and self.mem.max(initial=0.0) < self.threshold
         )
@@ -190,7 +194,7 @@ class IntegrateAndFire:
         for t, plane in enumerate(intensity):
             np.multiply(plane, scale * _FIXED, out=scaled)
             np.rint(scaled, out=scaled)
-            np.minimum(scaled, _FIXED - 1, out=scaled)
+            np.clip(scaled, 0.0, _FIXED - 1, out=scaled)
             np.copyto(x, scaled, casting="unsafe")
             np.add(mem, x, out=mem)
             np.less(mem, x, out=flags[t])
@@ -200,15 +204,15 @@ class IntegrateAndFire:
     def _ramp_fixed(self, first: np.ndarray, last: np.ndarray, out: np.ndarray) -> None:
         """Fixed-point ramp: ``A += x; spike = A < x; x += dx``.
 
-        The increment is re-anchored every ``_CHUNK`` planes, so rounding ``dx``
-        never drifts by more than ``_CHUNK**2 / 2**33`` thresholds.
+        The increment is re-anchored every ``_ANCHOR`` planes, so rounding ``dx``
+        never drifts by more than ``_ANCHOR**2 / 2**33`` thresholds.
         """
         n = out.shape[0]
         slope = (last - first) / max(n - 1, 1)
         mem = self._mem_fixed()
         flags = out.view(np.bool_)
-        for k0 in range(0, n, _CHUNK):
-            k1 = min(k0 + _CHUNK, n)
+        for k0 in range(0, n, _ANCHOR):
+            k1 = min(k0 + _ANCHOR, n)
             x0 = self._to_fixed(first + k0 * slope)
             x1 = self._to_fixed(first + (k1 - 1) * slope)
             # truncate toward zero so every increment stays between the two endpoints
