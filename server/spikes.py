@@ -76,18 +76,23 @@ def sensor_to_proto(sensor: SensorParams) -> spikes_pb2.SensorParams:
     )
 
 
-def header_message(header: StreamHeader, name: str = "", num_planes: int = 0) -> spikes_pb2.SpikeMessage:
-    """The ``SpikeMessage`` header the server sends before decoded spikes of ``header``'s stream."""
+def stream_header(height: int, width: int, sensor: SensorParams = SensorParams(),
+                  options: spikes_pb2.CodecOptions | None = None, name: str = "",
+                  num_planes: int = 0) -> spikes_pb2.SpikeMessage:
+    """The ``SpikeMessage`` header of a stream of ``height x width`` LSB-first packed planes."""
     return spikes_pb2.SpikeMessage(header=spikes_pb2.StreamHeader(
-        height=header.height, width=header.width, plane_rate=header.sensor.plane_rate,
-        sensor=sensor_to_proto(header.sensor), bit_order=spikes_pb2.BIT_ORDER_LSB_FIRST,
-        options=spikes_pb2.CodecOptions(
-            quality=header.quality, window=header.window, offset=header.offset, recon=header.recon,
-            attention=header.attention, model=header.model,
-        ),
-        name=name,
-        num_planes=num_planes or header.num_planes,
+        height=height, width=width, plane_rate=sensor.plane_rate, sensor=sensor_to_proto(sensor),
+        bit_order=spikes_pb2.BIT_ORDER_LSB_FIRST, options=options, name=name, num_planes=num_planes,
     ))
+
+
+def header_message(header: StreamHeader, name: str = "", num_planes: int = 0) -> spikes_pb2.SpikeMessage:
+    """The header the server sends before the decoded spikes of a ``.spkc`` stream with ``header``."""
+    options = spikes_pb2.CodecOptions(
+        quality=header.quality, window=header.window, offset=header.offset, recon=header.recon,
+        attention=header.attention, model=header.model,
+    )
+    return stream_header(header.height, header.width, header.sensor, options, name, num_planes or header.num_planes)
 
 
 def parse_header(message: spikes_pb2.SpikeMessage, limits: ServerConfig) -> IncomingHeader:
