@@ -1,0 +1,148 @@
+"""Streaming encoder: spike planes in, ``.spkc`` records out, scene by scene.
+
+::
+
+    planes (t,H,W) --push--> plane buffer --(block around centre c complete)-->
+        reconstructor(block) -> scene (H,W) -> scene codec(scene, K planes before/after c)
+        -> scene record
+
+Scene ``i`` is centred on plane ``c = C0 + i*K``. It is coded as soon as the
+planes it needs have arrived: the reconstructor's context around ``c`` and, with
+SOAM/BiSOAM, the ``K`` planes before (and after) ``c``. :meth:`Encoder.finish`
+codes the scenes left with their blocks clipped at the stream's end. Only the
+planes some pending scene still needs are kept, so memory does not grow with the
+stream, and the records do not depend on how the planes were split into pushes.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from codec.bitstream import StreamHeader, end_record, header_record, scene_record
+from codec.errors import SpikeFormatError
+from codec.models import load_scene_codec
+from codec.pipeline.config import EncoderConfig
+from codec.reconstruct import get_reconstructor
+from codec.sensor import SensorParams
+
+
+class Encoder:
+    """Encode one spike stream.
+
+    Args:
+        config: what to encode with.
+        height, width: plane size in pixels.
+        sensor: sensor parameters, written to the header for regeneration.
+        num_planes: planes the stream will have, or 0 if unknown (live); when
+            given, the header carries it and :meth:`finish` checks it.
+
+    Attributes:
+        header: the stream header.
+        num_planes: planes pushed so far.
+        num_scenes: scene records produced so far.
+        timings: seconds spent in ``reconstruct`` and in scene ``coding``.
+    """
+
+    def __init__(self, config: EncoderConfig, height: int, width: int,
+                 sensor: SensorParams = SensorParams(), num_planes: int = 0) -> None:
+        self.config = config
+        self.codec = load_scene_codec(config.model, attention=config.attention)
+        low, high = self.codec.quality_range
+        if not low <= config.quality <= high:
+            raise SpikeFormatError(f"quality {config.quality} outside the model's range [{low}, {high}]")
+        self.recon = get_reconstructor(config.recon, config.window)
+        self.header = StreamHeader(
+            height=height, width=width, num_planes=num_planes, window=config.window,
+            offset=config.first_centre, recon=config.recon, attention=config.attention,
+            model=self.codec.name, model_sha256=self.codec.weights_sha256,
+            quality=float(config.quality), sensor=sensor,
+        )
+        spikes = config.window if config.attention != "none" else 0
+        before, after = self.recon.context
+        self._before, self._after = max(before, spikes), max(after, spikes)
+        self._spikes = spikes
+        self._buffer = np.empty((0, height, width), dtype=np.uint8)
+        self._base = 0  # stream index of self._buffer[0]
+        self.num_planes = 0
+        self.num_scenes = 0
+        self._finished = False
+        self.timings = {"reconstruct": 0.0, "coding": 0.0}
+
+    def header_record(self) -> bytes:
+        """The stream's first bytes: preamble and header record."""
+        return header_record(self.header)
+
+    @property
+    def buffered_planes(self) -> int:
+        """Planes held for scenes not yet coded."""
+        return len(self._buffer)
+
+    @property
+    def next_centre(self) -> int:
+        """Centre plane of the next scene to code."""
+        return self.header.offset + self.num_scenes * self.header.window
+
+    def push(self, planes: np.ndarray) -> list[bytes]:
+        """Add ``(t, H, W)`` uint8/bool 0/1 planes; returns the records of the scenes now complete."""
+        if self._finished:
+            raise SpikeFormatError("encoder already finished")
+        planes = np.asarray(planes)
+        h, w = self.header.height, self.header.width
+        if planes.ndim != 3 or planes.shape[1:] != (h, w):
+            raise SpikeFormatError(f"expected (t, {h}, {w}) planes, got shape {planes.shape}")
+        if planes.dtype != bool and planes.size and planes.max() > 1:
+            raise SpikeFormatError(f"spike planes must be 0/1, got values up to {planes.max()}")
+        if self.header.num_planes and self.num_planes + len(planes) > self.header.num_planes:
+            raise SpikeFormatError(f"more planes than the {self.header.num_planes} announced")
+        self._buffer = np.concatenate([self._buffer, planes.astype(np.uint8, copy=False)])
+        self.num_planes += len(planes)
+        records = []
+        while self.next_centre + self._after < self.num_planes:
+            records.append(self._code_next())
+        self._drop_unneeded()
+        return records
+
+    def finish(self) -> list[bytes]:
+        """Code the remaining scenes (blocks clipped at the end) and close with the end record."""
+        if self._finished:
+            raise SpikeFormatError("encoder already finished")
+        if self.header.num_planes and self.num_planes != self.header.num_planes:
+            raise SpikeFormatError(f"stream ended after {self.num_planes} of {self.header.num_planes} announced planes")
+        records = []
+        while self.next_centre < self.num_planes:
+            records.append(self._code_next())
+        records.append(end_record(self.num_planes, self.num_scenes))
+        self._finished = True
+        self._buffer = self._buffer[:0]
+        return records
+
+    def _planes(self, start: int, stop: int) -> np.ndarray:
+        """Stream planes ``[start, stop)`` clipped to what has arrived (all still buffered)."""
+        start, stop = max(start, 0), min(stop, self.num_planes)
+        return self._buffer[start - self._base : max(start, stop) - self._base]
+
+    def _code_next(self) -> bytes:
+        centre = self.next_centre
+        tic = time.perf_counter()
+        before, after = self.recon.context
+        block = self._planes(centre - before, centre + after + 1)
+        scene = self.recon.reconstruct(block, centre - max(0, centre - before))
+        toc = time.perf_counter()
+        spikes_before = spikes_after = None
+        if self._spikes:
+            spikes_before = self._planes(centre - self._spikes, centre)
+            spikes_after = self._planes(centre + 1, centre + 1 + self._spikes)
+        payload = self.codec.encode_scene(scene, self.config.quality, spikes_before, spikes_after)
+        self.timings["reconstruct"] += toc - tic
+        self.timings["coding"] += time.perf_counter() - toc
+        record = scene_record(self.num_scenes, centre, payload)
+        self.num_scenes += 1
+        return record
+
+    def _drop_unneeded(self) -> None:
+        keep = min(max(0, self.next_centre - self._before), self.num_planes)
+        if keep > self._base:
+            self._buffer = self._buffer[keep - self._base :]
+            self._base = keep

@@ -1,0 +1,139 @@
+"""File to file: ``encode_file`` (spikes -> ``.spkc``) and ``decode_file`` (``.spkc`` -> spikes).
+
+Both stream in blocks (memory does not grow with the file), write to a temporary
+name beside the destination and rename it only on success, so a failed run
+never leaves a partial output that looks complete. Both return a summary dict:
+``bits`` (container size, all records included), ``bpsp = bits / (T*H*W)``,
+``bpp = bits / (scenes*H*W)``, ``scenes``, ``planes``, the stream parameters
+and ``timings`` (seconds, planes/s, ms per scene).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+from PIL import Image
+
+from codec.bitstream import StreamHeader
+from codec.io import open_spikes, open_writer
+from codec.pipeline.config import EncoderConfig
+from codec.pipeline.decoder import Decoder
+from codec.pipeline.encoder import Encoder
+
+#: planes read per block when encoding, bytes read per chunk when decoding
+BLOCK_PLANES = 256
+CHUNK_BYTES = 1 << 16
+
+
+def scene_png_name(centre: int) -> str:
+    """File name of a decoded scene: ``scene_00150.png`` for centre plane 150."""
+    return f"scene_{centre:05d}.png"
+
+
+@contextmanager
+def _atomic_output(dst: Path) -> Iterator[Path]:
+    """A temporary path with ``dst``'s suffix, renamed to ``dst`` if the body succeeds."""
+    tmp = dst.with_name(f".{dst.stem}.partial{dst.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, dst)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def encode_file(src: str | Path, dst: str | Path, config: EncoderConfig,
+                height: int | None = None, width: int | None = None) -> dict:
+    """Encode a spike file (``.dat`` needs ``height``/``width``, default 250x400) to ``dst`` (``.spkc``)."""
+    dst = Path(dst)
+    start = time.perf_counter()
+    read = 0.0
+    with open_spikes(src, height=height, width=width) as reader, _atomic_output(dst) as tmp, open(tmp, "wb") as out:
+        encoder = Encoder(config, reader.height, reader.width, reader.sensor, num_planes=reader.num_planes)
+        out.write(encoder.header_record())
+        blocks = reader.iter_blocks(BLOCK_PLANES)
+        while True:
+            tic = time.perf_counter()
+            block = next(blocks, None)
+            read += time.perf_counter() - tic
+            if block is None:
+                break
+            out.writelines(encoder.push(block))
+        out.writelines(encoder.finish())
+        size = out.tell()
+    timings = {"read": read, **encoder.timings}
+    return _summary(src, dst, encoder.header, size, encoder.num_planes, encoder.num_scenes,
+                    timings, time.perf_counter() - start)
+
+
+def decode_file(src: str | Path, dst: str | Path, scenes_dir: str | Path | None = None) -> dict:
+    """Decode ``src`` (``.spkc``) to spikes at ``dst`` (``.dat`` or ``.h5``).
+
+    Args:
+        scenes_dir: if given, every decoded 8-bit scene is saved there as
+            :func:`scene_png_name` (created if missing).
+    """
+    dst = Path(dst)
+    start = time.perf_counter()
+    on_scene = None
+    if scenes_dir is not None:
+        scenes_dir = Path(scenes_dir)
+        scenes_dir.mkdir(parents=True, exist_ok=True)
+
+        def on_scene(centre: int, scene: np.ndarray) -> None:
+            Image.fromarray(scene).save(scenes_dir / scene_png_name(centre))
+
+    decoder = Decoder(on_scene=on_scene)
+    write = 0.0
+    with open(src, "rb") as stream, _atomic_output(dst) as tmp:
+        writer = None
+        try:
+            while chunk := stream.read(CHUNK_BYTES):
+                planes = decoder.push(chunk)
+                tic = time.perf_counter()
+                if writer is None and decoder.header is not None:
+                    h = decoder.header
+                    writer = open_writer(tmp, h.height, h.width, sensor=h.sensor)
+                if len(planes):
+                    writer.write(planes)
+                write += time.perf_counter() - tic
+            stats = decoder.finish()
+        finally:
+            if writer is not None:
+                writer.close()
+    timings = {**decoder.timings, "write": write}
+    return _summary(src, dst, decoder.header, stats["bytes"], stats["planes"], stats["scenes"],
+                    timings, time.perf_counter() - start)
+
+
+def _summary(src: str | Path, dst: Path, header: StreamHeader, size: int, planes: int, scenes: int,
+             timings: dict[str, float], total: float) -> dict:
+    pixels = header.height * header.width
+    bits = 8 * size
+    return {
+        "input": str(src),
+        "output": str(dst),
+        "bits": bits,
+        "bpsp": bits / (planes * pixels) if planes else 0.0,
+        "bpp": bits / (scenes * pixels) if scenes else 0.0,
+        "scenes": scenes,
+        "planes": planes,
+        "height": header.height,
+        "width": header.width,
+        "window": header.window,
+        "offset": header.offset,
+        "quality": header.quality,
+        "recon": header.recon,
+        "attention": header.attention,
+        "model": header.model,
+        "timings": {
+            **{f"{name}_s": round(value, 4) for name, value in timings.items()},
+            "total_s": round(total, 4),
+            "planes_per_s": round(planes / total, 1) if total else 0.0,
+            "ms_per_scene": round(1000 * total / scenes, 2) if scenes else 0.0,
+        },
+    }
