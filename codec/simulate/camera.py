@@ -18,10 +18,11 @@ integrate-and-fire rate but its spike timing carries no phase.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import numpy as np
 
+from codec.simulate.neuron import ANCHOR_PLANES
 from codec.simulate.sources import FrameSource
 
 if TYPE_CHECKING:
@@ -32,14 +33,51 @@ DEFAULT_BLOCK_PLANES = 256
 DEFAULT_ELECTRONS_PER_THRESHOLD = 1000.0
 
 
-def _segments(source: FrameSource, start: int, stop: int) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
-    """``(a, b, scene_a, step)`` for each keyframe interval piece of planes ``start..stop-1``."""
-    plane = start
-    while plane < stop:
+def _pieces(source: FrameSource, num_planes: int) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
+    """``(a, b, scene_a, step)``: planes ``a..b-1`` as one linear ramp.
+
+    Pieces end at keyframes and at multiples of ``ANCHOR_PLANES``, never at block
+    boundaries, so the output does not depend on the block size.
+    """
+    plane = 0
+    while plane < num_planes:
         scene, step, end = source.ramp(plane)
-        end = min(end, stop)
+        end = min(end, (plane // ANCHOR_PLANES + 1) * ANCHOR_PLANES, num_planes)
         yield plane, end, scene, step
         plane = end
+
+
+def _blocks(
+    source: FrameSource, num_planes: int, block_planes: int, fire: Callable[[np.ndarray, np.ndarray, np.ndarray], None]
+) -> Iterator[np.ndarray]:
+    """Run ``fire(scene, step, out)`` on every piece and yield ``(t, H, W)`` uint8 blocks."""
+    if num_planes < 0 or block_planes <= 0:
+        raise ValueError(f"need num_planes >= 0 and block_planes > 0, got {num_planes}, {block_planes}")
+    shape = (source.height, source.width)
+    block_start = 0
+    block = np.empty((min(block_planes, num_planes), *shape), dtype=np.uint8)
+    for a, b, scene, step in _pieces(source, num_planes):
+        if b <= block_start + len(block):  # the common case: fire straight into the block
+            fire(scene, step, block[a - block_start : b - block_start])
+            spikes, done = None, b
+        else:
+            spikes = np.empty((b - a, *shape), dtype=np.uint8)
+            fire(scene, step, spikes)
+            done = a
+        while True:
+            if spikes is not None:
+                take = min(b, block_start + len(block)) - done
+                block[done - block_start : done - block_start + take] = spikes[done - a : done - a + take]
+                done += take
+            if done < block_start + len(block):
+                break
+            yield block
+            block_start += len(block)
+            if block_start >= num_planes:
+                return
+            block = np.empty((min(block_planes, num_planes - block_start), *shape), dtype=np.uint8)
+            if done >= b:
+                break
 
 
 def simulate(
@@ -58,7 +96,7 @@ def simulate(
         source: scene source (plane ``p`` sees ``source.scene_at(p)``).
         num_planes: planes to produce.
         sensor: threshold, gain, reset, leak and initial state of the pixels.
-        block_planes: planes per yielded block.
+        block_planes: planes per yielded block (does not change the output).
         shot_noise: draw the charge of every plane from a Poisson distribution.
         dark_current: input added to every pixel, scene units (spikes/plane at
             the default sensor parameters).
@@ -68,25 +106,22 @@ def simulate(
     Yields:
         ``(t, H, W)`` uint8 spike planes, ``t <= block_planes``, ``num_planes`` in all.
     """
-    if num_planes < 0 or block_planes <= 0:
-        raise ValueError(f"need num_planes >= 0 and block_planes > 0, got {num_planes}, {block_planes}")
     if dark_current < 0:
         raise ValueError(f"dark_current must be >= 0, got {dark_current}")
     neurons = sensor.neurons((source.height, source.width))
     rng = np.random.default_rng(seed)
     electrons = electrons_per_threshold * sensor.alpha / sensor.threshold  # per unit of input
-    for block_start in range(0, num_planes, block_planes):
-        block_stop = min(block_start + block_planes, num_planes)
-        out = np.empty((block_stop - block_start, source.height, source.width), dtype=np.uint8)
-        for a, b, scene, step in _segments(source, block_start, block_stop):
-            part = out[a - block_start : b - block_start]
-            if not shot_noise:
-                neurons.ramp(scene + np.float32(dark_current), step, b - a, out=part)
-                continue
-            ks = np.arange(b - a, dtype=np.float32)[:, None, None]
-            mean_charge = np.maximum(scene + ks * step + np.float32(dark_current), 0.0) * electrons
-            part[:] = neurons(rng.poisson(mean_charge) / electrons)
-        yield out
+    dark = np.float32(dark_current)
+
+    def fire(scene: np.ndarray, step: np.ndarray, out: np.ndarray) -> None:
+        if not shot_noise:
+            neurons.ramp(scene + dark, step, len(out), out=out)
+            return
+        ks = np.arange(len(out), dtype=np.float32)[:, None, None]
+        mean_charge = np.maximum(scene + ks * step + dark, 0.0) * electrons
+        out[:] = neurons(rng.poisson(mean_charge) / electrons)
+
+    return _blocks(source, num_planes, block_planes, fire)
 
 
 def poisson_spikes(
@@ -104,15 +139,12 @@ def poisson_spikes(
     Yields:
         ``(t, H, W)`` uint8 spike planes, ``num_planes`` in all.
     """
-    if num_planes < 0 or block_planes <= 0:
-        raise ValueError(f"need num_planes >= 0 and block_planes > 0, got {num_planes}, {block_planes}")
     rng = np.random.default_rng(seed)
     gain = np.float32(sensor.alpha / sensor.threshold)
-    for block_start in range(0, num_planes, block_planes):
-        block_stop = min(block_start + block_planes, num_planes)
-        out = np.empty((block_stop - block_start, source.height, source.width), dtype=np.uint8)
-        for a, b, scene, step in _segments(source, block_start, block_stop):
-            ks = np.arange(b - a, dtype=np.float32)[:, None, None]
-            rate = (scene + ks * step) * gain
-            np.less(rng.random(rate.shape, dtype=np.float32), rate, out=out[a - block_start : b - block_start].view(np.bool_))
-        yield out
+
+    def fire(scene: np.ndarray, step: np.ndarray, out: np.ndarray) -> None:
+        ks = np.arange(len(out), dtype=np.float32)[:, None, None]
+        rate = (scene + ks * step) * gain
+        np.less(rng.random(rate.shape, dtype=np.float32), rate, out=out.view(np.bool_))
+
+    return _blocks(source, num_planes, block_planes, fire)

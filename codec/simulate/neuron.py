@@ -49,7 +49,7 @@ INIT_STATES: tuple[str, ...] = ("zero", "uniform")
 #: planes materialised at once by :meth:`IntegrateAndFire.ramp` off the fast path
 _CHUNK = 64
 #: planes between re-anchored increments of the fixed-point ramp
-_ANCHOR = 256
+ANCHOR_PLANES = 256
 #: increments this close to [0, 1] threshold still take the fast path (clipped;
 #: absorbs float32 rounding of interpolated scenes)
 _SLACK = 1e-6
@@ -204,15 +204,15 @@ class IntegrateAndFire:
     def _ramp_fixed(self, first: np.ndarray, last: np.ndarray, out: np.ndarray) -> None:
         """Fixed-point ramp: ``A += x; spike = A < x; x += dx``.
 
-        The increment is re-anchored every ``_ANCHOR`` planes, so rounding ``dx``
-        never drifts by more than ``_ANCHOR**2 / 2**33`` thresholds.
+        The increment is re-anchored every ``ANCHOR_PLANES`` planes, so rounding ``dx``
+        never drifts by more than ``ANCHOR_PLANES**2 / 2**33`` thresholds.
         """
         n = out.shape[0]
         slope = (last - first) / max(n - 1, 1)
         mem = self._mem_fixed()
         flags = out.view(np.bool_)
-        for k0 in range(0, n, _ANCHOR):
-            k1 = min(k0 + _ANCHOR, n)
+        for k0 in range(0, n, ANCHOR_PLANES):
+            k1 = min(k0 + ANCHOR_PLANES, n)
             x0 = self._to_fixed(first + k0 * slope)
             x1 = self._to_fixed(first + (k1 - 1) * slope)
             # truncate toward zero so every increment stays between the two endpoints
