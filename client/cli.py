@@ -27,6 +27,8 @@ COMMANDS: dict[str, str] = {
     "encode": "client.commands.encode",
     "decode": "client.commands.decode",
     "serve": "client.commands.serve",
+    "reconstruct": "client.commands.reconstruct",
+    "compare": "client.commands.compare",
 }
 
 

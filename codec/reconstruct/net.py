@@ -16,6 +16,7 @@ clips to ``[0, 1]``. Odd sizes are padded by replication to even and cropped bac
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -100,6 +101,12 @@ def load_weights(path: Path = DEFAULT_WEIGHTS) -> ReconNet:
     return model.eval()
 
 
+@functools.lru_cache(maxsize=4)
+def _shared_model(path: str) -> ReconNet:
+    """One loaded copy of each weights file per process (the model is only read)."""
+    return load_weights(Path(path))
+
+
 class NetReconstructor:
     """The learned reconstructor: ``context = (16, 16)`` planes whatever the scene window.
 
@@ -115,7 +122,7 @@ class NetReconstructor:
     def __init__(self, window: int, gain: float = 1.0, weights: Path = DEFAULT_WEIGHTS) -> None:
         self.window = window
         self.gain = check_gain(gain)
-        self.model = load_weights(weights)
+        self.model = _shared_model(str(weights))
 
     @property
     def context(self) -> tuple[int, int]:

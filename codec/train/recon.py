@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from codec.errors import SpikecodecError
+from codec.io import open_spikes
 from codec.metrics.scene import gain_normalized_psnr, psnr_from_mse
 from codec.reconstruct.features import CONTEXT, RADII
 from codec.reconstruct.net import DEFAULT_WEIGHTS, NetConfig, NetReconstructor, ReconNet, save_weights
@@ -58,18 +60,30 @@ class ReconTrainConfig:
     checkpoint_every: int = 250
     validate_every: int = 500
     validation_batches: int = 4
+    export_only: bool = False  # write weights + record from the latest checkpoint, no training
     net: NetConfig = field(default_factory=NetConfig)
 
 
+#: argument names of ``spikecodec train`` that map onto config fields
+_ALIASES = {"data": "data_root"}
+
+
 def config_from(args: Any) -> ReconTrainConfig:
-    """Build a config from a :class:`ReconTrainConfig`, a dict or an ``argparse.Namespace``
-    (unknown keys and ``None`` values are ignored; paths are converted)."""
+    """Build a config from a :class:`ReconTrainConfig`, a dict or an ``argparse.Namespace``.
+
+    Keys are config field names; ``data`` is accepted for ``data_root`` and ``runs``
+    (a parent of per-stage run dirs) sets ``run_dir = runs/recon``. Unknown keys
+    and ``None`` values are ignored.
+    """
     if isinstance(args, ReconTrainConfig):
         return args
     values = vars(args) if isinstance(args, argparse.Namespace) else dict(args)
-    known = {f.name: f for f in dataclasses.fields(ReconTrainConfig)}
+    known = {f.name for f in dataclasses.fields(ReconTrainConfig)}
     kwargs: dict[str, Any] = {}
+    if values.get("runs") is not None:
+        kwargs["run_dir"] = Path(values["runs"]).expanduser() / "recon"
     for key, value in values.items():
+        key = _ALIASES.get(key, key)
         if key not in known or value is None:
             continue
         if key in ("data_root", "run_dir", "out"):
@@ -104,12 +118,6 @@ def validate(model: ReconNet, batches: list[tuple[torch.Tensor, torch.Tensor]]) 
     return {"val_psnr_net": psnr_from_mse(mse_net, 1.0), "val_psnr_tfp33": psnr_from_mse(mse_tfp, 1.0)}
 
 
-def _read_planes(path: Path) -> np.ndarray:
-    from codec.io.packing import unpack_planes
-
-    return unpack_planes(np.fromfile(path, dtype=np.uint8), 250, 400)[:, ::-1]
-
-
 def evaluate_recordings(weights: Path, data_root: Path) -> dict[str, dict[str, float]]:
     """Gain-normalized PSNR at plane 150 of the real recordings: net vs TFP/TFI (K = 8, 16, 32)."""
     from PIL import Image
@@ -120,7 +128,8 @@ def evaluate_recordings(weights: Path, data_root: Path) -> dict[str, dict[str, f
         gt_path = path.with_name(path.stem + "_gt.png")
         if not (path.is_file() and gt_path.is_file()):
             continue
-        planes = _read_planes(path)
+        with open_spikes(path) as reader:
+            planes = reader.read()
         gt = np.asarray(Image.open(gt_path).convert("L"), dtype=np.float64) / 255.0
         row = {"net": gain_normalized_psnr(gt, NetReconstructor(32, weights=weights).reconstruct(planes, EVALUATION_PLANE))}
         for window in (8, 16, 32):
@@ -131,7 +140,12 @@ def evaluate_recordings(weights: Path, data_root: Path) -> dict[str, dict[str, f
 
 
 def train(args: Any) -> dict[str, Any]:
-    """Train (or resume) the reconstruction network; returns the training record."""
+    """Train (or resume) the reconstruction network.
+
+    Returns:
+        Summary: ``weights`` and ``record`` paths, ``steps``, ``wall_seconds``,
+        ``final_validation`` and the gain-normalized PSNR on the real recordings.
+    """
     config = config_from(args)
     torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
@@ -146,12 +160,14 @@ def train(args: Any) -> dict[str, Any]:
         optimizer.load_state_dict(state["optimizer"])
         step, wall, history = state["step"], state["wall_seconds"], state["history"]
         print(f"resumed {checkpoint_path} at step {step}", file=sys.stderr)
+    elif config.export_only:
+        raise SpikecodecError(f"--export-only: no checkpoint at {checkpoint_path}")
     sampler = SceneSampler(config.data_root)
     val_batches = _validation_set(sampler, config)
     started = time.monotonic() - wall
     model.train()
     losses: list[float] = []
-    while step < config.steps:
+    while step < config.steps and not config.export_only:
         rng = np.random.default_rng([config.seed, step])
         features, rate = spikes_and_target(sampler.scenes(rng, config.batch, config.crop), rng)
         for group in optimizer.param_groups:
@@ -191,4 +207,6 @@ def train(args: Any) -> dict[str, Any]:
     }
     config.out.with_suffix(".json").write_text(json.dumps(record, indent=2) + "\n")
     (config.run_dir / "record.json").write_text(json.dumps(record, indent=2) + "\n")
-    return record
+    summary = {key: record["training"][key] for key in ("steps", "wall_seconds", "final_validation",
+                                                        "recordings_gain_normalized_psnr_plane150")}
+    return {"weights": str(config.out), "record": str(config.out.with_suffix(".json")), **summary}
