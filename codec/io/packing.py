@@ -35,7 +35,7 @@ def pack_planes(planes: np.ndarray) -> np.ndarray:
     """Pack binary planes.
 
     Args:
-        planes: ``(T, H, W)`` bool or uint8 array of 0/1 spikes.
+        planes: ``(T, H, W)`` bool or integer array; any non-zero value is a spike.
 
     Returns:
         ``(T, H*W/8)`` uint8 array, LSB-first within each byte.
@@ -44,7 +44,8 @@ def pack_planes(planes: np.ndarray) -> np.ndarray:
         raise SpikeFormatError(f"expected (T, H, W) planes, got shape {planes.shape}")
     t, h, w = planes.shape
     plane_bytes(h, w)
-    return np.packbits(planes.reshape(t, h * w).astype(bool, copy=False), axis=1, bitorder=BIT_ORDER)
+    # packbits sets a bit for every non-zero element of an integer or bool array: no cast pass
+    return np.packbits(planes.reshape(t, h * w), axis=1, bitorder=BIT_ORDER)
 
 
 def unpack_planes(packed: np.ndarray, height: int, width: int) -> np.ndarray:
