@@ -1,0 +1,142 @@
+"""``spikecodec serve`` as a real process: SIGKILL during uploads loses nothing that was
+complete and shows nothing that was not; SIGTERM lets an in-flight upload finish.
+
+One test, two server processes (start-up imports torch and loads the model: seconds each)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Iterator
+
+import grpc
+import numpy as np
+import pytest
+
+from proto.spikecodec.v1 import service_pb2, service_pb2_grpc, spikes_pb2
+from server.store import StreamStore
+from test_server import T, make_spikes, offline, received_planes, spike_messages
+
+pytestmark = pytest.mark.slow
+
+SPIKECODEC = Path(sys.executable).with_name("spikecodec")
+
+
+class ServeProcess:
+    """``spikecodec serve --json`` on a free loopback port; its JSON log lines collected from stderr."""
+
+    def __init__(self, store: Path, *flags: str) -> None:
+        env = dict(os.environ, SPIKECODEC_TORCH_THREADS="1")
+        self.proc = subprocess.Popen(
+            [str(SPIKECODEC), "serve", "--json", "--host", "127.0.0.1", "--port", "0", "--store", str(store), *flags],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        )
+        self.logs: list[dict] = []
+        self._started = threading.Event()
+        threading.Thread(target=self._drain, daemon=True).start()
+        if not self._started.wait(120):
+            self.proc.kill()
+            raise RuntimeError(f"server did not start: {self.logs}")
+        self.port = next(line["port"] for line in self.logs if line.get("event") == "server.started")
+        self.stub = service_pb2_grpc.SpikeCodecStub(grpc.insecure_channel(f"127.0.0.1:{self.port}"))
+
+    def _drain(self) -> None:
+        for line in self.proc.stderr:
+            if line.startswith("{"):
+                self.logs.append(json.loads(line))
+                if self.logs[-1].get("event") == "server.started":
+                    self._started.set()
+
+    def events(self, name: str) -> list[dict]:
+        return [line for line in self.logs if line.get("event") == name]
+
+
+@pytest.fixture(scope="module")
+def spikes() -> np.ndarray:
+    return make_spikes()
+
+
+def stalled_upload(planes: np.ndarray, sent: threading.Event, release: threading.Event) -> Iterator[spikes_pb2.SpikeMessage]:
+    """Half a stream, then wait for ``release`` before the rest."""
+    messages = spike_messages(planes, num_planes=len(planes))
+    half = len(messages) // 2
+    yield from messages[:half]
+    sent.set()
+    release.wait(60)
+    yield from messages[half:]
+
+
+def refuses_new_calls(port: int, within: float = 10.0) -> bool:
+    """Whether a fresh connection's call fails with UNAVAILABLE within ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            try:
+                service_pb2_grpc.SpikeCodecStub(channel).GetServerInfo(service_pb2.GetServerInfoRequest(), timeout=2)
+            except grpc.RpcError as err:
+                return err.code() == grpc.StatusCode.UNAVAILABLE
+        time.sleep(0.1)
+    return False
+
+
+def test_sigkill_loses_no_completed_stream_and_sigterm_drains_in_flight_uploads(tmp_path, spikes) -> None:
+    store = tmp_path / "store"
+    first = ServeProcess(store)
+    try:
+        done = {first.stub.Upload(iter(spike_messages(spikes[: 60 + 30 * i], name=f"s{i}"))).stream.id: 60 + 30 * i
+                for i in range(3)}
+        before = {sid: received_planes(first.stub.Fetch(service_pb2.FetchRequest(id=sid)))[1] for sid in done}
+        sent = [threading.Event() for _ in range(3)]
+        release = threading.Event()
+        with ThreadPoolExecutor(3) as pool:
+            pending = [pool.submit(first.stub.Upload, stalled_upload(spikes, s, release)) for s in sent]
+            assert all(s.wait(30) for s in sent)
+            time.sleep(0.5)  # let the server take in the half streams
+            first.proc.send_signal(signal.SIGKILL)
+            first.proc.wait(30)
+            release.set()
+            for call in pending:
+                with pytest.raises(grpc.RpcError):
+                    call.result(30)
+    finally:
+        first.proc.kill()
+
+    # restart on the same store: every completed stream, nothing of the interrupted ones
+    second = ServeProcess(store, "--grace-s", "60")
+    try:
+        assert len(second.events("server.started")[0]["reconciled"]["temp_removed"]) == 3
+        listed = second.stub.ListStreams(service_pb2.ListStreamsRequest())
+        assert {s.id: s.num_planes for s in listed.streams} == done
+        for sid in done:
+            np.testing.assert_array_equal(received_planes(second.stub.Fetch(service_pb2.FetchRequest(id=sid)))[1], before[sid])
+        _, decoded = offline(spikes[:60], tmp_path)
+        np.testing.assert_array_equal(before[min(done, key=done.get)], decoded)
+
+        # SIGTERM: no new calls, the in-flight upload finishes within the grace period, exit 0
+        sent, release = threading.Event(), threading.Event()
+        with ThreadPoolExecutor(1) as pool:
+            upload = pool.submit(second.stub.Upload, stalled_upload(spikes, sent, release))
+            assert sent.wait(30)
+            second.proc.send_signal(signal.SIGTERM)
+            try:
+                assert refuses_new_calls(second.port)
+            finally:
+                release.set()
+            last = upload.result(60).stream
+        assert last.num_planes == T
+        out, _ = second.proc.communicate(timeout=60)
+        assert second.proc.returncode == 0
+        assert json.loads(out)["stored_streams"] == 4
+    finally:
+        second.proc.kill()
+    after = StreamStore(store)
+    assert not any(after.reconciled.values())
+    assert sorted(s.id for s in after.list()[0]) == sorted([*done, last.id])
+    assert all(after.read(sid)[0].sha256 for sid in [*done, last.id])
