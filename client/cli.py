@@ -29,6 +29,8 @@ COMMANDS: dict[str, str] = {
     "serve": "client.commands.serve",
     "reconstruct": "client.commands.reconstruct",
     "compare": "client.commands.compare",
+    "stream": "client.commands.stream",
+    "bench": "client.commands.bench",
 }
 
 

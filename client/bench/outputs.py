@@ -1,0 +1,171 @@
+"""Files a bench run writes: ``rd.json``, ``rd.csv``, ``bd_rate.md`` and ``rd_*.png``.
+
+BD-rate / BD-PSNR (:func:`codec.metrics.bd_rate`, :func:`codec.metrics.bd_psnr`,
+the ``bjontegaard`` package, Akima) of every curve against VVC all-intra
+(``vvc``; ``vvc-ext`` when only external outputs were given), per source, with
+bpsp as the rate and two distortion domains: scene PSNR and ISI PSNR. A curve
+needs at least 4 finite points; exact (lossless) points are shown as vertical
+lines on the plots and listed with their bpsp only.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections import defaultdict
+from pathlib import Path
+
+from codec.errors import SpikecodecError
+from codec.metrics import bd_psnr, bd_rate
+
+#: (column, axis label, file) of each plot
+PLOTS = (
+    ("scene_psnr", "scene PSNR (dB)", "rd_scene_psnr.png"),
+    ("isi_psnr", "ISI PSNR (dB)", "rd_isi_psnr.png"),
+    ("fr_window_psnr", "windowed firing-rate PSNR (dB)", "rd_fr_psnr.png"),
+)
+#: distortion domains of the BD tables
+BD_DOMAINS = (("scene_psnr", "scene PSNR"), ("isi_psnr", "ISI PSNR"))
+CSV_COLUMNS = (
+    "source", "curve", "family", "label", "param", "bits", "bpsp", "bpp", "compression_ratio",
+    "scene_psnr", "scene_psnr_ref", "scene_psnr_gt", "scene_reference", "isi_psnr", "fr_instant_psnr",
+    "fr_window_psnr", "fr_window", "spike_count_mae", "spike_count_relative", "exact", "num_planes",
+    "num_scenes", "height", "width", "seconds",
+)  # fmt: skip
+
+
+def curves(points: list[dict]) -> dict[str, dict[str, list[dict]]]:
+    """``{source: {curve: points sorted by bpsp}}``."""
+    grouped: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    for p in points:
+        grouped[p["source"]][p["curve"]].append(p)
+    return {s: {c: sorted(ps, key=lambda p: p["bpsp"]) for c, ps in cs.items()} for s, cs in grouped.items()}
+
+
+def reference_curve(by_curve: dict[str, list[dict]]) -> str | None:
+    """The anchor BD figures are measured against: ``vvc``, else ``vvc-ext``."""
+    return next((c for c in ("vvc", "vvc-ext") if c in by_curve), None)
+
+
+def _bd(anchor: list[dict], test: list[dict], column: str) -> tuple[float | None, float | None, str]:
+    """``(bd_rate %, bd_psnr dB, note)`` of ``test`` vs ``anchor`` in ``column``."""
+    a = [(p["bpsp"], p[column]) for p in anchor if p[column] is not None]
+    t = [(p["bpsp"], p[column]) for p in test if p[column] is not None]
+    try:
+        rate = bd_rate([r for r, _ in a], [d for _, d in a], [r for r, _ in t], [d for _, d in t])
+        gain = bd_psnr([r for r, _ in a], [d for _, d in a], [r for r, _ in t], [d for _, d in t])
+    except (SpikecodecError, ValueError, ZeroDivisionError) as err:
+        return None, None, str(err).splitlines()[0] if str(err) else type(err).__name__
+    if not (math.isfinite(rate) and math.isfinite(gain)):
+        return None, None, "curves do not overlap"
+    return rate, gain, ""
+
+
+def bd_table(points: list[dict]) -> list[dict]:
+    """One row per (source, curve other than the reference, domain)."""
+    rows = []
+    for source, by_curve in curves(points).items():
+        ref = reference_curve(by_curve)
+        if ref is None:
+            continue
+        for curve, pts in by_curve.items():
+            if curve == ref or all(p["exact"] for p in pts):
+                continue
+            for column, domain in BD_DOMAINS:
+                rate, gain, note = _bd(by_curve[ref], pts, column)
+                rows.append({"source": source, "curve": curve, "anchor": ref, "domain": domain,
+                             "bd_rate": rate, "bd_psnr": gain, "note": note, "points": len(pts)})
+    return rows
+
+
+def _fmt(value: float | None, unit: str) -> str:
+    return "n/a" if value is None else f"{value:+.2f}{unit}"
+
+
+def write_bd_markdown(path: Path, points: list[dict], sources: dict[str, dict]) -> None:
+    """``bd_rate.md``: a BD table per source and domain, plus lossless points and averages."""
+    rows = bd_table(points)
+    lines = ["# BD-rate and BD-PSNR against VVC all-intra", "",
+             "Rate: bits per spike-pixel (bpsp). Negative BD-rate = fewer bits than the anchor at equal PSNR;",
+             "positive BD-PSNR = higher PSNR at equal rate. Bjøntegaard (Akima) via codec.metrics / bjontegaard;",
+             "a curve needs >= 4 points.", ""]
+    for source, info in sources.items():
+        lines += [f"## {source}", "",
+                  f"{info['num_planes']} planes, {info['height']}x{info['width']}, {info['num_scenes']} scenes; "
+                  f"scene PSNR against the **{info['scene_reference']}**.", ""]
+        for _, domain in BD_DOMAINS:
+            selected = [r for r in rows if r["source"] == source and r["domain"] == domain]
+            if not selected:
+                continue
+            lines += [f"### {domain} (anchor: {selected[0]['anchor']})", "",
+                      "| curve | points | BD-rate | BD-PSNR | note |", "|---|---:|---:|---:|---|"]
+            lines += [f"| {r['curve']} | {r['points']} | {_fmt(r['bd_rate'], ' %')} | {_fmt(r['bd_psnr'], ' dB')} "
+                      f"| {r['note']} |" for r in selected]
+            lines.append("")
+        exact = [p for p in points if p["source"] == source and p["exact"]]
+        if exact:
+            lines += ["Exact (lossless) points: " + ", ".join(f"{p['curve']} {p['label']} {p['bpsp']:.4f} bpsp"
+                                                              for p in exact), ""]
+    averages = _averages(rows)
+    if averages:
+        lines += ["## Mean over sources", "", "| curve | domain | sources | mean BD-rate | mean BD-PSNR |",
+                  "|---|---|---:|---:|---:|"]
+        lines += [f"| {c} | {d} | {n} | {_fmt(r, ' %')} | {_fmt(g, ' dB')} |" for (c, d), (n, r, g) in averages.items()]
+        lines.append("")
+    path.write_text("\n".join(lines))
+
+
+def _averages(rows: list[dict]) -> dict[tuple[str, str], tuple[int, float, float]]:
+    grouped: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for r in rows:
+        if r["bd_rate"] is not None:
+            grouped[(r["curve"], r["domain"])].append(r)
+    return {k: (len(v), sum(r["bd_rate"] for r in v) / len(v), sum(r["bd_psnr"] for r in v) / len(v))
+            for k, v in grouped.items()}
+
+
+def write_plots(directory: Path, points: list[dict]) -> list[str]:
+    """One PNG per distortion column, one panel per source; returns the file names."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    grouped = curves(points)
+    names = []
+    for column, label, filename in PLOTS:
+        fig, axes = plt.subplots(1, len(grouped), figsize=(5.5 * len(grouped), 4.2), squeeze=False)
+        for ax, (source, by_curve) in zip(axes[0], grouped.items()):
+            for curve, pts in by_curve.items():
+                if all(p["exact"] for p in pts):
+                    for p in pts:
+                        ax.axvline(p["bpsp"], linestyle=":", color="gray")
+                        ax.annotate(f"{curve} {p['label']}", (p["bpsp"], 0.02), xycoords=("data", "axes fraction"),
+                                    rotation=90, fontsize=7, color="gray")
+                    continue
+                finite = [p for p in pts if p[column] is not None]
+                style = "-o" if curve.startswith("spikecodec") else "--s"
+                ax.plot([p["bpsp"] for p in finite], [p[column] for p in finite], style, label=curve, markersize=4)
+            ax.set_xscale("log")
+            ax.set_xlabel("bits per spike-pixel (bpsp)")
+            ax.set_ylabel(label)
+            ax.set_title(source if column != "scene_psnr" else f"{source} (vs {by_curve[next(iter(by_curve))][0]['scene_reference']})",
+                         fontsize=9)
+            ax.grid(True, which="both", alpha=0.3)
+            ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(directory / filename, dpi=110)
+        plt.close(fig)
+        names.append(filename)
+    return names
+
+
+def write_tables(directory: Path, points: list[dict], sources: dict[str, dict], settings: dict) -> None:
+    """``rd.json`` (settings, sources, points, BD rows) and ``rd.csv`` (one row per point)."""
+    payload = {"settings": settings, "sources": sources, "points": points, "bd": bd_table(points)}
+    (directory / "rd.json").write_text(json.dumps(payload, indent=1, default=str))
+    with open(directory / "rd.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(points)

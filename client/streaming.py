@@ -1,0 +1,187 @@
+"""Live round trip through a server: spikes -> Encode -> records -> Decode -> spikes.
+
+::
+
+    blocks (t,H,W) --ChunkWriter--> SpikeMessage header, chunks, end --Encode-->
+        EncodedRecord (as each scene completes) --forwarded at once--> Decode -->
+        SpikeMessage header, chunks of regenerated planes, end --> on_planes(first, planes)
+
+Both calls run at the same time: the records the Encode call returns are the
+request stream of the Decode call, so decoded planes come back while spikes are
+still going out. Every input chunk's send time is kept; its round-trip latency
+is the time until the last of its planes came back decoded (which includes
+waiting for the next scene centre: the codec decodes scene by scene).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
+
+from client.connection import ClientError, Connection
+from codec.errors import SpikecodecError
+from codec.sensor import SensorParams
+from proto.spikecodec.v1 import records_pb2, spikes_pb2
+from server.config import ServerConfig
+from server.spikes import ChunkWriter, SpikeStreamReader, sensor_to_proto
+
+PlanesCallback = Callable[[int, np.ndarray], None]
+
+#: limits used to validate what a server sends back (the server enforced its own on the way in)
+_READ_LIMITS = ServerConfig(max_pixels=1 << 31, max_planes=1 << 62)
+
+
+def stream_header(
+    height: int,
+    width: int,
+    sensor: SensorParams = SensorParams(),
+    options: spikes_pb2.CodecOptions | None = None,
+    name: str = "",
+    num_planes: int = 0,
+) -> spikes_pb2.SpikeMessage:
+    """The first ``SpikeMessage`` of a stream (``num_planes`` 0 = live, length unknown)."""
+    return spikes_pb2.SpikeMessage(header=spikes_pb2.StreamHeader(
+        height=height, width=width, plane_rate=sensor.plane_rate, sensor=sensor_to_proto(sensor),
+        bit_order=spikes_pb2.BIT_ORDER_LSB_FIRST, options=options or spikes_pb2.CodecOptions(),
+        name=name, num_planes=num_planes,
+    ))  # fmt: skip
+
+
+def spike_messages(
+    header: spikes_pb2.SpikeMessage,
+    blocks: Iterable[np.ndarray],
+    chunk_planes: int = 32,
+    on_chunk: Callable[[spikes_pb2.SpikeChunk], None] | None = None,
+) -> Iterator[spikes_pb2.SpikeMessage]:
+    """``header``, then ``blocks`` re-chunked to ``chunk_planes`` planes, then the end marker.
+
+    ``on_chunk(chunk)`` is called just before each chunk is handed to gRPC.
+    """
+    yield header
+    writer = ChunkWriter(header.header.height, header.header.width, chunk_planes)
+    for block in blocks:
+        for message in writer.push(block):
+            if on_chunk is not None:
+                on_chunk(message.chunk)
+            yield message
+    for message in writer.finish():
+        if on_chunk is not None and message.HasField("chunk"):
+            on_chunk(message.chunk)
+        yield message
+
+
+def read_spikes(messages: Iterable[spikes_pb2.SpikeMessage]) -> tuple[spikes_pb2.StreamHeader, Iterator[tuple[int, np.ndarray]]]:
+    """Validate a spike stream a server sent: returns its header and an iterator of
+    ``(first_plane, (t, H, W) uint8 planes)`` ending after the end marker was checked.
+
+    Raises:
+        SpikeFormatError: malformed stream (missing header, gaps, wrong totals).
+    """
+    reader = SpikeStreamReader(iter(messages), _READ_LIMITS)
+    header = reader.header
+    message = spikes_pb2.StreamHeader(height=header.height, width=header.width, name=header.name)
+    return message, ((chunk.first_plane, chunk.planes) for chunk in reader.chunks())
+
+
+@dataclass
+class RoundTrip:
+    """What a live round trip measured.
+
+    Attributes:
+        records: the ``.spkc`` records in order (their concatenation is the stream).
+        chunk_sent: ``perf_counter`` time each input chunk went out, by sequence.
+        chunk_last_plane: last plane (exclusive) of each input chunk.
+        chunk_returned: time the last plane of each input chunk came back decoded.
+        record_latency_s: per scene record, seconds from sending the chunk that
+            completed it to receiving the record.
+        num_planes: planes sent; ``decoded_planes``: planes received.
+        started, finished: ``perf_counter`` bounds of the whole round trip.
+    """
+
+    records: list[bytes] = field(default_factory=list)
+    chunk_sent: list[float] = field(default_factory=list)
+    chunk_last_plane: list[int] = field(default_factory=list)
+    chunk_returned: list[float] = field(default_factory=list)
+    record_latency_s: list[float] = field(default_factory=list)
+    num_planes: int = 0
+    decoded_planes: int = 0
+    started: float = 0.0
+    finished: float = 0.0
+
+    @property
+    def bits(self) -> int:
+        return 8 * sum(len(r) for r in self.records)
+
+    @property
+    def seconds(self) -> float:
+        return self.finished - self.started
+
+    @property
+    def chunk_latency_s(self) -> list[float]:
+        """Round-trip latency of each input chunk, seconds."""
+        return [back - sent for sent, back in zip(self.chunk_sent, self.chunk_returned)]
+
+
+def round_trip(
+    conn: Connection,
+    header: spikes_pb2.SpikeMessage,
+    blocks: Iterable[np.ndarray],
+    chunk_planes: int = 32,
+    on_planes: PlanesCallback | None = None,
+) -> RoundTrip:
+    """Stream ``blocks`` through the server's Encode and Decode at once.
+
+    Args:
+        conn: an open connection.
+        header: from :func:`stream_header` (options choose the codec settings).
+        blocks: ``(t, H, W)`` uint8 planes, in order.
+        chunk_planes: planes per chunk sent.
+        on_planes: called with ``(first_plane, planes)`` for each decoded chunk.
+
+    Raises:
+        ClientError: the server refused a call (the Encode error wins over the
+            Decode error it causes).
+        SpikeFormatError: the decoded stream came back malformed or short.
+    """
+    result = RoundTrip(started=time.perf_counter())
+    encode_error: list[BaseException] = []
+
+    def sent(chunk: spikes_pb2.SpikeChunk) -> None:
+        result.chunk_sent.append(time.perf_counter())
+        result.chunk_last_plane.append(chunk.first_plane + chunk.num_planes)
+        result.num_planes += chunk.num_planes
+
+    def forward() -> Iterator[records_pb2.EncodedRecord]:
+        try:
+            for record in conn.encode(spike_messages(header, blocks, chunk_planes, sent)):
+                now = time.perf_counter()
+                result.records.append(record.data)
+                if record.kind == records_pb2.RECORD_KIND_SCENE and record.completed_by_chunk < len(result.chunk_sent):
+                    result.record_latency_s.append(now - result.chunk_sent[record.completed_by_chunk])
+                yield record
+        except BaseException as err:  # handed to the caller's thread below
+            encode_error.append(err)
+            raise
+
+    try:
+        _, planes = read_spikes(conn.decode(forward()))
+        for first, block in planes:
+            now = time.perf_counter()
+            result.decoded_planes = first + len(block)
+            while len(result.chunk_returned) < len(result.chunk_last_plane) and (
+                result.chunk_last_plane[len(result.chunk_returned)] <= result.decoded_planes
+            ):
+                result.chunk_returned.append(now)
+            if on_planes is not None:
+                on_planes(first, block)
+    except SpikecodecError:
+        if encode_error:
+            raise encode_error[0] from None
+        raise
+    if result.decoded_planes != result.num_planes:
+        raise ClientError(f"server decoded {result.decoded_planes} planes of the {result.num_planes} sent")
+    result.finished = time.perf_counter()
+    return result

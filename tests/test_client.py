@@ -1,0 +1,140 @@
+"""The client library against a real server on loopback: auth, errors, retries, live round trip."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+
+import grpc
+import numpy as np
+import pytest
+
+from client.connection import ClientError, Connection
+from client.retry import RetryPolicy
+from client.streaming import round_trip, spike_messages, stream_header
+from codec.sensor import SensorParams
+from proto.spikecodec.v1 import spikes_pb2
+from server.app import Server
+from server.config import ServerConfig
+
+FAST_RETRY = RetryPolicy(attempts=6, initial_backoff_s=0.05, max_backoff_s=0.5)
+
+
+class CountingInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor):
+    """Counts the attempts that reach the channel, per method (the channel stays real)."""
+
+    def __init__(self) -> None:
+        self.calls: dict[str, int] = {}
+
+    def _count(self, details) -> None:
+        name = details.method.rsplit("/", 1)[-1]
+        self.calls[name] = self.calls.get(name, 0) + 1
+
+    def intercept_unary_unary(self, continuation, details, request):
+        self._count(details)
+        return continuation(details, request)
+
+    def intercept_unary_stream(self, continuation, details, request):
+        self._count(details)
+        return continuation(details, request)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(store: Path, **config) -> Server:
+    return Server(ServerConfig(host="127.0.0.1", store=store, grace_s=0, **{"port": 0, **config})).start()
+
+
+@pytest.fixture
+def server(tmp_path: Path):
+    srv = start_server(tmp_path / "store")
+    yield srv
+    srv.stop(0)
+
+
+def test_server_info_and_missing_stream(server: Server) -> None:
+    counter = CountingInterceptor()
+    with Connection(f"127.0.0.1:{server.port}", retry=FAST_RETRY, interceptors=[counter]) as conn:
+        info = conn.server_info()
+        assert info.limits.max_message_bytes > 0 and info.version
+        assert list(conn.list_streams()) == []
+        with pytest.raises(ClientError) as err:
+            conn.get_stream("no-such-stream")
+    assert err.value.code in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT)
+    assert "GetStream no-such-stream" in str(err.value)
+    assert counter.calls["GetStream"] == 1  # a final status is never retried
+
+
+def test_bad_request_is_not_retried_and_names_the_problem(server: Server) -> None:
+    with Connection(f"127.0.0.1:{server.port}", retry=FAST_RETRY) as conn:
+        header = stream_header(8, 8)
+        header.header.bit_order = spikes_pb2.BIT_ORDER_UNSPECIFIED
+        with pytest.raises(ClientError, match=r"Encode: INVALID_ARGUMENT: header: bit_order must be") as err:
+            list(conn.encode(spike_messages(header, [np.zeros((2, 8, 8), np.uint8)])))
+    assert err.value.code == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_token_is_sent_and_required(tmp_path: Path) -> None:
+    srv = start_server(tmp_path / "store", token="s3cret")
+    try:
+        target = f"127.0.0.1:{srv.port}"
+        with Connection(target, token="s3cret") as conn:
+            assert conn.server_info().auth_required
+        counter = CountingInterceptor()
+        with Connection(target, token="wrong", retry=FAST_RETRY, interceptors=[counter]) as conn:
+            with pytest.raises(ClientError, match="UNAUTHENTICATED: invalid bearer token"):
+                conn.server_info()
+        assert counter.calls["GetServerInfo"] == 1
+        with Connection(target) as conn, pytest.raises(ClientError, match="missing bearer token"):
+            conn.server_info()
+    finally:
+        srv.stop(0)
+
+
+def test_unavailable_is_retried_until_the_server_is_up(tmp_path: Path) -> None:
+    port = free_port()
+    holder: list[Server] = []
+    starter = threading.Timer(0.4, lambda: holder.append(start_server(tmp_path / "store", port=port)))
+    counter = CountingInterceptor()
+    starter.start()
+    try:
+        with Connection(f"127.0.0.1:{port}", retry=FAST_RETRY, interceptors=[counter]) as conn:
+            assert conn.server_info().version
+        assert counter.calls["GetServerInfo"] > 1
+    finally:
+        starter.join()
+        for srv in holder:
+            srv.stop(0)
+
+
+def test_deadline_is_retried_then_reported() -> None:
+    """A peer that accepts TCP connections but never answers: every try runs into its deadline."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        counter = CountingInterceptor()
+        policy = RetryPolicy(attempts=3, initial_backoff_s=0.01)
+        target = f"127.0.0.1:{silent.getsockname()[1]}"
+        with Connection(target, timeout_s=0.2, retry=policy, interceptors=[counter]) as conn:
+            tic = time.perf_counter()
+            with pytest.raises(ClientError, match="GetServerInfo: DEADLINE_EXCEEDED") as err:
+                conn.server_info()
+            assert time.perf_counter() - tic >= 0.6
+    assert err.value.code == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert counter.calls["GetServerInfo"] == 3
+
+
+def test_no_server_gives_a_clear_error() -> None:
+    with Connection(f"127.0.0.1:{free_port()}", retry=RetryPolicy(attempts=2, initial_backoff_s=0.01)) as conn:
+        with pytest.raises(ClientError, match="no spikecodec server reachable"):
+            conn.wait_ready(0.3)
+        with pytest.raises(ClientError, match="UNAVAILABLE"):
+            conn.server_info()
+    with pytest.raises(ClientError, match="HOST:PORT"):
+        Connection("localhost")
