@@ -20,9 +20,9 @@ big-endian)::
     kind "E" end     body = num_planes u64 | num_scenes u32
 
 Reading checks more than CRCs: the header comes first, scene ``i`` has index
-``i`` and centre ``C0 + i*K``, the end record comes last, its scene count and
-plane count agree with the scenes seen (and with the header's ``num_planes``
-when that was known), and nothing follows it. Every problem raises
+``i`` and centre ``C0 + i*K``, the end record comes last, there is at least one
+scene, the end record's counts agree with the scenes seen (and with the
+header's ``num_planes`` when that was known), and nothing follows it. Every problem raises
 :class:`codec.errors.BitstreamError` naming the record, e.g. ``record 8 (scene
 7, centre 240) at byte 9120: body CRC mismatch`` or ``missing end record:
 stream truncated after scene 9``. Records are numbered from 0 (the header).

@@ -165,6 +165,8 @@ class RecordParser:
         if header.num_planes and end.num_planes != header.num_planes:
             self._fail(KIND_END, at, f"{end.num_planes} planes, but the header says {header.num_planes}")
         needed = len(range(header.offset, end.num_planes, header.window))
+        if not needed:
+            self._fail(KIND_END, at, f"no scene: {end.num_planes} planes end before the first centre {header.offset}")
         if end.num_scenes != self.num_scenes or needed != self.num_scenes:
             self._fail(
                 KIND_END, at,

@@ -18,8 +18,8 @@ of the byte stream.
 from codec.pipeline.config import EncoderConfig
 from codec.pipeline.decoder import Decoder, quantize_scene, scene_values
 from codec.pipeline.encoder import Encoder
-from codec.pipeline.files import decode_file, encode_file, scene_png_name
+from codec.pipeline.files import decode_file, encode_file
 
 __all__ = [
-    "EncoderConfig", "Encoder", "Decoder", "quantize_scene", "scene_values", "encode_file", "decode_file", "scene_png_name",
+    "EncoderConfig", "Encoder", "Decoder", "quantize_scene", "scene_values", "encode_file", "decode_file",
 ]

@@ -110,6 +110,10 @@ class Encoder:
             raise SpikeFormatError("encoder already finished")
         if self.header.num_planes and self.num_planes != self.header.num_planes:
             raise SpikeFormatError(f"stream ended after {self.num_planes} of {self.header.num_planes} announced planes")
+        if self.num_planes <= self.header.offset:
+            raise SpikeFormatError(
+                f"{self.num_planes} planes hold no scene: the first centre is plane {self.header.offset} (lower --offset)"
+            )
         records = []
         while self.next_centre < self.num_planes:
             records.append(self._code_next())

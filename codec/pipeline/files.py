@@ -17,22 +17,18 @@ from pathlib import Path
 from typing import Iterator
 
 import numpy as np
-from PIL import Image
 
 from codec.bitstream import StreamHeader
 from codec.io import open_spikes, open_writer
+from codec.metrics import bpp, bpsp
 from codec.pipeline.config import EncoderConfig
-from codec.pipeline.decoder import Decoder
+from codec.pipeline.decoder import Decoder, scene_values
 from codec.pipeline.encoder import Encoder
+from codec.reconstruct.pngs import scene_filename, write_scene_png
 
 #: planes read per block when encoding, bytes read per chunk when decoding
 BLOCK_PLANES = 256
 CHUNK_BYTES = 1 << 16
-
-
-def scene_png_name(centre: int) -> str:
-    """File name of a decoded scene: ``scene_00150.png`` for centre plane 150."""
-    return f"scene_{centre:05d}.png"
 
 
 @contextmanager
@@ -75,7 +71,7 @@ def decode_file(src: str | Path, dst: str | Path, scenes_dir: str | Path | None 
 
     Args:
         scenes_dir: if given, every decoded 8-bit scene is saved there as
-            :func:`scene_png_name` (created if missing).
+            ``scene_<centre>.png`` (:func:`codec.reconstruct.pngs.scene_filename`; created if missing).
     """
     dst = Path(dst)
     start = time.perf_counter()
@@ -85,7 +81,7 @@ def decode_file(src: str | Path, dst: str | Path, scenes_dir: str | Path | None 
         scenes_dir.mkdir(parents=True, exist_ok=True)
 
         def on_scene(centre: int, scene: np.ndarray) -> None:
-            Image.fromarray(scene).save(scenes_dir / scene_png_name(centre))
+            write_scene_png(scenes_dir / scene_filename(centre), scene_values(scene))
 
     decoder = Decoder(on_scene=on_scene)
     write = 0.0
@@ -112,14 +108,13 @@ def decode_file(src: str | Path, dst: str | Path, scenes_dir: str | Path | None 
 
 def _summary(src: str | Path, dst: Path, header: StreamHeader, size: int, planes: int, scenes: int,
              timings: dict[str, float], total: float) -> dict:
-    pixels = header.height * header.width
     bits = 8 * size
     return {
         "input": str(src),
         "output": str(dst),
         "bits": bits,
-        "bpsp": bits / (planes * pixels) if planes else 0.0,
-        "bpp": bits / (scenes * pixels) if scenes else 0.0,
+        "bpsp": bpsp(bits, planes, header.height, header.width),
+        "bpp": bpp(bits, scenes, header.height, header.width),
         "scenes": scenes,
         "planes": planes,
         "height": header.height,
