@@ -38,7 +38,7 @@ rounded to ``threshold / 2**32`` and clipped to ``[0, 1 - 2**-32]`` thresholds
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Iterable, Iterator, Literal
 
 import numpy as np
 
@@ -46,8 +46,6 @@ ResetMechanism = Literal["zero", "subtract", "mod"]
 RESET_MECHANISMS: tuple[str, ...] = ("zero", "subtract", "mod")
 INIT_STATES: tuple[str, ...] = ("zero", "uniform")
 
-#: planes materialised at once by :meth:`IntegrateAndFire.ramp` off the fast path
-_CHUNK = 64
 #: planes between re-anchored increments of the fixed-point ramp
 ANCHOR_PLANES = 256
 #: increments this close to [0, 1] threshold still take the fast path (clipped;
@@ -70,8 +68,12 @@ class IntegrateAndFire:
         seed: seed of the uniform initial state.
 
     Attributes:
-        mem: ``(H, W)`` float64 membrane after the last plane.
+        mem: ``(H, W)`` float64 membrane after the last plane (between fast-path
+            calls it is kept in fixed point and converted when read).
     """
+
+    _mem: np.ndarray | None
+    _fixed: np.ndarray | None
 
     def __init__(
         self,
@@ -100,6 +102,17 @@ class IntegrateAndFire:
             self.mem = np.random.default_rng(seed).uniform(0.0, self.threshold, self.shape)
         else:
             self.mem = np.zeros(self.shape)
+
+    @property
+    def mem(self) -> np.ndarray:
+        if self._mem is None:
+            assert self._fixed is not None
+            self._mem, self._fixed = self._fixed * (self.threshold / _FIXED), None
+        return self._mem
+
+    @mem.setter
+    def mem(self, value: np.ndarray) -> None:
+        self._mem, self._fixed = np.asarray(value, dtype=np.float64), None
 
     def __call__(self, intensity: np.ndarray) -> np.ndarray:
         """Integrate ``T`` planes of input and fire.
@@ -157,10 +170,7 @@ class IntegrateAndFire:
         if self._fast_path_applies(low, high):
             self._ramp_fixed(first, last, out)
             return out
-        ks = np.arange(_CHUNK, dtype=np.float64)[:, None, None]
-        for k0 in range(0, num_planes, _CHUNK):
-            n = min(_CHUNK, num_planes - k0)
-            out[k0 : k0 + n] = self(start + (k0 + ks[:n]) * step)
+        self._fire_stepwise(_ramp_planes(start, step, num_planes), counts=False, out=out)
         return out
 
     def _check(self, intensity: np.ndarray) -> np.ndarray:
@@ -177,18 +187,25 @@ class IntegrateAndFire:
             and self.reset_mechanism in ("mod", "subtract")
             and low >= -_SLACK
             and high <= 1.0 + _SLACK
-            and self.mem.min(initial=0.0) >= 0.0
-            and self.mem.max(initial=0.0) < self.threshold
+            and (
+                self._fixed is not None
+                or (self.mem.min(initial=0.0) >= 0.0 and self.mem.max(initial=0.0) < self.threshold)
+            )
         )
 
-    def _mem_fixed(self) -> np.ndarray:
-        return np.minimum(np.floor(self.mem * (_FIXED / self.threshold)), _FIXED - 1).astype(np.uint32)
+    def _take_fixed(self) -> np.ndarray:
+        """The membrane in fixed point; the caller updates it in place and hands it back."""
+        if self._fixed is None:
+            assert self._mem is not None
+            self._fixed = np.minimum(np.floor(self._mem * (_FIXED / self.threshold)), _FIXED - 1).astype(np.uint32)
+            self._mem = None
+        return self._fixed
 
     def _fire_fixed(self, intensity: np.ndarray, scale: float) -> np.ndarray:
         """Fixed-point integration of arbitrary input (module docstring)."""
         spikes = np.empty(intensity.shape, dtype=np.uint8)
         flags = spikes.view(np.bool_)
-        mem = self._mem_fixed()
+        mem = self._take_fixed()
         x = np.empty(self.shape, dtype=np.uint32)
         scaled = np.empty(self.shape, dtype=np.float64)
         for t, plane in enumerate(intensity):
@@ -198,7 +215,6 @@ class IntegrateAndFire:
             np.copyto(x, scaled, casting="unsafe")
             np.add(mem, x, out=mem)
             np.less(mem, x, out=flags[t])
-        self.mem = mem * (self.threshold / _FIXED)
         return spikes
 
     def _ramp_fixed(self, first: np.ndarray, last: np.ndarray, out: np.ndarray) -> None:
@@ -209,7 +225,7 @@ class IntegrateAndFire:
         """
         n = out.shape[0]
         slope = (last - first) / max(n - 1, 1)
-        mem = self._mem_fixed()
+        mem = self._take_fixed()
         flags = out.view(np.bool_)
         for k0 in range(0, n, ANCHOR_PLANES):
             k1 = min(k0 + ANCHOR_PLANES, n)
@@ -225,15 +241,19 @@ class IntegrateAndFire:
                     np.add(x, dx32, out=x)
                 np.add(mem, x, out=mem)
                 np.less(mem, x, out=flags[k])
-        self.mem = mem * (self.threshold / _FIXED)
 
     @staticmethod
     def _to_fixed(value: np.ndarray) -> np.ndarray:
         return np.clip(np.rint(value * _FIXED), 0.0, _FIXED - 1).astype(np.int64)
 
-    def _fire_stepwise(self, intensity: np.ndarray, counts: bool) -> np.ndarray:
-        """Plane by plane in float64: leak, ``zero`` reset, increments above threshold, counts."""
-        spikes = np.empty(intensity.shape, dtype=np.uint8)
+    def _fire_stepwise(self, planes: Iterable[np.ndarray], counts: bool, out: np.ndarray | None = None) -> np.ndarray:
+        """Plane by plane in float64: leak, ``zero`` reset, increments above threshold, counts.
+
+        Args:
+            planes: ``(T, H, W)`` input, or any iterable of ``(H, W)`` planes.
+            out: ``(T, H, W)`` uint8 output (allocated from ``planes.shape`` if omitted).
+        """
+        spikes = np.empty(np.shape(planes), dtype=np.uint8) if out is None else out
         mem = self.mem
         theta = self.threshold
         if self.tau is None:
@@ -242,24 +262,44 @@ class IntegrateAndFire:
             decay = math.exp(-1.0 / self.tau)
             gain = self.alpha * self.tau * (1.0 - decay)
         fired = np.empty(self.shape, dtype=np.bool_)
-        released = np.empty(self.shape)
-        for t, plane in enumerate(intensity):
+        scratch = np.empty(self.shape)
+        for t, plane in enumerate(planes):
             if decay != 1.0:
                 mem *= decay
-            mem += gain * plane
-            np.greater_equal(mem, theta, out=fired)
-            if self.reset_mechanism == "subtract":
-                spikes[t] = fired
-                np.subtract(mem, theta, out=mem, where=fired)
-                continue
-            if counts:
-                np.floor_divide(mem, theta, out=released)
-                spikes[t] = np.minimum(released, 255)
+            np.multiply(plane, gain, out=scratch)
+            mem += scratch
+            if self.reset_mechanism == "mod":  # release floor(A/theta) thresholds
+                np.divide(mem, theta, out=scratch)
+                np.floor(scratch, out=scratch)
+                np.greater(scratch, 0.0, out=fired)
+                if counts:
+                    np.copyto(spikes[t], np.minimum(scratch, 255), casting="unsafe")
+                scratch *= theta
+                mem -= scratch
+                np.maximum(mem, 0.0, out=mem)  # rounding of A/theta must not leave A < 0
             else:
-                spikes[t] = fired
-            if self.reset_mechanism == "zero":
-                np.copyto(mem, 0.0, where=fired)
-            else:
-                np.fmod(mem, theta, out=mem)
+                np.greater_equal(mem, theta, out=fired)
+                if counts and self.reset_mechanism == "zero":
+                    np.divide(mem, theta, out=scratch)
+                    np.floor(scratch, out=scratch)
+                    np.copyto(spikes[t], np.minimum(scratch, 255), casting="unsafe")
+                if self.reset_mechanism == "subtract":
+                    np.multiply(fired, theta, out=scratch)
+                    mem -= scratch
+                else:
+                    np.logical_not(fired, out=fired)
+                    mem *= fired
+                    np.logical_not(fired, out=fired)
+            if not counts or self.reset_mechanism == "subtract":
+                np.copyto(spikes[t], fired)
         self.mem = mem
         return spikes
+
+
+def _ramp_planes(start: np.ndarray, step: np.ndarray, num_planes: int) -> Iterator[np.ndarray]:
+    """``start + k*step`` for ``k < num_planes``, one reused ``(H, W)`` buffer."""
+    plane = np.empty_like(start)
+    for k in range(num_planes):
+        np.multiply(step, k, out=plane)
+        plane += start
+        yield plane
