@@ -144,3 +144,17 @@ def test_truncated_and_foreign_files(tmp_path: Path) -> None:
         open_spikes(tmp_path / "text.h5")
     with pytest.raises(FileNotFoundError):
         open_spikes(tmp_path / "missing.h5")
+
+
+@pytest.mark.parametrize("suffix", [".h5", ".dat"])
+def test_failed_writes_leave_no_file(tmp_path: Path, suffix: str) -> None:
+    _write_raw(tmp_path / "p.h5", a=np.concatenate([np.zeros((300, 8, 8), np.uint8), np.full((1, 8, 8), 2, np.uint8)]))
+    out = tmp_path / f"out{suffix}"
+    with pytest.raises(SpikeFormatError, match="other than 0/1"):
+        convert(tmp_path / "p.h5", out, dataset="a")  # fails in the second block, after writing the first
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.h5"]
+    writer = open_writer(out, 8, 8)
+    writer.write(_planes(2, 8, 8))
+    assert not out.exists()  # not published before close
+    writer.close()
+    assert open_spikes(out, 8, 8).num_planes == 2

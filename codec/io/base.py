@@ -8,6 +8,7 @@ top row first; packed planes are ``(t, H*W/8)`` uint8 in the order of
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Iterator
@@ -88,6 +89,10 @@ class SpikeReader(ABC):
 class SpikeWriter(ABC):
     """A spike file opened for appending planes.
 
+    Planes go to a hidden partial file beside ``path``; :meth:`close` renames it
+    to ``path``, :meth:`abort` (or leaving the ``with`` block by an exception)
+    deletes it, so a failed run never leaves a shortened file behind.
+
     Attributes:
         path, height, width, sensor: as for :class:`SpikeReader`.
         num_planes: planes written so far.
@@ -100,6 +105,8 @@ class SpikeWriter(ABC):
         self.plane_bytes = plane_bytes(self.height, self.width)
         self.sensor = sensor
         self.num_planes = 0
+        self._partial = self.path.with_name(f".{self.path.stem}.partial{self.path.suffix}")
+        self._done = False
 
     @abstractmethod
     def write_packed(self, packed: np.ndarray) -> None:
@@ -123,11 +130,28 @@ class SpikeWriter(ABC):
         return packed
 
     @abstractmethod
+    def _close_file(self) -> None:
+        """Flush and close the partial file."""
+
     def close(self) -> None:
-        """Flush and close the file (idempotent)."""
+        """Finish the file: flush, close and rename it to ``path`` (idempotent)."""
+        if not self._done:
+            self._done = True
+            self._close_file()
+            os.replace(self._partial, self.path)
+
+    def abort(self) -> None:
+        """Discard the file (idempotent; no effect after :meth:`close`)."""
+        if not self._done:
+            self._done = True
+            self._close_file()
+            self._partial.unlink(missing_ok=True)
 
     def __enter__(self) -> "SpikeWriter":
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: type | None, *exc: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()

@@ -87,12 +87,12 @@ class DatWriter(SpikeWriter):
 
     def __init__(self, path: str | Path, height: int, width: int, sensor: SensorParams = SensorParams()) -> None:
         super().__init__(path, height, width, sensor)
-        self._file = open(self.path, "wb")
+        self._file = open(self._partial, "wb")
 
     def write_packed(self, packed: np.ndarray) -> None:
         packed = self._check_packed(packed)
         self._file.write(flip_packed(packed, self.height, self.width).data)
         self.num_planes += packed.shape[0]
 
-    def close(self) -> None:
+    def _close_file(self) -> None:
         self._file.close()

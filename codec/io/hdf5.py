@@ -248,7 +248,7 @@ class H5Writer(SpikeWriter):
         super().__init__(path, height, width, sensor)
         if compression not in (None, *COMPRESSIONS):
             raise SpikeFormatError(f"compression must be one of {COMPRESSIONS} or none, got {compression!r}")
-        self._file = _open_h5(self.path, "w")
+        self._file = _open_h5(self._partial, "w")
         chunk_planes = max(1, min(256, _CHUNK_BYTES // self.plane_bytes))
         self._data = self._file.create_dataset(
             SPIKES,
@@ -285,6 +285,6 @@ class H5Writer(SpikeWriter):
         ds = self._file.require_group(GROUND_TRUTH).create_dataset(f"plane_{plane:06d}", data=scene)
         ds.attrs["plane"] = int(plane)
 
-    def close(self) -> None:
+    def _close_file(self) -> None:
         if self._file.id.valid:
             self._file.close()
