@@ -72,7 +72,7 @@ def load_videos(data_root: Path, scale: float = 0.5) -> dict[str, np.ndarray]:
 
 def _path_grid(n_times: np.ndarray, size: int, src_hw: tuple[int, int], rng: np.random.Generator,
                ranges: SampleRanges, zoom: float) -> torch.Tensor:
-    """``(T, size, size, 2)`` sampling grid of a crop moving across a ``src_hw`` image."""
+    """``(T, size, size, 2)`` sampling positions ``(x, y)`` in pixels of a crop moving across a ``src_hw`` image."""
     h, w = src_hw
     speed = 0.0 if rng.random() < ranges.static_fraction else rng.uniform(0.0, ranges.max_speed)
     angle = rng.uniform(0, 2 * math.pi)
@@ -93,7 +93,23 @@ def _path_grid(n_times: np.ndarray, size: int, src_hw: tuple[int, int], rng: np.
     th = theta0 + spin * t
     y = cy + vy * t + oy * torch.cos(th) - ox * torch.sin(th)
     x = cx + vx * t + oy * torch.sin(th) + ox * torch.cos(th)
-    return torch.stack([2 * x / (w - 1) - 1, 2 * y / (h - 1) - 1], dim=-1)
+    return torch.stack([x, y], dim=-1)
+
+
+def _sample(frames: torch.Tensor, index: np.ndarray, grid: torch.Tensor) -> torch.Tensor:
+    """Bilinear samples of uint8 ``frames[index[t]]`` (``frames``: ``(F, H, W)``) at pixel
+    positions ``grid[t]`` (``(T, s, s, 2)``), as ``(T, s, s)`` float32 in ``[0, 1]``.
+
+    Only the bounding box of the positions is indexed and converted to float.
+    """
+    x0, y0 = (max(0, int(v)) for v in grid.reshape(-1, 2).amin(0).floor())
+    x1, y1 = (int(v) + 2 for v in grid.reshape(-1, 2).amax(0).floor())
+    box = frames[:, y0:y1, x0:x1]
+    used, where = np.unique(index, return_inverse=True)
+    crop = (box[torch.from_numpy(used)].float() / 255.0)[torch.from_numpy(where.reshape(-1))][:, None]
+    h, w = crop.shape[-2:]
+    local = torch.stack([2 * (grid[..., 0] - x0) / max(w - 1, 1) - 1, 2 * (grid[..., 1] - y0) / max(h - 1, 1) - 1], dim=-1)
+    return F.grid_sample(crop, local, mode="bilinear", align_corners=True)[:, 0]
 
 
 class SceneSampler:
@@ -113,8 +129,7 @@ class SceneSampler:
             if zoom is not None:
                 break
         grid = _path_grid(self.times, size, tuple(src.shape), rng, self.ranges, zoom)
-        frames = src.to(torch.float32).div(255.0).expand(len(self.times), 1, *src.shape)
-        return F.grid_sample(frames, grid, mode="bilinear", align_corners=True)[:, 0]
+        return _sample(src[None], np.zeros(len(self.times), dtype=int), grid)
 
     def _video_sequence(self, rng: np.random.Generator, size: int) -> torch.Tensor:
         name = list(self.videos)[rng.integers(len(self.videos))]
@@ -129,10 +144,8 @@ class SceneSampler:
         zoom = math.exp(rng.uniform(math.log(0.6), math.log(1.5)))
         ranges = SampleRanges(max_speed=self.ranges.max_speed / 3, static_fraction=0.5, max_spin=0.0)
         grid = _path_grid(self.times, size, tuple(video.shape[1:]), rng, ranges, zoom)
-        needed, where = np.unique(np.concatenate([k, np.minimum(k + 1, video.shape[0] - 1)]), return_inverse=True)
-        frames = (video[needed, None].float() / 255.0)[where]
-        first = F.grid_sample(frames[: len(k)], grid, align_corners=True)[:, 0]
-        second = F.grid_sample(frames[len(k) :], grid, align_corners=True)[:, 0]
+        first = _sample(video, k, grid)
+        second = _sample(video, np.minimum(k + 1, video.shape[0] - 1), grid)
         return (1 - a) * first + a * second
 
     def scenes(self, rng: np.random.Generator, batch: int, size: int) -> torch.Tensor:
