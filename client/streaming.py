@@ -73,17 +73,16 @@ def spike_messages(
         yield message
 
 
-def read_spikes(messages: Iterable[spikes_pb2.SpikeMessage]) -> tuple[spikes_pb2.StreamHeader, Iterator[tuple[int, np.ndarray]]]:
-    """Validate a spike stream a server sent: returns its header and an iterator of
-    ``(first_plane, (t, H, W) uint8 planes)`` ending after the end marker was checked.
+def read_spikes(messages: Iterable[spikes_pb2.SpikeMessage]) -> Iterator[tuple[int, np.ndarray]]:
+    """Validate a spike stream a server sent (header, chunks without gaps, end totals) and
+    yield ``(first_plane, (t, H, W) uint8 planes)`` per chunk.
 
     Raises:
         SpikeFormatError: malformed stream (missing header, gaps, wrong totals).
     """
     reader = SpikeStreamReader(iter(messages), _READ_LIMITS)
-    header = reader.header
-    message = spikes_pb2.StreamHeader(height=header.height, width=header.width, name=header.name)
-    return message, ((chunk.first_plane, chunk.planes) for chunk in reader.chunks())
+    for chunk in reader.chunks():
+        yield chunk.first_plane, chunk.planes
 
 
 @dataclass
@@ -167,8 +166,7 @@ def round_trip(
             raise
 
     try:
-        _, planes = read_spikes(conn.decode(forward()))
-        for first, block in planes:
+        for first, block in read_spikes(conn.decode(forward())):
             now = time.perf_counter()
             result.decoded_planes = first + len(block)
             while len(result.chunk_returned) < len(result.chunk_last_plane) and (

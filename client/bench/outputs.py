@@ -139,10 +139,10 @@ def write_plots(directory: Path, points: list[dict]) -> list[str]:
         for ax, (source, by_curve) in zip(axes[0], grouped.items()):
             for curve, pts in by_curve.items():
                 if all(p["exact"] for p in pts):
-                    for p in pts:
+                    for i, p in enumerate(pts):
                         ax.axvline(p["bpsp"], linestyle=":", color="gray")
-                        ax.annotate(f"{curve} {p['label']}", (p["bpsp"], 0.02), xycoords=("data", "axes fraction"),
-                                    rotation=90, fontsize=7, color="gray")
+                        ax.annotate(f"{curve} {p['label']}", (p["bpsp"], 0.03 + 0.3 * i), rotation=90, fontsize=7,
+                                    xycoords=("data", "axes fraction"), color="gray", ha="right")
                     continue
                 finite = [p for p in pts if p[column] is not None]
                 style = "-o" if curve.startswith("spikecodec") else "--s"

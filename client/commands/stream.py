@@ -20,6 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--server", required=True, metavar="HOST:PORT", help="spikecodec server address")
     parser.add_argument("-o", "--output", default=None, help="write the decoded spikes here (.h5 or .dat)")
     parser.add_argument("--report", default=None, metavar="R.json", help="also write the report as JSON here")
+    parser.add_argument("--bitstream", default=None, metavar="OUT.spkc", help="also keep the encoded stream here")
     parser.add_argument("--token", default=os.environ.get("SPIKECODEC_TOKEN") or None,
                         help="bearer token (default: $SPIKECODEC_TOKEN)")
     parser.add_argument("--tls", action="store_true", help="connect with TLS")
@@ -77,6 +78,9 @@ def run(args: argparse.Namespace) -> dict:
         report = stream_report(source, recorder, trip, args.server, args.chunk_planes, args.fr_window)
     if args.output:
         report["output"] = str(args.output)
+    if args.bitstream:
+        Path(args.bitstream).write_bytes(b"".join(trip.records))
+        report["bitstream"] = str(args.bitstream)
     if args.report:
         Path(args.report).write_text(json.dumps(report, indent=2))
         report["report"] = str(args.report)

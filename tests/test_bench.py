@@ -1,0 +1,76 @@
+"""``spikecodec bench`` on a short real recording with the real VVC encoder (and imported VVC bitstreams)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from client.cli import main
+from client.report import reference_scenes
+from client.sources import open_input
+from codec.anchors import get_anchor
+
+PLANES, CROP, WINDOW = 96, (64, 128), 32
+QPS = (32, 42)
+
+
+def write_external_vvc(reds_dat: Path, directory: Path) -> None:
+    """Code the bench's reference scenes of ``reds_dat`` with the bundled vvenc, named ``<stem>_qp<QP>.266``."""
+    with open_input(str(reds_dat), planes=PLANES, crop=CROP) as source:
+        _, scenes = reference_scenes(source.read_all(), "tfp", WINDOW)
+    directory.mkdir()
+    for qp in QPS:
+        (directory / f"{reds_dat.stem}_qp{qp}.266").write_bytes(get_anchor("vvc", preset="faster").encode(scenes, qp))
+
+
+def rises_with_rate(points: list[dict], column: str) -> bool:
+    ordered = sorted(points, key=lambda p: p["bpsp"])
+    return all(a[column] < b[column] for a, b in zip(ordered, ordered[1:]))
+
+
+@pytest.mark.slow
+def test_bench_sweep_files_curves_and_resume(reds_dat: Path, tmp_path: Path, capsys) -> None:
+    external = tmp_path / "vvc_outputs"
+    write_external_vvc(reds_dat, external)
+    out = tmp_path / "bench"
+    argv = ["bench", str(reds_dat), "-o", str(out), "--planes", str(PLANES), "--crop", "64x128",
+            "--qualities", "2,5", "--attention", "none", "--qps", ",".join(map(str, QPS)), "--preset", "faster",
+            "--anchor", "vvc,count,lossless", "--vvc-outputs", str(external), "--json"]
+    assert main(argv) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["computed"] == result["points"] == 2 + 2 + 6 + 2 + 2
+    for name in ("rd.json", "rd.csv", "bd_rate.md", "rd_scene_psnr.png", "rd_isi_psnr.png", "rd_fr_psnr.png"):
+        assert (out / name).stat().st_size > 0, name
+
+    rd = json.loads((out / "rd.json").read_text())
+    points = rd["points"]
+    assert rd["sources"]["reds_203_part2"]["scene_reference"] == "reference reconstruction"
+    with open(out / "rd.csv") as handle:
+        assert len(list(csv.DictReader(handle))) == len(points)
+    by_curve: dict[str, list[dict]] = {}
+    for p in points:
+        by_curve.setdefault(p["curve"], []).append(p)
+    assert set(by_curve) == {"spikecodec-none", "vvc", "count", "lossless", "vvc-ext"}
+    for curve, pts in by_curve.items():
+        if curve == "lossless":
+            assert all(p["exact"] and p["scene_psnr_ref"] is None and 0 < p["bpsp"] < 1 for p in pts)
+            continue
+        assert rises_with_rate(pts, "scene_psnr_ref"), curve  # scored against the reference reconstruction
+        assert all(0 < p["bpsp"] < 1 and p["isi_psnr"] is not None for p in pts), curve
+    # imported bitstreams from the same encoder and scenes score exactly like the anchor
+    ours_vvc = {p["label"]: (p["bits"], p["scene_psnr_ref"]) for p in by_curve["vvc"]}
+    assert {p["label"]: (p["bits"], p["scene_psnr_ref"]) for p in by_curve["vvc-ext"]} == ours_vvc
+    table = (out / "bd_rate.md").read_text()
+    assert "## reds_203_part2" in table and "reference reconstruction" in table and "| spikecodec-none |" in table
+
+    assert main(argv) == 0  # rerun: every point comes from the cache
+    again = json.loads(capsys.readouterr().out)
+    assert again["computed"] == 0 and again["cached"] == again["points"]
+
+
+def test_bench_rejects_unknown_anchor(tmp_path: Path, capsys) -> None:
+    assert main(["bench", "synthetic", "-o", str(tmp_path), "--anchor", "vvc,mpeg2"]) == 2
+    assert "unknown anchor(s) mpeg2" in capsys.readouterr().err
