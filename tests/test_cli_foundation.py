@@ -174,8 +174,8 @@ def test_simulate_image_folder_to_dat(tmp_path: Path) -> None:
 def test_demo_runs_and_checks_itself(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["demo", "--planes", "300", "--height", "40", "--width", "64", "--workdir", str(tmp_path), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["readback"]["identical"] is True
-    assert report["simulate"]["planes"] == 300
+    assert report["readback.identical"] is True
+    assert report["simulate.planes"] == 300
     assert (tmp_path / "spikes.dat").stat().st_size == 300 * 40 * 64 // 8
 
 
