@@ -27,10 +27,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default="spikecodec-base")
     parser.add_argument("--attention", choices=("soam", "bisoam"), default=None,
                         help="attention stage: train only this one (default: both)")
-    parser.add_argument("--steps", type=int, default=None, help="total steps of the stage")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="total steps of the stage (attention: of the fine-tune phase, "
+                             "the frozen phase gets half)")
     parser.add_argument("--lr", type=float, default=None, help="learning rate")
-    parser.add_argument("--batch", type=int, default=8)
-    parser.add_argument("--crop", type=int, default=128)
+    parser.add_argument("--batch", type=int, default=None, help="batch size")
+    parser.add_argument("--crop", type=int, default=None, help="square crop side (pixels)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
     parser.add_argument("--export-only", action="store_true",
                         help="export the stage's latest checkpoint without training")

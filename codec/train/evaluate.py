@@ -1,21 +1,30 @@
-"""Rate-distortion of a scene model on a folder of images, with real bitstreams.
+"""Rate-distortion of a scene model with real bitstreams, for the training records.
 
-Used for the training records (Kodak, gray, evaluation only). Images are coded
-as ``(H,W)`` gray scenes in [0,1]; PSNR is measured after rounding the decoded
-scene to 8 bits, bpp counts the y and z strings (not the 9-byte payload header).
+- :func:`rd_points`: gray images (Kodak, evaluation only) coded as ``(H,W)`` scenes
+  in [0,1]; PSNR after rounding the decoded scene to 8 bits; bpp counts the
+  whole payload (including its 13-byte header).
+- :func:`reds_points`: the two real REDS spike recordings: the scene of plane 150
+  reconstructed by the learned reconstructor from the real spikes, coded with the
+  16 planes before/after it given to the attention, and compared with the
+  ground-truth PNG as a firing rate (intensity / 425; PSNR peak = white = 255/425).
 """
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image
 
-from codec.models.scene_model import GainedMeanScaleHyperprior
-from codec.models.shapes import crop_to, pad_to_multiple
+from codec.io import open_spikes
+from codec.metrics.scene import psnr
+from codec.models.scene_codec import SceneCodec
+from codec.reconstruct import get_reconstructor
+
+#: (recording, centre plane with a ground-truth PNG)
+REDS = (("reds_203_part2", 150), ("reds_203_part3", 150))
+GT_RATE_PER_LEVEL = 1.0 / 425.0
+CONTEXT = 16
 
 
 def load_gray(folder: Path) -> list[np.ndarray]:
@@ -27,28 +36,43 @@ def load_gray(folder: Path) -> list[np.ndarray]:
     return out
 
 
-def rd_points(model: GainedMeanScaleHyperprior, images: list[np.ndarray],
-              levels: list[float]) -> list[dict]:
-    """Mean bpp and PSNR (dB, 8-bit) over ``images`` at each 0-based quality level."""
+def rd_points(codec: SceneCodec, images: list[np.ndarray]) -> list[dict]:
+    """Mean bpp and 8-bit PSNR (dB) over ``images`` at each integer quality."""
     points = []
-    for level in levels:
+    for q in codec.qualities:
         bits = pixels = 0
         psnrs = []
         for img in images:
-            x = pad_to_multiple(torch.from_numpy(img)[None, None])
-            enc = model.compress(x, level)
-            bits += 8 * sum(len(s[0]) for s in enc["strings"])
-            x_hat = model.decompress(enc["strings"], enc["shape"], level)["x_hat"]
-            x_hat = crop_to(x_hat, *img.shape)[0, 0].clamp(0, 1).mul(255).round().numpy()
-            mse = float(np.mean((x_hat - img * 255.0) ** 2))
-            psnrs.append(10 * math.log10(255.0**2 / max(mse, 1e-10)))
+            payload = codec.encode_scene(img, q)
+            bits += 8 * len(payload)
             pixels += img.size
-        points.append({"quality": level + 1, "lambda": _lambda_at(model, level),
-                       "bpp": round(bits / pixels, 4), "psnr": round(float(np.mean(psnrs)), 3)})
+            out = np.round(codec.decode_scene(payload, *img.shape, q) * 255.0)
+            psnrs.append(psnr(img * 255.0, out, peak=255.0))
+        points.append({"quality": q, "lambda": codec.lambdas[q - 1], "bpp": round(bits / pixels, 4),
+                       "psnr": round(float(np.mean(psnrs)), 3)})
     return points
 
 
-def _lambda_at(model: GainedMeanScaleHyperprior, level: float) -> float:
-    low = min(int(level), len(model.lambdas) - 2)
-    frac = level - low
-    return round(model.lambdas[low] ** (1 - frac) * model.lambdas[low + 1] ** frac, 5)
+def reds_points(codec: SceneCodec, spikes_dir: Path) -> list[dict]:
+    """Mean bpp and PSNR against ground truth over the REDS recordings, per quality."""
+    recon = get_reconstructor("net", 2 * CONTEXT)
+    cases = []
+    for name, plane in REDS:
+        with open_spikes(spikes_dir / f"{name}.dat") as reader:
+            planes = reader.read(plane - CONTEXT, plane + CONTEXT + 1)
+        with Image.open(spikes_dir / f"{name}_gt.png") as img:
+            truth = np.asarray(img.convert("L"), dtype=np.float32) * GT_RATE_PER_LEVEL
+        cases.append((recon.reconstruct(planes, CONTEXT), planes, truth))
+    points = []
+    for q in codec.qualities:
+        bits = 0
+        psnrs = []
+        for scene, planes, truth in cases:
+            payload = codec.encode_scene(scene, q, spikes_before=planes[:CONTEXT],
+                                         spikes_after=planes[CONTEXT + 1 :])
+            bits += 8 * len(payload)
+            out = codec.decode_scene(payload, *scene.shape, q)
+            psnrs.append(psnr(truth, out, peak=255.0 * GT_RATE_PER_LEVEL))
+        points.append({"quality": q, "bpp": round(bits / (len(cases) * cases[0][0].size), 4),
+                       "psnr_vs_gt": round(float(np.mean(psnrs)), 3)})
+    return points

@@ -1,10 +1,11 @@
 """Export a trained scene model into ``codec/models/weights`` with its record.
 
 The exported file is what the product loads: parameters rounded to fp16 (the
-file stays well under 10 MB), entropy-coder tables rebuilt from exactly those
-values by ``update()`` and stored, so no machine recomputes them. The JSON record
-next to it holds the config, data, steps, wall time, final training metrics,
-Kodak RD per quality and the file's sha256 (checked by the registry on load).
+file stays well under 10 MB; the entropy bottleneck's quantiles stay fp32),
+entropy-coder tables rebuilt from exactly those values by ``update()`` and
+stored, so no machine recomputes them. The JSON record next to it holds the
+config, data, steps, wall time, final training metrics, Kodak and REDS RD per
+quality and the file's sha256 (checked by the registry on load).
 """
 
 from __future__ import annotations
@@ -17,21 +18,30 @@ from pathlib import Path
 import torch
 
 from codec.models.registry import WEIGHTS_DIR, file_sha256, get_config, weights_stem
+from codec.models.scene_codec import SceneCodec
 from codec.models.scene_model import GainedMeanScaleHyperprior
-from codec.train.evaluate import load_gray, rd_points
+from codec.train.evaluate import load_gray, rd_points, reds_points
 
 
 def export_model(model: GainedMeanScaleHyperprior, model_name: str, attention: str,
-                 record: dict, kodak_dir: Path, weights_dir: Path = WEIGHTS_DIR) -> dict:
-    """Write ``<stem>.pth`` and ``<stem>.json``; returns the record."""
+                 record: dict, data_root: Path, weights_dir: Path = WEIGHTS_DIR,
+                 reds: bool = True) -> dict:
+    """Write ``<stem>.pth`` and ``<stem>.json``; returns the record.
+
+    ``data_root`` is the shared data folder: Kodak (``images/kodak``) and the REDS
+    recordings (``spikes/``, unless ``reds`` is false) are measured for the
+    record, evaluation only.
+    """
     model = copy.deepcopy(model).eval()
-    params = {name for name, _ in model.named_parameters()}
+    # quantiles stay fp32: update() refits them and the medians are used in coding
+    params = {name: p for name, p in model.named_parameters() if not name.endswith(".quantiles")}
     with torch.no_grad():
-        for p in model.parameters():
+        for p in params.values():
             p.copy_(p.half().float())
-    model.update(force=True)
-    levels = [float(i) for i in range(len(model.lambdas))]
-    kodak = rd_points(model, load_gray(kodak_dir), levels)
+    model.update(force=True, update_quantiles=True)
+    codec = SceneCodec(model, model_name, attention, "", {})
+    kodak = rd_points(codec, load_gray(data_root / "images" / "kodak"))
+    reds_rd = reds_points(codec, data_root / "spikes") if reds else None
     state = {k: v.half() if k in params else v for k, v in model.state_dict().items()}
     stem = weights_stem(model_name, attention)
     weights_dir.mkdir(parents=True, exist_ok=True)
@@ -40,7 +50,7 @@ def export_model(model: GainedMeanScaleHyperprior, model_name: str, attention: s
     record = {"name": model_name, "attention": attention,
               "config": get_config(model_name).to_dict(), **record,
               "exported": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-              "kodak_gray": kodak, "file_bytes": path.stat().st_size,
+              "kodak_gray": kodak, "reds_spikes": reds_rd, "file_bytes": path.stat().st_size,
               "sha256": file_sha256(path)}
     (weights_dir / f"{stem}.json").write_text(json.dumps(record, indent=2) + "\n")
     return record

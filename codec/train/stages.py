@@ -1,8 +1,15 @@
 """Dispatch of ``spikecodec train --stage ...`` to the stage implementations.
 
-Each stage trains in its own run dir (``<runs>/<stage>``), resumes there, and
-exports into the package when it has reached its step count (the defaults below
-are the step counts of the shipped weights).
+Each stage trains in its own run dir under ``--runs`` (default
+``~/.cache/spikecodec/runs``), resumes there, and exports into the package when
+it has reached its step count (the defaults below are what the shipped weights
+were trained with; see the JSON records in ``codec/models/weights``).
+
+- ``recon``: :func:`codec.train.recon.train` (reconstruction engineer).
+- ``codec``: stage I -> ``spikecodec-base`` weights.
+- ``joint``: stage II -> ``spikecodec-base`` weights again (the jointly trained
+  reconstruction network is saved in the run dir as ``recon-net-joint.pth``).
+- ``attention``: stage III -> ``spikecodec-base-soam`` and ``-bisoam`` weights.
 """
 
 from __future__ import annotations
@@ -13,8 +20,12 @@ from pathlib import Path
 
 from codec.train.runs import DEFAULT_RUNS, RunDir
 
-#: default (steps, learning rate) of each codec stage
-DEFAULTS = {"codec": (20000, 2e-4)}
+#: per stage: steps, learning rate, batch, crop (attention: per phase frozen/finetune)
+DEFAULTS = {
+    "codec": {"steps": 20000, "lr": 3e-4, "batch": 8, "crop": 128},
+    "joint": {"steps": 500, "lr": 2e-5, "batch": 4, "crop": 128},
+    "attention": {"steps": (300, 400), "lr": (3e-4, 1e-5), "batch": 4, "crop": 128},
+}
 
 
 def last_metrics(run: RunDir) -> dict:
@@ -28,25 +39,87 @@ def last_metrics(run: RunDir) -> dict:
     return {}
 
 
-def _codec(args: argparse.Namespace, run: RunDir) -> dict:
+def _settings(stage: str, args: argparse.Namespace) -> dict:
+    out = dict(DEFAULTS[stage])
+    for key in ("steps", "lr", "batch", "crop"):
+        value = getattr(args, key)
+        if value is not None:
+            out[key] = value
+    if args.export_only:
+        out["steps"] = 0 if stage != "attention" else (0, 0)
+    return out
+
+
+def _record(stage: str, summary: dict, run: RunDir) -> dict:
+    return {"stage": stage, "steps": summary["step"], "wall_seconds": summary["wall_seconds"],
+            "data": summary["data"],
+            "final_training_metrics": last_metrics(run)}
+
+
+def _codec(args: argparse.Namespace, runs: Path) -> dict:
     from codec.train.codec_stage import train_codec
     from codec.train.export import export_model
 
-    steps, lr = DEFAULTS["codec"]
-    steps = 0 if args.export_only else (args.steps or steps)
-    model, summary = train_codec(run, args.data, args.model, steps=steps, batch=args.batch,
-                                 crop=args.crop, lr=args.lr or lr)
-    record = {"stage": "I (codec on gray natural images)", "steps": summary["step"],
-              "wall_seconds": summary["wall_seconds"], "data": summary["data"],
-              "lr": args.lr or lr, "final_training_metrics": last_metrics(run),
-              "command": f"spikecodec train --stage codec --steps {summary['step']}"}
-    record = export_model(model, args.model, "none", record, args.data / "images" / "kodak")
+    run, s = RunDir(runs / "codec"), _settings("codec", args)
+    model, summary = train_codec(run, args.data, args.model, s["steps"], s["batch"], s["crop"], s["lr"])
+    record = _record("I: codec on gray natural images", summary, run)
+    record["command"] = f"spikecodec train --stage codec --steps {summary['step']}"
+    record = export_model(model, args.model, "none", record, args.data)
     return {"steps": record["steps"], "kodak_gray": record["kodak_gray"], "sha256": record["sha256"]}
+
+
+def _joint(args: argparse.Namespace, runs: Path) -> dict:
+    from codec.reconstruct.net import save_weights
+    from codec.train.export import export_model
+    from codec.train.joint_stage import train_joint
+
+    run, s = RunDir(runs / "joint"), _settings("joint", args)
+    model, recon, summary = train_joint(run, args.data, args.model, s["steps"], s["batch"], s["crop"], s["lr"])
+    save_weights(recon, run.path / "recon-net-joint.pth")
+    record = _record("II: joint reconstruction + codec on simulated spikes", summary, run)
+    record["command"] = f"spikecodec train --stage joint --steps {summary['step']}"
+    record["jointly_trained_recon_net"] = str(run.path / "recon-net-joint.pth")
+    record = export_model(model, args.model, "none", record, args.data)
+    return {"steps": record["steps"], "kodak_gray": record["kodak_gray"], "sha256": record["sha256"]}
+
+
+def _attention(args: argparse.Namespace, runs: Path) -> dict:
+    from codec.train.attention_stage import train_attention
+    from codec.train.export import export_model
+
+    s = _settings("attention", args)
+    steps = s["steps"] if isinstance(s["steps"], tuple) else (s["steps"] // 2, s["steps"])
+    lr = s["lr"] if isinstance(s["lr"], tuple) else (s["lr"], s["lr"] / 10)
+    out = {}
+    for variant in (args.attention,) if args.attention else ("soam", "bisoam"):
+        model, summaries = train_attention(runs, args.data, variant, args.model, steps, lr,
+                                           s["batch"], s["crop"])
+        phases = {phase: {"steps": summ["step"], "wall_seconds": summ["wall_seconds"], "lr": phase_lr,
+                          "final_training_metrics": last_metrics(RunDir(runs / "attention" / variant / phase))}
+                  for (phase, summ), phase_lr in zip(summaries.items(), lr)}
+        record = {"stage": "III: spike attention (frozen codec, then all at a small lr)",
+                  "steps": sum(p["steps"] for p in phases.values()),
+                  "wall_seconds": sum(p["wall_seconds"] for p in phases.values()),
+                  "phases": phases, "data": summaries["frozen"]["data"],
+                  "command": f"spikecodec train --stage attention --attention {variant} "
+                             f"--steps {phases['finetune']['steps']}"}
+        record = export_model(model, args.model, variant, record, args.data)
+        out[variant] = {"steps": record["steps"], "sha256": record["sha256"]}
+    return out
+
+
+def _recon(args: argparse.Namespace, runs: Path) -> dict:
+    from codec.train.recon import train
+
+    settings = {"data_root": args.data, "run_dir": runs / "recon", "threads": args.threads,
+                "steps": args.steps, "lr": args.lr, "batch": args.batch, "crop": args.crop}
+    record = train(settings)
+    return {"steps": record.get("steps"), "wall_seconds": record.get("wall_seconds")}
+
+
+STAGES = {"recon": _recon, "codec": _codec, "joint": _joint, "attention": _attention}
 
 
 def run_stage(stage: str, args: argparse.Namespace) -> dict:
     """Run one stage with the command-line arguments of ``spikecodec train``."""
-    run = RunDir(Path(args.runs or DEFAULT_RUNS) / stage)
-    if stage == "codec":
-        return _codec(args, run)
-    raise ValueError(f"stage {stage!r} is not available")
+    return STAGES[stage](args, Path(args.runs or DEFAULT_RUNS).expanduser())

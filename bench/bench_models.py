@@ -1,0 +1,88 @@
+"""Speed of the learned scene codec: encode/decode time per 250x400 scene.
+
+Target: <= 100 ms each way at 2 torch threads. Also splits the time into the
+transforms and the entropy coding (CompressAI's rANS with its Python glue), so a
+regression can be placed. Run: ``python -m bench.bench_models [--repeat N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+SHARED_SCENE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "spikes" / "reds_203_part2_gt.png"
+
+
+def test_scene() -> tuple[np.ndarray, str]:
+    """A 250x400 scene in [0, 0.6]: the REDS ground truth if the shared data is there,
+    else a smooth seeded random field."""
+    if SHARED_SCENE.is_file():
+        from PIL import Image
+
+        return np.asarray(Image.open(SHARED_SCENE).convert("L"), np.float32) / 425.0, SHARED_SCENE.name
+    rng = np.random.default_rng(0)
+    field = torch.nn.functional.interpolate(torch.rand(1, 1, 25, 40, generator=torch.Generator().manual_seed(0)),
+                                            size=(250, 400), mode="bicubic", align_corners=False)
+    return (0.6 * field[0, 0].clamp(0, 1).numpy() + 0.02 * rng.random((250, 400))).astype(np.float32), "synthetic"
+
+
+def median_ms(fn, repeat: int) -> float:
+    fn()
+    times = []
+    for _ in range(repeat):
+        tick = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - tick)
+    return round(1000 * statistics.median(times), 1)
+
+
+def bench(attention: str, repeat: int) -> dict:
+    from codec.models import load_scene_codec
+    from codec.models.shapes import pad_to_multiple
+
+    codec = load_scene_codec("spikecodec-base", attention)
+    scene, source = test_scene()
+    h, w = scene.shape
+    kwargs = {}
+    if attention != "none":
+        rng = np.random.default_rng(0)
+        block = (rng.random((16, h, w)) < scene).astype(np.uint8)
+        kwargs = {"spikes_before": block, "spikes_after": block}
+    rows = []
+    for q in codec.qualities:
+        payload = codec.encode_scene(scene, q, **kwargs)
+        rows.append({"quality": q, "bytes": len(payload), "bpp": round(8 * len(payload) / (h * w), 4),
+                     "encode_ms": median_ms(lambda: codec.encode_scene(scene, q, **kwargs), repeat),
+                     "decode_ms": median_ms(lambda: codec.decode_scene(payload, h, w, q), repeat)})
+    model = codec.model
+    x = pad_to_multiple(torch.from_numpy(scene)[None, None])
+    with torch.inference_mode():
+        y = model.analysis(x, None)
+        parts = {"g_a_ms": median_ms(lambda: model.analysis(x, None), repeat),
+                 "g_s_ms": median_ms(lambda: model.g_s(y), repeat)}
+    return {"attention": attention, "scene": source, "size": [h, w],
+            "threads": torch.get_num_threads(), "qualities": rows, **parts}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--attention", nargs="+", default=["none"], choices=["none", "soam", "bisoam"])
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    result = {"bench": "models", "runs": [bench(a, args.repeat) for a in args.attention]}
+    json.dump(result, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return result
+
+
+if __name__ == "__main__":
+    main()

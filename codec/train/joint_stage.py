@@ -1,0 +1,58 @@
+"""Stage II: joint rate-distortion training of the reconstruction network and the codec.
+
+The codec codes the network's reconstruction of the centre scene from simulated
+spikes; the distortion is measured against the true centre firing rate, so the
+two networks adapt to each other end to end::
+
+    spikes -> features -> ReconNet -> scene -> codec (noisy quantization) -> x_hat
+    loss = lambda * 255^2 * MSE(x_hat, true rate) + bpp
+
+Starts from the committed codec weights (stage I) and reconstruction weights.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from codec.models.registry import build_model, get_config, load_model
+from codec.reconstruct.net import load_weights
+from codec.train.loop import fit, trainable
+from codec.train.losses import rd_loss
+from codec.train.recon_data import SceneSampler
+from codec.train.runs import RunDir
+from codec.train.spike_batches import spike_batch
+
+
+def train_joint(run: RunDir, data_root: Path, model_name: str = "spikecodec-base",
+                steps: int = 500, batch: int = 4, crop: int = 128, lr: float = 2e-5,
+                seed: int = 1) -> tuple[torch.nn.Module, torch.nn.Module, dict]:
+    """Train (or resume) stage II; returns ``(codec model, recon net, fit summary)``.
+
+    The reconstruction network is part of the run's model (``model.recon``) so the
+    shared loop checkpoints and resumes both.
+    """
+    torch.manual_seed(seed)
+    config = get_config(model_name)
+    model = build_model(config)
+    model.load_state_dict(load_model(model_name)[0].state_dict())
+    model.recon = load_weights()
+    sampler = SceneSampler(data_root)
+    rng = np.random.default_rng(seed)
+    lambdas = torch.tensor(config.lambdas)
+    run.log(event="start", stage="joint", batch=batch, crop=crop)
+
+    def step_loss() -> dict:
+        data = spike_batch(sampler, rng, batch, crop)
+        level = torch.from_numpy(rng.integers(len(lambdas), size=batch))
+        scene = model.recon(data.features).clamp(0, 1)
+        return rd_loss(model(scene, level), data.target, lambdas[level])
+
+    summary = fit(run, model, trainable(model), step_loss, steps, lr, rng=rng)
+    recon = model.recon
+    del model.recon
+    summary["data"] = {"sources": "SceneSampler (train400, sun_hays80, 16 DAVIS training "
+                       "sequences) -> integrate-and-fire, gain 0.08..1", "crop": crop, "batch": batch}
+    return model, recon, summary

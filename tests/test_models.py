@@ -1,0 +1,120 @@
+"""The learned scene codec: round trips, rate control, robustness, registry."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from codec.errors import BitstreamError, SpikecodecError
+from codec.models import load_scene_codec
+from codec.models.payload import HEADER_BYTES
+from codec.models.registry import WEIGHTS_DIR, file_sha256, load_model
+
+
+@pytest.fixture(scope="module")
+def codec():
+    return load_scene_codec("spikecodec-base")
+
+
+@pytest.fixture(scope="module")
+def scene(shared_data: Path) -> np.ndarray:
+    """A real 250x400 scene: the REDS ground truth as firing rates (intensity / 425)."""
+    img = Image.open(shared_data / "spikes" / "reds_203_part2_gt.png").convert("L")
+    return np.asarray(img, dtype=np.float32) / 425.0
+
+
+def psnr(a: np.ndarray, b: np.ndarray, peak: float = 1.0) -> float:
+    return 10 * math.log10(peak**2 / float(np.mean((a - b) ** 2)))
+
+
+@pytest.mark.parametrize("height,width", [(250, 400), (37, 53), (64, 64), (1, 1), (130, 71)])
+def test_round_trip_any_size(codec, scene, height, width):
+    crop = scene[:height, :width]
+    payload = codec.encode_scene(crop, quality=codec.qualities[-1])
+    out = codec.decode_scene(payload, height, width, codec.qualities[-1])
+    assert out.shape == (height, width) and out.dtype == np.float32
+    assert 0.0 <= out.min() and out.max() <= 1.0
+    if height * width > 1000:
+        assert psnr(out, crop, peak=crop.max()) > 22.0
+
+
+def test_rate_grows_and_distortion_falls_with_quality(codec, scene):
+    qualities = [1, 1.5, 2, 3, 3.25, 4, 5, 6]
+    sizes, errors = [], []
+    for q in qualities:
+        payload = codec.encode_scene(scene, q)
+        sizes.append(len(payload))
+        errors.append(float(np.mean((codec.decode_scene(payload, 250, 400, q) - scene) ** 2)))
+    assert sizes == sorted(sizes) and len(set(sizes)) == len(sizes), sizes
+    integer = [e for q, e in zip(qualities, errors) if q == int(q)]
+    assert integer == sorted(integer, reverse=True), errors
+
+
+def test_qualities_cover_the_paper_points(codec):
+    assert codec.qualities == tuple(range(1, len(codec.qualities) + 1))
+    assert len(codec.qualities) >= 4
+    for lam in (0.0067, 0.013, 0.025, 0.05):
+        assert lam in codec.lambdas
+    assert codec.quality_range == (1.0, float(codec.qualities[-1]))
+
+
+@pytest.mark.parametrize("quality", [0, 0.99, 7, float("nan")])
+def test_quality_outside_range_is_refused(codec, scene, quality):
+    with pytest.raises(SpikecodecError, match="quality"):
+        codec.encode_scene(scene, quality)
+
+
+def test_bad_scene_is_refused(codec):
+    with pytest.raises(SpikecodecError, match=r"\(H, W\)"):
+        codec.encode_scene(np.zeros((2, 8, 8), np.float32), 3)
+    with pytest.raises(SpikecodecError, match="NaN"):
+        codec.encode_scene(np.full((8, 8), np.nan, np.float32), 3)
+
+
+@pytest.fixture(scope="module")
+def payload(codec, scene) -> bytes:
+    return codec.encode_scene(scene[:64, :96], 3)
+
+
+@pytest.mark.parametrize("damage,message", [
+    (lambda p: p[:5], "truncated"),
+    (lambda p: p[:-1], "CRC"),
+    (lambda p: p[:40] + bytes([p[40] ^ 0x10]) + p[41:], "CRC"),
+    (lambda p: b"\x07" + p[1:], "version"),
+    (lambda p: b"", "truncated"),
+])
+def test_damaged_payload_raises_bitstream_error(codec, payload, damage, message):
+    with pytest.raises(BitstreamError, match=message):
+        codec.decode_scene(damage(payload), 64, 96, 3)
+
+
+def test_payload_for_another_size_raises(codec, payload):
+    with pytest.raises(BitstreamError, match="64x96"):
+        codec.decode_scene(payload, 64, 97, 3)
+    assert len(payload) > HEADER_BYTES
+
+
+def test_registry_checks_sha256_of_committed_weights(codec, tmp_path):
+    record = json.loads((WEIGHTS_DIR / "spikecodec-base.json").read_text())
+    assert codec.weights_sha256 == record["sha256"] == file_sha256(WEIGHTS_DIR / "spikecodec-base.pth")
+    assert (WEIGHTS_DIR / "spikecodec-base.pth").stat().st_size <= 10 * 2**20
+    assert record["steps"] > 0 and record["kodak_gray"]
+    shutil.copy(WEIGHTS_DIR / "spikecodec-base.json", tmp_path)
+    tampered = bytearray((WEIGHTS_DIR / "spikecodec-base.pth").read_bytes())
+    tampered[-100] ^= 1
+    (tmp_path / "spikecodec-base.pth").write_bytes(bytes(tampered))
+    with pytest.raises(SpikecodecError, match="do not match"):
+        load_model("spikecodec-base", "none", tmp_path)
+
+
+def test_unknown_model_or_attention_is_refused():
+    with pytest.raises(SpikecodecError, match="unknown model"):
+        load_scene_codec("no-such-model")
+    with pytest.raises(SpikecodecError, match="unknown attention"):
+        load_scene_codec("spikecodec-base", attention="lstm")

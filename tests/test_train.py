@@ -1,0 +1,109 @@
+"""Codec training stages on a small real data folder: data split, resume, export."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+
+from codec.models.registry import load_model
+from codec.train.attention_stage import binned, train_attention
+from codec.train.codec_stage import train_codec
+from codec.train.data import CropSampler, training_paths
+from codec.train.export import export_model
+from codec.train.recon_data import SceneSampler
+from codec.train.runs import RunDir
+from codec.train.spike_batches import spike_batch
+
+
+@pytest.fixture(scope="module")
+def data_root(shared_data: Path, tmp_path_factory) -> Path:
+    """A copy of a few real training files, plus evaluation files that must be skipped."""
+    root = tmp_path_factory.mktemp("data")
+    images = shared_data / "images"
+    for folder, count in (("train400", 3), ("sun_hays80", 1)):
+        (root / "images" / folder).mkdir(parents=True)
+        for path in sorted((images / folder).iterdir())[:count]:
+            shutil.copy(path, root / "images" / folder)
+    (root / "images" / "kodak").mkdir()
+    Image.open(images / "kodak" / "kodim23.png").crop((0, 0, 192, 128)).save(root / "images" / "kodak" / "k.png")
+    for seq in ("bmx-trees", "blackswan"):
+        src = shared_data / "video" / "davis2016" / seq
+        (root / "video" / "davis2016" / seq).mkdir(parents=True)
+        for path in sorted(src.iterdir())[:6]:
+            shutil.copy(path, root / "video" / "davis2016" / seq)
+    return root
+
+
+def test_training_set_never_contains_evaluation_data(data_root):
+    paths = training_paths(data_root)
+    assert len(paths) == 3 + 1 + 2  # every 3rd of 6 bmx-trees frames
+    assert not any("blackswan" in p.parts or "kodak" in p.parts for p in paths)
+
+
+def test_crops_are_scaled_by_a_random_gain(data_root):
+    sampler = CropSampler(training_paths(data_root), crop=64, gain=(0.3, 0.5), seed=1)
+    batch = sampler.batch(6)
+    assert batch.shape == (6, 1, 64, 64) and batch.dtype == torch.float32
+    assert 0 <= batch.min() and batch.max() <= 0.5
+
+
+def test_codec_stage_resumes_from_its_run_dir(data_root, tmp_path):
+    run = RunDir(tmp_path / "codec")
+    _, first = train_codec(run, data_root, steps=2, batch=2, crop=64)
+    assert first["step"] == 2 and run.checkpoint_path.is_file()
+    model, second = train_codec(run, data_root, steps=3, batch=2, crop=64)
+    assert second["step"] == 3
+    events = [json.loads(line) for line in run.log_path.read_text().splitlines()]
+    assert {"event": "resume", "step": 2}.items() <= next(e for e in events if e.get("event") == "resume").items()
+    assert events[-1]["step"] == 3 and events[-1]["loss"] > 0
+
+
+@pytest.mark.slow
+def test_export_writes_weights_the_registry_loads(data_root, tmp_path):
+    model, summary = train_codec(RunDir(tmp_path / "run"), data_root, steps=1, batch=2, crop=64)
+    record = export_model(model, "spikecodec-base", "none", {"steps": summary["step"]},
+                          data_root, tmp_path / "weights", reds=False)
+    assert record["file_bytes"] <= 10 * 2**20
+    assert [p["quality"] for p in record["kodak_gray"]] == [1, 2, 3, 4, 5, 6]
+    loaded, digest, loaded_record = load_model("spikecodec-base", "none", tmp_path / "weights")
+    assert digest == record["sha256"] == loaded_record["sha256"]
+    assert loaded.gaussian_conditional._quantized_cdf.numel() > 0  # tables shipped, not rebuilt
+
+
+def test_spike_batches_for_the_spike_stages(data_root):
+    import numpy as np
+
+    data = spike_batch(SceneSampler(data_root), np.random.default_rng(0), batch=2, size=64)
+    assert data.spikes.shape == (2, 33, 64, 64) and data.spikes.dtype == torch.uint8
+    assert data.target.shape == (2, 1, 64, 64) and data.features.shape[:1] == (2,)
+    before, after = binned(data, steps=4)
+    assert before.shape == after.shape == (2, 4, 64, 64)
+    # rates of the binned spikes follow the true rates on average
+    assert abs(float(before.mean()) - float(data.target.mean())) < 0.1
+
+
+@pytest.mark.slow
+def test_attention_stage_trains_only_attention_first(data_root, tmp_path):
+    base = load_model("spikecodec-base")[0].state_dict()
+    model, summaries = train_attention(tmp_path, data_root, "soam", steps=(1, 0), batch=1, crop=64)
+    assert summaries["frozen"]["step"] == 1
+    state = model.state_dict()
+    assert torch.equal(state["g_s.0.weight"], base["g_s.0.weight"])
+    assert not torch.equal(state["attention.head.weight"], torch.zeros_like(state["attention.head.weight"]))
+
+
+def test_train_command_arguments():
+    from client.commands import train
+
+    parser = argparse.ArgumentParser()
+    train.add_arguments(parser)
+    args = parser.parse_args(["--stage", "attention", "--attention", "bisoam", "--steps", "10"])
+    assert args.stage == "attention" and args.steps == 10 and args.data.name == "data"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--stage", "nope"])
