@@ -6,6 +6,7 @@ figures to the report. Extend it by appending a step to ``STEPS``::
     simulate  synthetic scene -> spikes.h5 (with ground truth)
     dat       spikes.h5 -> spikes.dat (PKU layout)
     readback  read both files back block by block, check they hold the same planes
+    stream    server on loopback; synthetic spikes streamed through it live; the stream report
 """
 
 from __future__ import annotations
@@ -101,7 +102,26 @@ def step_readback(ctx: Context) -> dict:
     return {"identical": True, "planes": planes, "spikes": spikes, "read_planes_per_s": round(2 * planes / seconds)}
 
 
-STEPS: list[Callable[[Context], dict]] = [step_simulate, step_dat, step_readback]
+#: planes streamed through the server by the demo (at most)
+STREAM_PLANES = 256
+
+
+@_timed
+def step_stream(ctx: Context) -> dict:
+    """Start a server on loopback and stream a synthetic sequence through it (``spikecodec stream``)."""
+    from client.commands import stream
+    from server.app import Server
+    from server.config import ServerConfig
+
+    args, parser = ctx["args"], argparse.ArgumentParser()
+    stream.add_arguments(parser)
+    with Server(ServerConfig(host="127.0.0.1", port=0, store=ctx["dir"] / "store", grace_s=0)) as server:
+        argv = ["synthetic", "--server", f"127.0.0.1:{server.port}", "--planes", str(min(args.planes, STREAM_PLANES)),
+                "--height", str(args.height), "--width", str(args.width)]
+        return stream.run(parser.parse_args(argv))
+
+
+STEPS: list[Callable[[Context], dict]] = [step_simulate, step_dat, step_readback, step_stream]
 
 
 def run(args: argparse.Namespace) -> dict:
