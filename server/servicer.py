@@ -24,6 +24,7 @@ import grpc
 
 from codec.bitstream import EndRecord, RecordParser, SceneRecord
 from codec.errors import SpikecodecError, SpikeFormatError
+from codec.io.packing import plane_bytes
 from codec.pipeline import Decoder, Encoder
 from codec.sensor import SensorParams
 from proto.spikecodec.v1 import records_pb2, service_pb2, service_pb2_grpc, spikes_pb2
@@ -32,11 +33,13 @@ from server.config import ServerConfig
 from server.deadline import Deadline
 from server.logs import get_logger
 from server.spikes import ChunkWriter, SpikeStreamReader, header_message, sensor_to_proto
-from server.status import LimitExceeded, status_of
+from server.status import LimitExceeded, StreamCancelled, status_of
 from server.store import StoredStream, StreamStore
 
 VERSION = "0.1.0"
 DEFAULT_PAGE_SIZE = 100
+#: room left in a message for everything but the packed planes
+MESSAGE_OVERHEAD_BYTES = 1024
 #: bytes of a stored stream handed to the decoder at a time
 FETCH_PIECE_BYTES = 1 << 16
 
@@ -186,6 +189,8 @@ class SpikeCodecServicer(service_pb2_grpc.SpikeCodecServicer):
             toc = time.perf_counter()
             for record in records:
                 pending.write(record)
+            if not context.is_active():
+                raise StreamCancelled("upload cancelled before it was stored")
             stream = pending.commit()
             encode += toc - tic
             store += time.perf_counter() - toc
@@ -251,7 +256,7 @@ class SpikeCodecServicer(service_pb2_grpc.SpikeCodecServicer):
             if writer is None and decoder.header is not None:
                 h = decoder.header
                 yield header_message(h, *((stored.name, stored.num_planes) if stored else ()))
-                writer = ChunkWriter(h.height, h.width, chunk_planes)
+                writer = ChunkWriter(h.height, h.width, min(chunk_planes, self._max_chunk_planes(h.height, h.width)))
             if writer is not None:
                 yield from writer.push(planes)
             call.deadline.check()
@@ -259,6 +264,10 @@ class SpikeCodecServicer(service_pb2_grpc.SpikeCodecServicer):
         assert writer is not None  # finish() raised if no header came
         yield from writer.finish()
         call.fields.update(planes=stats["planes"], scenes=stats["scenes"])
+
+    def _max_chunk_planes(self, height: int, width: int) -> int:
+        """Most planes of ``height x width`` one outgoing message can carry."""
+        return max(1, (self.config.max_message_bytes - MESSAGE_OVERHEAD_BYTES) // plane_bytes(height, width))
 
     def _begin(self, method: str, context: grpc.ServicerContext, streaming: bool) -> Call:
         """Start a call: take a stream slot (or abort with RESOURCE_EXHAUSTED)."""

@@ -21,10 +21,15 @@ class StreamDeadlineExceeded(SpikecodecError):
     """A streaming call that ran past the server's per-stream deadline."""
 
 
+class StreamCancelled(SpikecodecError):
+    """The call was cancelled (client gone, or the shutdown grace period ended) before it could finish."""
+
+
 #: most specific class first
 _CODES: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (LimitExceeded, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (StreamDeadlineExceeded, grpc.StatusCode.DEADLINE_EXCEEDED),
+    (StreamCancelled, grpc.StatusCode.CANCELLED),
     (StreamNotFound, grpc.StatusCode.NOT_FOUND),
     (StoreDataLoss, grpc.StatusCode.DATA_LOSS),
     (SpikeFormatError, grpc.StatusCode.INVALID_ARGUMENT),

@@ -245,9 +245,10 @@ def test_busy_server_refuses_extra_streams_then_recovers(tmp_path) -> None:
     release = threading.Event()
 
     def held_open() -> Iterator[spikes_pb2.SpikeMessage]:
-        yield stream_header(H, W, SENSOR, OPTIONS)
+        header, *rest = spike_messages(make_spikes(60))
+        yield header
         release.wait(30)
-        yield _end(0, 0)
+        yield from rest
 
     with make_server(tmp_path, max_streams=2) as server, ThreadPoolExecutor(2) as pool:
         stub = service_pb2_grpc.SpikeCodecStub(grpc.insecure_channel(f"127.0.0.1:{server.port}"))
@@ -256,11 +257,11 @@ def test_busy_server_refuses_extra_streams_then_recovers(tmp_path) -> None:
         while server.servicer._active < 2 and time.monotonic() < deadline:
             time.sleep(0.02)
         expect_error(Code.RESOURCE_EXHAUSTED, "server busy: 2 streams in progress (max_streams 2)",
-                     stub.Upload, iter(spike_messages(make_spikes(20))))
+                     stub.Upload, iter(spike_messages(make_spikes(60))))
         assert stub.GetServerInfo(service_pb2.GetServerInfoRequest()).version  # unary calls still served
         release.set()
-        assert [len(c.result()) for c in calls] == [2, 2]  # header + end record each
-        assert stub.Upload(iter(spike_messages(make_spikes(20)))).stream.num_planes == 20
+        assert [len(c.result()) for c in calls] == [3, 3]  # header, one scene, end record
+        assert stub.Upload(iter(spike_messages(make_spikes(60)))).stream.num_planes == 60
 
 
 def test_stalled_stream_hits_the_per_stream_deadline(tmp_path) -> None:
@@ -307,10 +308,10 @@ def test_bearer_token(tmp_path, spikes) -> None:
         info = service_pb2.GetServerInfoRequest()
         expect_error(Code.UNAUTHENTICATED, "missing bearer token", stub.GetServerInfo, info)
         expect_error(Code.UNAUTHENTICATED, "invalid bearer token", stub.GetServerInfo, info, metadata=[("authorization", "Bearer nope")])
-        expect_error(Code.UNAUTHENTICATED, "missing bearer token", stub.Upload, iter(spike_messages(spikes[:20])))
+        expect_error(Code.UNAUTHENTICATED, "missing bearer token", stub.Upload, iter(spike_messages(spikes[:60])))
         good = [("authorization", "Bearer s3cret")]
         assert stub.GetServerInfo(info, metadata=good).auth_required
-        assert stub.Upload(iter(spike_messages(spikes[:20])), metadata=good).stream.num_planes == 20
+        assert stub.Upload(iter(spike_messages(spikes[:60])), metadata=good).stream.num_planes == 60
         health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=""))
         assert health.status == health_pb2.HealthCheckResponse.SERVING  # probes need no token
 
