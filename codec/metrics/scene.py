@@ -67,5 +67,5 @@ def ms_ssim(reference: np.ndarray, test: np.ndarray, peak: float = 1.0) -> float
         raise SpikecodecError(f"MS-SSIM takes (H, W) scenes, got {reference.shape}")
     if min(reference.shape) <= 160:
         raise SpikecodecError(f"MS-SSIM needs scenes larger than 160 px on each side, got {reference.shape}")
-    to_t = lambda a: torch.from_numpy(a.astype(np.float32))[None, None]  # noqa: E731
-    return float(_ms_ssim(to_t(reference), to_t(test), data_range=peak))
+    batch = torch.from_numpy(np.stack([reference, test]).astype(np.float32))[:, None]
+    return float(_ms_ssim(batch[:1], batch[1:], data_range=peak))

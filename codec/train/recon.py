@@ -49,14 +49,14 @@ class ReconTrainConfig:
     data_root: Path = DEFAULT_DATA_ROOT
     run_dir: Path = DEFAULT_RUN_DIR
     out: Path = DEFAULT_WEIGHTS
-    steps: int = 8000
-    batch: int = 16
+    steps: int = 6000
+    batch: int = 8
     crop: int = 64
     lr: float = 2e-3
     final_lr_fraction: float = 0.02
     warmup: int = 200
     seed: int = 0
-    threads: int = 2
+    threads: int = 1
     checkpoint_every: int = 250
     validate_every: int = 500
     validation_batches: int = 4
