@@ -74,3 +74,28 @@ def test_bench_sweep_files_curves_and_resume(reds_dat: Path, tmp_path: Path, cap
 def test_bench_rejects_unknown_anchor(tmp_path: Path, capsys) -> None:
     assert main(["bench", "synthetic", "-o", str(tmp_path), "--anchor", "vvc,mpeg2"]) == 2
     assert "unknown anchor(s) mpeg2" in capsys.readouterr().err
+
+
+def test_bd_rows_measure_against_vvc_in_both_domains(tmp_path: Path) -> None:
+    from client.bench.outputs import bd_table, write_bd_markdown
+
+    def point(curve: str, bpsp: float, psnr: float, exact: bool = False) -> dict:
+        return {"source": "s", "curve": curve, "label": f"{bpsp:g}", "bpsp": bpsp, "exact": exact,
+                "scene_psnr": None if exact else psnr, "isi_psnr": None if exact else psnr / 2}
+
+    rates = [0.01, 0.02, 0.04, 0.08]
+    psnrs = [30.0, 33.0, 36.0, 39.0]
+    points = [point("vvc", r, p) for r, p in zip(rates, psnrs)]
+    points += [point("spikecodec-none", 0.9 * r, p) for r, p in zip(rates, psnrs)]  # same quality, 10 % fewer bits
+    points += [point("count", r, p) for r, p in zip(rates[:2], psnrs[:2])]
+    points.append(point("lossless", 0.45, 0.0, exact=True))
+    rows = {(r["curve"], r["domain"]): r for r in bd_table(points)}
+    assert set(rows) == {(c, d) for c in ("spikecodec-none", "count") for d in ("scene PSNR", "ISI PSNR")}
+    for domain in ("scene PSNR", "ISI PSNR"):
+        assert rows[("spikecodec-none", domain)]["bd_rate"] == pytest.approx(-10.0, abs=0.05)
+        assert rows[("spikecodec-none", domain)]["bd_psnr"] > 0
+        assert rows[("count", domain)]["bd_rate"] is None and "at least 4" in rows[("count", domain)]["note"]
+    info = {"num_planes": 96, "height": 8, "width": 8, "num_scenes": 3, "scene_reference": "ground truth"}
+    write_bd_markdown(tmp_path / "bd.md", points, {"s": info})
+    text = (tmp_path / "bd.md").read_text()
+    assert "| spikecodec-none | 4 | -10.00 % |" in text and "lossless 0.45 0.4500 bpsp" in text
