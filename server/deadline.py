@@ -44,20 +44,24 @@ class Deadline:
         items: queue.Queue = queue.Queue(maxsize=prefetch)
         stop = threading.Event()
 
+        def offer(entry: tuple) -> bool:
+            """Queue ``entry`` unless the consumer left; returns whether it was queued."""
+            while not stop.is_set():
+                try:
+                    items.put(entry, timeout=0.2)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
         def pump() -> None:
             try:
                 for item in source:
-                    while not stop.is_set():
-                        try:
-                            items.put((item, None), timeout=0.2)
-                            break
-                        except queue.Full:
-                            continue
-                    if stop.is_set():
+                    if not offer((item, None)):
                         return
-                items.put((_DONE, None))
+                offer((_DONE, None))
             except BaseException as err:  # re-raised in the handler thread
-                items.put((_DONE, err))
+                offer((_DONE, err))
 
         threading.Thread(target=pump, name="request-pump", daemon=True).start()
         try:
