@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from client.cli import main
 from codec.io import open_spikes
 from codec.reconstruct import scene_centres
 from codec.reconstruct.pngs import scene_filename
@@ -59,25 +60,31 @@ def test_round_trip_is_byte_identical_across_thread_counts(tmp_path, reds_dat, e
     assert np.corrcoef(rate_in.ravel(), rate_out.ravel())[0, 1] > 0.8
 
 
-@pytest.mark.slow
-def test_corrupt_and_truncated_streams_fail_with_one_line(tmp_path, encoded):
+def cli_error(capsys, *args: object) -> str:
+    """Run ``spikecodec`` in-process; it must fail with status 2 and one ``error:`` line on stderr."""
+    assert main([str(a) for a in args]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    (line,) = [line for line in err.splitlines() if line.startswith(f"spikecodec {args[0]}: error: ")]
+    return line
+
+
+def test_corrupt_and_truncated_streams_fail_with_one_line(tmp_path, capsys, encoded):
     data = bytearray(encoded[0].read_bytes())
     data[len(data) // 2] ^= 0x01
     (tmp_path / "bad.spkc").write_bytes(bytes(data))
     (tmp_path / "cut.spkc").write_bytes(encoded[0].read_bytes()[:-10])
-    for name, reason in (("bad.spkc", r"record \d+ \(scene \d+, centre \d+\) at byte \d+: body CRC mismatch"),
-                         ("cut.spkc", r"truncated in record \d+ \(end\) at byte \d+: \d+ of 25 bytes")):
-        result = spikecodec("decode", tmp_path / name, "-o", tmp_path / "out.dat")
-        assert result.returncode == 2
-        assert result.stderr.count("\n") == 1
-        assert result.stderr.startswith("spikecodec decode: error: ")
-        assert re.search(reason, result.stderr), result.stderr
+    for name, reason in (("bad.spkc", r"record \d+ \(scene \d+, centre \d+\) at byte \d+: body CRC mismatch$"),
+                         ("cut.spkc", r"truncated in record \d+ \(end\) at byte \d+: 15 of 25 bytes$")):
+        line = cli_error(capsys, "decode", tmp_path / name, "-o", tmp_path / "out.dat", "--scenes", tmp_path / "s")
+        assert re.search(reason, line), line
         assert not (tmp_path / "out.dat").exists()
 
 
-def test_bad_encode_arguments_fail_with_one_line(tmp_path, reds_dat):
-    result = spikecodec("encode", reds_dat, "-o", tmp_path / "x.spkc", "--window", "0")
-    assert result.returncode == 2 and "window must be a positive number of planes" in result.stderr
-    result = spikecodec("encode", reds_dat, "-o", tmp_path / "x.spkc", "--height", "251")
-    assert result.returncode == 2 and result.stderr.count("\n") == 1
+def test_bad_encode_arguments_fail_with_one_line(tmp_path, capsys, reds_dat):
+    assert "window must be a positive number of planes" in cli_error(
+        capsys, "encode", reds_dat, "-o", tmp_path / "x.spkc", "--window", "0")
+    assert "wrong --height/--width" in cli_error(capsys, "encode", reds_dat, "-o", tmp_path / "x.spkc", "--height", "251")
+    assert "quality 7 outside the model's range [1, 6]" in cli_error(
+        capsys, "encode", reds_dat, "-o", tmp_path / "x.spkc", "--quality", "7")
     assert not (tmp_path / "x.spkc").exists()

@@ -10,7 +10,7 @@ from PIL import Image
 
 from codec.bitstream import RecordParser, StreamHeader, header_record
 from codec.bitstream.records import KIND_HEADER, PREAMBLE, frame
-from codec.errors import BitstreamError, SpikeFormatError
+from codec.errors import BitstreamError, SpikecodecError, SpikeFormatError
 from codec.io import open_spikes, open_writer
 from codec.pipeline import Decoder, Encoder, EncoderConfig, decode_file, encode_file
 from codec.reconstruct import scene_centres
@@ -129,9 +129,11 @@ def test_regeneration_uses_the_saved_8bit_scenes(decoded):
 
 
 def test_decoded_spikes_follow_the_original_firing_rate(spikes, decoded):
+    """Wiring check (scene order, orientation, sensor scaling); without the codec the correlation is 0.9999,
+    the bound leaves room for the scene codec's loss at quality 3."""
     original, regenerated = spikes.mean(axis=0), decoded[0].mean(axis=0)
     assert abs(regenerated.mean() - original.mean()) < 0.05 * original.mean()
-    assert np.corrcoef(original.ravel(), regenerated.ravel())[0, 1] > 0.9
+    assert np.corrcoef(original.ravel(), regenerated.ravel())[0, 1] > 0.7
 
 
 def test_file_round_trip_with_summaries(tmp_path, spikes, stream):
@@ -228,5 +230,5 @@ def test_encoder_rejects_bad_input(spikes):
     encoder.push(spikes[:4])
     with pytest.raises(SpikeFormatError, match="stream ended after 4 of 10 announced planes"):
         encoder.finish()
-    with pytest.raises(SpikeFormatError, match="quality 99"):
+    with pytest.raises(SpikecodecError, match=r"quality 99 outside the model's range \[1, 6\]"):
         Encoder(EncoderConfig(quality=99), H, W)

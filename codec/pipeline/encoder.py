@@ -21,7 +21,7 @@ import time
 import numpy as np
 
 from codec.bitstream import StreamHeader, end_record, header_record, scene_record
-from codec.errors import SpikeFormatError
+from codec.errors import SpikecodecError, SpikeFormatError
 from codec.models import load_scene_codec
 from codec.pipeline.config import EncoderConfig
 from codec.reconstruct import get_reconstructor
@@ -51,7 +51,7 @@ class Encoder:
         self.codec = load_scene_codec(config.model, attention=config.attention)
         low, high = self.codec.quality_range
         if not low <= config.quality <= high:
-            raise SpikeFormatError(f"quality {config.quality} outside the model's range [{low}, {high}]")
+            raise SpikecodecError(f"quality {config.quality:g} outside the model's range [{low:g}, {high:g}]")
         self.recon = get_reconstructor(config.recon, config.window)
         self.header = StreamHeader(
             height=height, width=width, num_planes=num_planes, window=config.window,
@@ -138,7 +138,7 @@ class Encoder:
         if self._spikes:
             spikes_before = self._planes(centre - self._spikes, centre)
             spikes_after = self._planes(centre + 1, centre + 1 + self._spikes)
-        payload = self.codec.encode_scene(scene, self.config.quality, spikes_before, spikes_after)
+        payload = self.codec.encode_scene(scene, self.header.quality, spikes_before, spikes_after)
         self.timings["reconstruct"] += toc - tic
         self.timings["coding"] += time.perf_counter() - toc
         record = scene_record(self.num_scenes, centre, payload)

@@ -19,7 +19,7 @@ from typing import Iterator
 import numpy as np
 
 from codec.bitstream import StreamHeader
-from codec.io import open_spikes, open_writer
+from codec.io import open_spikes, open_writer, spike_format
 from codec.metrics import bpp, bpsp
 from codec.pipeline.config import EncoderConfig
 from codec.pipeline.decoder import Decoder, scene_values
@@ -74,6 +74,7 @@ def decode_file(src: str | Path, dst: str | Path, scenes_dir: str | Path | None 
             ``scene_<centre>.png`` (:func:`codec.reconstruct.pngs.scene_filename`; created if missing).
     """
     dst = Path(dst)
+    spike_format(dst)  # an unknown suffix fails before any decoding
     start = time.perf_counter()
     on_scene = None
     if scenes_dir is not None:
