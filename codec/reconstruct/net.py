@@ -7,6 +7,7 @@ In the spirit of the SpikeCodec paper's scene module, sized for CPU::
         -> conv3x3 stride 2 c1->c2, ReLU                                        |
         -> blocks x [conv3x3, ReLU, conv3x3] + skip  (half resolution)          |
         -> conv3x3 c2->4*c1, PixelShuffle(2), ReLU   (back to full)  + <-------+
+        -> full_blocks x residual block at c1        (full resolution: fine detail)
         -> conv3x3 c1->1  + TFP over the widest window (residual)
         -> firing rate (spikes/plane)
 
@@ -36,11 +37,13 @@ DEFAULT_WEIGHTS = WEIGHTS_DIR / "recon-net.pth"
 
 @dataclass(frozen=True)
 class NetConfig:
-    """Network size: ``c1`` full-resolution channels, ``c2`` half-resolution channels, residual ``blocks``."""
+    """Network size: ``c1`` full-resolution channels, ``c2`` half-resolution channels, ``blocks``
+    residual blocks at half resolution and ``full_blocks`` at full resolution."""
 
     c1: int = 16
     c2: int = 32
     blocks: int = 3
+    full_blocks: int = 1
 
 
 class ResidualBlock(nn.Module):
@@ -66,12 +69,13 @@ class ReconNet(nn.Module):
         self.down = nn.Conv2d(c1, c2, 3, stride=2, padding=1)
         self.body = nn.Sequential(*[ResidualBlock(c2) for _ in range(config.blocks)])
         self.up = nn.Sequential(nn.Conv2d(c2, 4 * c1, 3, padding=1), nn.PixelShuffle(2))
+        self.refine = nn.Sequential(*[ResidualBlock(c1) for _ in range(config.full_blocks)])
         self.tail = nn.Conv2d(c1, 1, 3, padding=1)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         skip = F.relu(self.head(features))
         x = self.body(F.relu(self.down(skip)))
-        x = F.relu(self.up(x) + skip)
+        x = self.refine(F.relu(self.up(x) + skip))
         widest = features[:, len(RADII) - 1 : len(RADII)]
         return widest + self.tail(x)
 
