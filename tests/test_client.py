@@ -177,3 +177,12 @@ def test_live_round_trip_upload_and_fetch(server: Server) -> None:
         assert conn.delete_stream(summary.id).id == summary.id
         with pytest.raises(ClientError, match="NOT_FOUND"):
             list(conn.fetch(summary.id))
+
+
+def test_round_trip_reports_the_encode_error(server: Server) -> None:
+    planes = np.zeros((40, 16, 16), np.uint8)
+    header = stream_header(16, 16, options=spikes_pb2.CodecOptions(quality=99.0, window=8))
+    with Connection(f"127.0.0.1:{server.port}") as conn:
+        with pytest.raises(ClientError, match=r"^Encode: INVALID_ARGUMENT: .*quality 99") as err:
+            round_trip(conn, header, [planes])
+    assert err.value.code == grpc.StatusCode.INVALID_ARGUMENT
