@@ -8,11 +8,14 @@ every point is cached under ``DIR/points/`` as soon as it is computed, so a reru
 from __future__ import annotations
 
 import argparse
+from typing import Callable
 
 HELP = "rate-distortion sweep of the codec against VVC/HEVC/count/lossless anchors; BD-rate tables and plots"
 
 
-def _list(kind: type) -> "callable":
+def _list(kind: type) -> Callable[[str], tuple]:
+    """Parser of a comma-separated list of ``kind`` (an empty string is an empty list)."""
+
     def parse(text: str) -> tuple:
         try:
             return tuple(kind(v) for v in text.split(",") if v.strip())
