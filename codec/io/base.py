@@ -100,6 +100,8 @@ class SpikeWriter(ABC):
 
     def __init__(self, path: str | Path, height: int, width: int, sensor: SensorParams) -> None:
         self.path = Path(path)
+        if not self.path.parent.is_dir():
+            raise FileNotFoundError(2, "No such directory", str(self.path.parent))
         self.height = int(height)
         self.width = int(width)
         self.plane_bytes = plane_bytes(self.height, self.width)

@@ -29,7 +29,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from codec.errors import SpikeFormatError
+from codec.errors import SpikecodecError, SpikeFormatError
 from codec.io.base import SpikeReader, SpikeWriter
 from codec.io.packing import BIT_ORDER, pack_planes, plane_bytes
 from codec.sensor import SensorParams
@@ -50,7 +50,9 @@ def _open_h5(path: Path, mode: str) -> h5py.File:
     except FileNotFoundError:
         raise
     except OSError as err:
-        if mode == "r" and not path.exists():
+        if mode != "r":
+            raise SpikecodecError(f"cannot create {path}: {_first_line(err)}") from None
+        if not path.exists():
             raise FileNotFoundError(2, "No such file or directory", str(path)) from None
         raise SpikeFormatError(f"{path.name}: not a readable HDF5 file ({_first_line(err)})") from None
 
