@@ -38,9 +38,7 @@ rounded to ``threshold / 2**32`` and clipped to ``[0, 1 - 2**-32]`` thresholds
 from __future__ import annotations
 
 import math
-import os
-from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Iterable, Iterator, Literal
+from typing import Iterable, Iterator, Literal
 
 import numpy as np
 
@@ -50,11 +48,6 @@ INIT_STATES: tuple[str, ...] = ("zero", "uniform")
 
 #: planes between re-anchored increments of the fixed-point ramp
 ANCHOR_PLANES = 256
-#: threads of the fixed-point ramp (set before first use; 1 disables threading)
-THREADS = min(2, os.cpu_count() or 1)
-#: smallest band of pixels worth a thread of its own
-_MIN_PIXELS_PER_THREAD = 1 << 15
-_pool: ThreadPoolExecutor | None = None
 #: increments this close to [0, 1] threshold still take the fast path (clipped;
 #: absorbs float32 rounding of interpolated scenes)
 _SLACK = 1e-6
@@ -243,17 +236,11 @@ class IntegrateAndFire:
             x = x0.astype(np.uint32)
             dx32 = dx.astype(np.uint32)  # two's complement: adding it wraps to x - |dx|
             moving = bool(dx.any())
-
-            def integrate(rows: slice, k0: int = k0, k1: int = k1, x: np.ndarray = x, dx32: np.ndarray = dx32,
-                          moving: bool = moving) -> None:  # fmt: skip
-                xs, ms, ds, fs = x[rows], mem[rows], dx32[rows], flags[k0:k1, rows]
-                for i in range(k1 - k0):
-                    if i and moving:
-                        np.add(xs, ds, out=xs)
-                    np.add(ms, xs, out=ms)
-                    np.less(ms, xs, out=fs[i])
-
-            _by_rows(integrate, self.shape)
+            for k in range(k0, k1):
+                if k > k0 and moving:
+                    np.add(x, dx32, out=x)
+                np.add(mem, x, out=mem)
+                np.less(mem, x, out=flags[k])
 
     @staticmethod
     def _to_fixed(value: np.ndarray) -> np.ndarray:
@@ -307,24 +294,6 @@ class IntegrateAndFire:
                 np.copyto(spikes[t], fired)
         self.mem = mem
         return spikes
-
-
-def _by_rows(task: Callable[[slice], None], shape: tuple[int, ...]) -> None:
-    """Run ``task(rows)`` on bands of rows, in parallel when the array is large.
-
-    Pixels are independent and numpy releases the GIL inside ufuncs, so bands
-    integrate concurrently; results do not depend on the number of threads.
-    """
-    bands = max(1, min(THREADS, shape[0], (shape[0] * shape[1]) // _MIN_PIXELS_PER_THREAD))
-    if bands == 1:
-        task(slice(None))
-        return
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="integrate-and-fire")
-    edges = np.linspace(0, shape[0], bands + 1).astype(int)
-    for future in [_pool.submit(task, slice(a, b)) for a, b in zip(edges[:-1], edges[1:])]:
-        future.result()
 
 
 def _ramp_planes(start: np.ndarray, step: np.ndarray, num_planes: int) -> Iterator[np.ndarray]:
