@@ -186,3 +186,15 @@ def test_foundation_commands_import_light() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
     assert proc.stdout.strip() == "[]"
+
+
+def test_simulate_poisson_model_matches_the_if_rate(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    common = ["--planes", "600", "--height", "40", "--width", "64", "--alpha", "0.5", "--json"]
+    rates = {}
+    for model in ("if", "poisson"):
+        capsys.readouterr()
+        assert main(["simulate", "synthetic", "-o", str(tmp_path / f"{model}.h5"), "--model", model, *common]) == 0
+        rates[model] = json.loads(capsys.readouterr().out)["mean_rate"]
+    # 600*40*64 Bernoulli draws at p ~ 0.27: sigma of the mean ~ 0.0003
+    assert abs(rates["poisson"] - rates["if"]) < 0.002
+    assert 0.1 < rates["if"] < 0.4
