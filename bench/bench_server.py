@@ -190,8 +190,9 @@ def main(argv: Sequence[str] | None = None) -> dict:
             result["ingest"]["codec_only"] = codec_only(base, config, args.chunk_planes)
             if args.clients:
                 result["concurrency"], got = concurrency(stub, streams[: args.clients], options, args.chunk_planes)
-                exact = [(sha, True) == (ref_sha, np.array_equal(decoded, ref))
-                         for (sha, decoded), (ref_sha, ref) in zip(got, (reference(p, config) for p in streams))]
+                with ThreadPoolExecutor(len(streams)) as pool:
+                    refs = list(pool.map(lambda planes: reference(planes, config), streams))
+                exact = [sha == ref_sha and np.array_equal(decoded, ref) for (sha, decoded), (ref_sha, ref) in zip(got, refs)]
                 result["concurrency"]["bit_exact"] = f"{sum(exact)}/{len(exact)}"
         finally:
             proc.terminate()
