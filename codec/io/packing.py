@@ -64,8 +64,8 @@ def unpack_planes(packed: np.ndarray, height: int, width: int) -> np.ndarray:
         raise SpikeFormatError(
             f"{flat.size} bytes is not a whole number of {height}x{width} planes ({nbytes} bytes each)"
         )
-    bits = np.unpackbits(flat.reshape(-1, nbytes), axis=1, bitorder=BIT_ORDER)
-    return bits.reshape(-1, height, width)
+    # planes never share a byte, so one flat unpack is the same as per-plane unpacks (and faster)
+    return np.unpackbits(flat, bitorder=BIT_ORDER).reshape(-1, height, width)
 
 
 #: number of set bits of every byte value
