@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from codec.bitstream import RecordParser, StreamHeader, header_record
+from codec.bitstream import RecordParser, SceneRecord, StreamHeader, header_record
 from codec.bitstream.records import KIND_HEADER, PREAMBLE, frame
 from codec.errors import BitstreamError, SpikecodecError, SpikeFormatError
 from codec.io import open_spikes, open_writer
 from codec.pipeline import Decoder, Encoder, EncoderConfig, decode_file, encode_file
-from codec.reconstruct import scene_centres
+from codec.models import SceneCodec
+from codec.models.registry import build_model, get_config, load_model
+from codec.reconstruct import get_reconstructor, scene_centres
 from codec.reconstruct.pngs import scene_filename
 from codec.regenerate import regenerate
 from codec.sensor import SensorParams
@@ -80,14 +83,38 @@ def test_scenes_leave_as_soon_as_complete_and_the_buffer_stays_bounded(spikes):
     assert len(encoder.finish()) == len(centres) - len(complete) + 1
 
 
-@pytest.mark.parametrize("attention", ["soam", "bisoam"])
-def test_attention_streams_are_split_invariant_too(spikes, attention):
-    config = EncoderConfig(quality=3, window=16, attention=attention)
+@pytest.fixture(scope="module", params=["soam", "bisoam"])
+def attention_codec(request) -> SceneCodec:
+    """SOAM/BiSOAM around the shipped base codec with a random non-zero attention head, so that
+    every payload depends on the spikes the encoder hands over (a zero head would hide wrong windows)."""
+    base, digest, record = load_model("spikecodec-base")
+    model = build_model(get_config("spikecodec-base"), request.param)
+    model.load_state_dict(base.state_dict(), strict=False)
+    torch.manual_seed(0)
+    torch.nn.init.normal_(model.attention.head.weight, std=0.5)
+    model = model.eval().to(memory_format=torch.channels_last)
+    return SceneCodec(model, "spikecodec-base", request.param, digest, record)
+
+
+def test_attention_gets_the_k_planes_around_each_centre_whatever_the_split(spikes, attention_codec, monkeypatch):
+    for module in ("codec.pipeline.encoder", "codec.pipeline.decoder"):
+        monkeypatch.setattr(f"{module}.load_scene_codec", lambda name, attention: attention_codec)
+    config = EncoderConfig(quality=3, window=16, attention=attention_codec.attention)
     whole = encode_stream(spikes, config)
     assert encode_stream(spikes, config, cuts=[1, 17, 40, 41, 90]) == whole
-    decoded = Decoder()
-    planes = np.concatenate([decoded.push(r) for r in whole])
-    assert planes.shape == (T, H, W)
+
+    parser = RecordParser()
+    scenes = [r for r in parser.feed(b"".join(whole)) if isinstance(r, SceneRecord)]
+    recon, k = get_reconstructor("tfp", 16), 16
+    bidirectional = attention_codec.attention == "bisoam"
+    for record in scenes:
+        c = record.centre
+        scene = recon.reconstruct(spikes[max(0, c - 8) : c + 8], c - max(0, c - 8))
+        after = spikes[c + 1 : c + 1 + k] if bidirectional else None
+        assert record.payload == attention_codec.encode_scene(scene, 3.0, spikes[max(0, c - k) : c], after)
+    assert len(scenes) == len(scene_centres(T, 16))
+    decoder = Decoder()
+    assert np.concatenate([decoder.push(r) for r in whole]).shape == (T, H, W)
 
 
 def test_header_carries_the_stream_parameters(stream):

@@ -28,6 +28,10 @@ from codec.reconstruct import get_reconstructor
 from codec.sensor import SensorParams
 
 
+#: attention -> spike windows (before, after the centre) it reads, in units of K planes
+SPIKE_WINDOWS = {"none": (0, 0), "soam": (1, 0), "bisoam": (1, 1)}
+
+
 class Encoder:
     """Encode one spike stream.
 
@@ -59,10 +63,10 @@ class Encoder:
             model=self.codec.name, model_sha256=self.codec.weights_sha256,
             quality=float(config.quality), sensor=sensor,
         )
-        spikes = config.window if config.attention != "none" else 0
         before, after = self.recon.context
-        self._before, self._after = max(before, spikes), max(after, spikes)
-        self._spikes = spikes
+        spikes_before, spikes_after = SPIKE_WINDOWS[config.attention]
+        self._spikes = (spikes_before * config.window, spikes_after * config.window)
+        self._before, self._after = max(before, self._spikes[0]), max(after, self._spikes[1])
         self._buffer = np.empty((0, height, width), dtype=np.uint8)
         self._base = 0  # stream index of self._buffer[0]
         self.num_planes = 0
@@ -134,10 +138,9 @@ class Encoder:
         block = self._planes(centre - before, centre + after + 1)
         scene = self.recon.reconstruct(block, centre - max(0, centre - before))
         toc = time.perf_counter()
-        spikes_before = spikes_after = None
-        if self._spikes:
-            spikes_before = self._planes(centre - self._spikes, centre)
-            spikes_after = self._planes(centre + 1, centre + 1 + self._spikes)
+        before, after = self._spikes
+        spikes_before = self._planes(centre - before, centre) if before else None
+        spikes_after = self._planes(centre + 1, centre + 1 + after) if after else None
         payload = self.codec.encode_scene(scene, self.header.quality, spikes_before, spikes_after)
         self.timings["reconstruct"] += toc - tic
         self.timings["coding"] += time.perf_counter() - toc
