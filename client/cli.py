@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "simulate": "client.commands.simulate",
     "convert": "client.commands.convert",
     "demo": "client.commands.demo",
+    "train": "client.commands.train",
     "encode": "client.commands.encode",
     "decode": "client.commands.decode",
     "serve": "client.commands.serve",
