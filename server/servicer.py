@@ -23,7 +23,7 @@ from typing import Callable, Iterator
 import grpc
 
 from codec.bitstream import EndRecord, RecordParser, SceneRecord
-from codec.errors import SpikecodecError, SpikeFormatError
+from codec.errors import BitstreamError, SpikecodecError, SpikeFormatError
 from codec.io.packing import plane_bytes
 from codec.pipeline import Decoder, Encoder
 from codec.sensor import SensorParams
@@ -33,7 +33,7 @@ from server.config import ServerConfig
 from server.deadline import Deadline
 from server.logs import get_logger
 from server.spikes import ChunkWriter, SpikeStreamReader, header_message, sensor_to_proto
-from server.status import LimitExceeded, StreamCancelled, status_of
+from server.status import LimitExceeded, StoredStreamUndecodable, StreamCancelled, status_of
 from server.store import StoredStream, StreamStore
 
 VERSION = "0.1.0"
@@ -206,7 +206,10 @@ class SpikeCodecServicer(service_pb2_grpc.SpikeCodecServicer):
         call.fields["id"] = request.id
         stream, data = self.store.read(request.id)
         pieces = (data[i : i + FETCH_PIECE_BYTES] for i in range(0, len(data), FETCH_PIECE_BYTES))
-        yield from self._decoded(pieces, request.chunk_planes or self.config.chunk_planes, call, stream)
+        try:
+            yield from self._decoded(pieces, request.chunk_planes or self.config.chunk_planes, call, stream)
+        except BitstreamError as err:  # verified bytes: the server cannot decode them (e.g. other weights)
+            raise StoredStreamUndecodable(f"stream {stream.id} cannot be decoded by this server: {err}") from None
 
     @rpc(streaming=False)
     def GetStream(self, request, context, call: Call) -> records_pb2.StreamSummary:

@@ -25,11 +25,16 @@ class StreamCancelled(SpikecodecError):
     """The call was cancelled (client gone, or the shutdown grace period ended) before it could finish."""
 
 
+class StoredStreamUndecodable(SpikecodecError):
+    """An intact stored stream this server cannot decode (its model weights are not installed)."""
+
+
 #: most specific class first
 _CODES: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (LimitExceeded, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (StreamDeadlineExceeded, grpc.StatusCode.DEADLINE_EXCEEDED),
     (StreamCancelled, grpc.StatusCode.CANCELLED),
+    (StoredStreamUndecodable, grpc.StatusCode.FAILED_PRECONDITION),
     (StreamNotFound, grpc.StatusCode.NOT_FOUND),
     (StoreDataLoss, grpc.StatusCode.DATA_LOSS),
     (SpikeFormatError, grpc.StatusCode.INVALID_ARGUMENT),

@@ -29,6 +29,7 @@ from proto.spikecodec.v1 import records_pb2, service_pb2, service_pb2_grpc, spik
 from server.app import Server
 from server.config import ServerConfig
 from server.spikes import ChunkWriter, stream_header
+from test_store import spkc_records
 
 H, W, T = 64, 96, 150
 SENSOR = SensorParams(seed=5)
@@ -238,6 +239,13 @@ def test_bad_records_and_corrupt_stored_files(server, stub, spikes, reference) -
     data[-30] ^= 0x04
     path.write_bytes(bytes(data))
     expect_error(Code.DATA_LOSS, f"stream {sid}: stored file is corrupt", stub.Fetch, service_pb2.FetchRequest(id=sid))
+
+    with server.store.begin() as pending:  # intact, but coded with weights this server does not have
+        for record in spkc_records():
+            pending.write(record)
+        foreign = pending.commit().id
+    expect_error(Code.FAILED_PRECONDITION, f"stream {foreign} cannot be decoded by this server: stream was encoded with",
+                 stub.Fetch, service_pb2.FetchRequest(id=foreign))
     assert stub.GetServerInfo(service_pb2.GetServerInfoRequest()).stored_streams >= 1
 
 
