@@ -52,7 +52,8 @@ def bisoam_codec():
     model.load_state_dict(base.state_dict(), strict=False)
     torch.manual_seed(0)
     torch.nn.init.normal_(model.attention.head.weight, std=0.5)
-    return SceneCodec(model.eval(), "spikecodec-base", "bisoam", digest, record), base
+    model = model.eval().to(memory_format=torch.channels_last)  # as load_model returns it
+    return SceneCodec(model, "spikecodec-base", "bisoam", digest, record), base
 
 
 def test_bisoam_steers_the_encoder_and_decodes_without_spikes(bisoam_codec):

@@ -107,3 +107,16 @@ def test_train_command_arguments():
     assert args.stage == "attention" and args.steps == 10 and args.data.name == "data"
     with pytest.raises(SystemExit):
         parser.parse_args(["--stage", "nope"])
+
+
+@pytest.mark.slow
+def test_joint_stage_trains_reconstruction_and_codec_together(data_root, tmp_path):
+    from codec.reconstruct.net import load_weights
+    from codec.train.joint_stage import train_joint
+
+    before = load_weights().state_dict()
+    base = load_model("spikecodec-base")[0].state_dict()
+    model, recon, summary = train_joint(RunDir(tmp_path), data_root, steps=1, batch=1, crop=64)
+    assert summary["step"] == 1 and not hasattr(model, "recon")
+    assert not torch.equal(recon.state_dict()["tail.weight"], before["tail.weight"])
+    assert not torch.equal(model.state_dict()["g_s.0.weight"], base["g_s.0.weight"])

@@ -30,7 +30,7 @@ def trainable(model: nn.Module, prefixes: Iterable[str] | None = None) -> list[n
 def fit(run: RunDir, model: nn.Module, params: list[nn.Parameter],
         step_loss: Callable[[], dict], steps: int, lr: float,
         rng: np.random.Generator | None = None, log_every: int = 10,
-        checkpoint_every: int = 100, clip: float = 1.0) -> dict:
+        checkpoint_every: int = 50, clip: float = 1.0) -> dict:
     """Train until ``steps`` total steps (resuming from ``run``'s checkpoint).
 
     Args:

@@ -18,6 +18,8 @@ import argparse
 import json
 from pathlib import Path
 
+from codec.errors import SpikecodecError
+from codec.models.shapes import STRIDE
 from codec.train.runs import DEFAULT_RUNS, RunDir
 
 #: per stage: steps, learning rate, batch, crop (attention: per phase frozen/finetune)
@@ -47,6 +49,8 @@ def _settings(stage: str, args: argparse.Namespace) -> dict:
             out[key] = value
     if args.export_only:
         out["steps"] = 0 if stage != "attention" else (0, 0)
+    if out["crop"] % STRIDE:
+        raise SpikecodecError(f"--crop must be a multiple of {STRIDE}, got {out['crop']}")
     return out
 
 
