@@ -15,6 +15,7 @@ calls, logs one JSON line per call and turns exceptions into status codes
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 import inspect
 import threading
 import time
@@ -36,7 +37,10 @@ from server.spikes import ChunkWriter, SpikeStreamReader, header_message, sensor
 from server.status import LimitExceeded, StoredStreamUndecodable, StreamCancelled, status_of
 from server.store import StoredStream, StreamStore
 
-VERSION = "0.1.0"
+try:
+    VERSION = importlib.metadata.version("spikecodec")
+except importlib.metadata.PackageNotFoundError:  # running from a source tree that was never installed
+    VERSION = "unknown"
 DEFAULT_PAGE_SIZE = 100
 #: room left in a message for everything but the packed planes
 MESSAGE_OVERHEAD_BYTES = 1024
@@ -86,7 +90,8 @@ def rpc(streaming: bool) -> Callable:
             try:
                 result = impl(self, request, context, call)
             except Exception as err:
-                self._end(call, context, err)
+                self._end(call, context, err)  # aborts the call
+                raise
             self._end(call, context, None)
             return result
 
@@ -137,6 +142,11 @@ class SpikeCodecServicer(service_pb2_grpc.SpikeCodecServicer):
         self.models = models
         self._lock = threading.Lock()
         self._active = 0
+
+    @property
+    def active_streams(self) -> int:
+        """Streaming calls in progress."""
+        return self._active
 
     # -- live coding -------------------------------------------------------------------
 

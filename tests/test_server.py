@@ -262,7 +262,7 @@ def test_busy_server_refuses_extra_streams_then_recovers(tmp_path) -> None:
         stub = service_pb2_grpc.SpikeCodecStub(grpc.insecure_channel(f"127.0.0.1:{server.port}"))
         calls = [pool.submit(lambda: list(stub.Encode(held_open()))) for _ in range(2)]
         deadline = time.monotonic() + 10
-        while server.servicer._active < 2 and time.monotonic() < deadline:
+        while server.servicer.active_streams < 2 and time.monotonic() < deadline:
             time.sleep(0.02)
         expect_error(Code.RESOURCE_EXHAUSTED, "server busy: 2 streams in progress (max_streams 2)",
                      stub.Upload, iter(spike_messages(make_spikes(60))))
@@ -302,9 +302,9 @@ def test_client_disconnecting_mid_upload_leaves_nothing(server, stub, spikes) ->
     time.sleep(0.3)
     future.cancel()
     deadline = time.monotonic() + 10
-    while server.servicer._active and time.monotonic() < deadline:
+    while server.servicer.active_streams and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert server.servicer._active == 0
+    assert server.servicer.active_streams == 0
     assert server.store.count() == before
     assert list((server.config.store / "tmp").iterdir()) == []
 
