@@ -59,6 +59,7 @@ def spkc_file(tmp_path_factory, stream):
     return path
 
 
+@pytest.mark.slow
 @given(st.lists(st.integers(0, T), max_size=8))
 @settings(max_examples=6, deadline=None)
 def test_any_block_sizes_give_the_same_bytes(spikes, stream, cuts):
@@ -96,6 +97,7 @@ def attention_codec(request) -> SceneCodec:
     return SceneCodec(model, "spikecodec-base", request.param, digest, record)
 
 
+@pytest.mark.slow
 def test_attention_gets_the_k_planes_around_each_centre_whatever_the_split(spikes, attention_codec, monkeypatch):
     for module in ("codec.pipeline.encoder", "codec.pipeline.decoder"):
         monkeypatch.setattr(f"{module}.load_scene_codec", lambda name, attention: attention_codec)
@@ -198,6 +200,15 @@ def test_every_flip_in_a_real_stream_is_caught_by_the_parser(stream):
         parser = RecordParser()
         with pytest.raises(BitstreamError, match=r"^(record \d+ \(|not a \.spkc|unknown version)"):
             parser.feed(bytes(corrupt))
+            parser.close()
+
+
+def test_every_truncation_of_a_real_stream_is_reported(stream):
+    data = b"".join(stream)
+    for n in range(len(data)):
+        parser = RecordParser()
+        with pytest.raises(BitstreamError, match=r"^(empty stream|truncated in record \d+ \(|missing end record: )"):
+            parser.feed(data[:n])
             parser.close()
 
 
