@@ -140,6 +140,7 @@ def test_simulate_synthetic_with_ground_truth(tmp_path: Path) -> None:
         assert (reader.num_planes, reader.height, reader.width) == (400, 40, 64)
         assert reader.sensor.reset_mechanism == "mod" and reader.sensor.alpha == 0.6
         assert reader.ground_truth_planes() == [150, 300]
+        assert reader.simulation()["source"] == "synthetic" and reader.simulation()["model"] == "if"
         scene = reader.ground_truth(150)
         spikes = reader.read()
     png = np.asarray(Image.open(gt / "s_gt_000150.png"), dtype=np.float32) / 255

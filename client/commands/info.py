@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> dict:
             "bytes": os.path.getsize(args.file),
             "sensor": reader.sensor.to_dict(),
         }
-        ground_truth = getattr(reader, "ground_truth_planes", None)
-        if ground_truth is not None:
-            result["ground_truth_planes"] = ground_truth()
+        if hasattr(reader, "ground_truth_planes"):  # the spikecodec HDF5 schema
+            result["ground_truth_planes"] = reader.ground_truth_planes()
+            result["simulation"] = reader.simulation()
     return result

@@ -37,6 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sensor.add_argument("--init", choices=("zero", "uniform"), default="uniform", help="initial membrane (default uniform)")
     sensor.add_argument("--plane-rate", type=float, default=20000.0, help="planes per second (default 20000)")
     sensor.add_argument("--shot-noise", action="store_true", help="Poisson photon shot noise (slow)")
+    sensor.add_argument("--electrons-per-threshold", type=float, default=1000.0,
+                        help="shot noise: photo-electrons that make one threshold (default 1000; fewer = noisier)")
     sensor.add_argument("--dark-current", type=float, default=0.0, help="input added to every pixel, scene units (default 0)")
     sensor.add_argument("--seed", type=int, default=0, help="seed of initial membrane, noise and synthetic path (default 0)")
     parser.add_argument("--gt-planes", type=_plane_list, default=[],
@@ -66,6 +68,8 @@ def run(args: argparse.Namespace) -> dict:
     fmt = spike_format(output)
     if args.planes <= 0:
         raise SpikeFormatError(f"--planes must be positive, got {args.planes}")
+    if args.dark_current < 0 or args.electrons_per_threshold <= 0:
+        raise SpikeFormatError("--dark-current must be >= 0 and --electrons-per-threshold > 0")
     late = [p for p in args.gt_planes if p >= args.planes]
     if late:
         raise SpikeFormatError(f"--gt-planes {late} lie beyond the {args.planes} simulated planes")
@@ -74,7 +78,8 @@ def run(args: argparse.Namespace) -> dict:
     source = open_source(args.source, args.height, args.width, args.plane_rate, args.fps, args.seed, args.image)
     gt_dir = Path(args.gt_dir) if args.gt_dir else (output.parent if fmt == "dat" else None)
     recipe = {"source": str(args.source), "model": args.model, "frame_period_planes": source.frame_period,
-              "shot_noise": args.shot_noise, "dark_current": args.dark_current, "seed": args.seed}
+              "shot_noise": args.shot_noise, "electrons_per_threshold": args.electrons_per_threshold,
+              "dark_current": args.dark_current, "seed": args.seed}
     options: dict = {}
     if fmt == "hdf5":
         options["attrs"] = {"simulation": json.dumps(recipe)}
@@ -83,8 +88,8 @@ def run(args: argparse.Namespace) -> dict:
     elif args.compression != "none":
         raise SpikeFormatError("--compression applies to HDF5 output only")
     if args.model == "if":
-        blocks = simulate(source, args.planes, sensor, shot_noise=args.shot_noise,
-                          dark_current=args.dark_current, seed=args.seed)
+        blocks = simulate(source, args.planes, sensor, shot_noise=args.shot_noise, dark_current=args.dark_current,
+                          seed=args.seed, electrons_per_threshold=args.electrons_per_threshold)
     else:
         blocks = poisson_spikes(source, args.planes, sensor, seed=args.seed)
     spikes, gt_files = 0, []

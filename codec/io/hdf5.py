@@ -23,6 +23,7 @@ A *plain* file holds a ``(T, H, W)`` bool or uint8 (0/1) dataset under any name
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -172,6 +173,16 @@ class H5Reader(_H5Reader):
     def read_packed(self, start: int, stop: int) -> np.ndarray:
         start, stop = self._clip(start, stop)
         return self._read_rows(start, stop)
+
+    def simulation(self) -> dict[str, Any] | None:
+        """How the file was simulated (the ``/@simulation`` JSON), or ``None``."""
+        text = self._file.attrs.get("simulation")
+        if text is None:
+            return None
+        try:
+            return json.loads(_text(text))
+        except ValueError:
+            raise self._fail("the 'simulation' attribute is not JSON") from None
 
     def ground_truth_planes(self) -> list[int]:
         """Planes whose ground-truth scene the file holds, ascending."""
