@@ -23,7 +23,7 @@ import numpy as np
 
 from codec.bitstream import EndRecord, RecordParser, SceneRecord, StreamHeader
 from codec.errors import BitstreamError, SpikecodecError
-from codec.models import load_scene_codec
+from codec.models import SceneCodec, load_scene_codec
 from codec.regenerate import Regenerator
 
 SceneCallback = Callable[[int, np.ndarray], None]
@@ -58,7 +58,7 @@ class Decoder:
         self.num_planes = 0
         self.timings = {"decoding": 0.0, "regeneration": 0.0}
         self._parser = RecordParser()
-        self._codec = None
+        self._codec: SceneCodec | None = None
         self._regen: Regenerator | None = None
 
     def push(self, data: bytes) -> np.ndarray:
