@@ -28,7 +28,7 @@ import numpy as np
 
 from client.bench.cache import config_hash
 from client.report import fidelity_fields, finite_or_none, rate_fields, reference_scenes, scene_psnr
-from client.sources import open_input
+from client.sources import SpikeInput, open_input
 from codec.anchors import AnchorInput, get_anchor, import_vvc_outputs
 from codec.anchors.video import DEFAULT_QPS, VideoAnchor
 from codec.errors import SpikecodecError
@@ -92,7 +92,6 @@ class PreparedSource:
 
     Attributes:
         name: source label (file stem / folder name); external VVC outputs are matched to it.
-        key: cache folder name (name + hash of the source settings).
         planes: ``(T, H, W)`` uint8 original spikes.
         centres: scene centre planes.
         reference: ``(N, H, W)`` float32 reference scenes (reconstruction of ``planes``).
@@ -100,7 +99,6 @@ class PreparedSource:
     """
 
     name: str
-    key: str
     sensor: Any
     planes: np.ndarray
     centres: list[int]
@@ -113,24 +111,26 @@ class PreparedSource:
         return "ground truth" if self.gt_scenes is not None else "reference reconstruction"
 
 
+def _open(spec: str, settings: BenchSettings) -> SpikeInput:
+    return open_input(spec, settings.height, settings.width, settings.planes, settings.crop, settings.fps, settings.seed)
+
+
 def prepare(spec: str, settings: BenchSettings) -> PreparedSource:
     """Read (or simulate) ``spec`` and reconstruct its reference scenes."""
-    with open_input(spec, settings.height, settings.width, settings.planes, settings.crop, settings.fps,
-                    settings.seed) as source:
+    with _open(spec, settings) as source:
         planes = source.read_all()
         centres, reference = reference_scenes(planes, settings.recon, settings.window, settings.offset)
         truths = [(i, source.ground_truth(c)) for i, c in enumerate(centres)]
         known = [(i, gt) for i, gt in truths if gt is not None]
         return PreparedSource(
-            name=source.name, key=source_key(spec, source.name, settings), sensor=source.sensor, planes=planes, centres=centres, reference=reference,
+            name=source.name, sensor=source.sensor, planes=planes, centres=centres, reference=reference,
             gt_index=[i for i, _ in known], gt_scenes=np.stack([gt for _, gt in known]) if known else None,
         )
 
 
 def source_name(spec: str, settings: BenchSettings) -> str:
     """The label of ``spec`` without reading its planes."""
-    with open_input(spec, settings.height, settings.width, settings.planes, settings.crop, settings.fps,
-                    settings.seed) as source:
+    with _open(spec, settings) as source:
         return source.name
 
 
