@@ -8,6 +8,7 @@ Helpers here are shared with ``test_server_process.py``.
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import subprocess
 import threading
@@ -21,13 +22,14 @@ import grpc
 import numpy as np
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
 from codec.io import open_spikes, open_writer, pack_planes
 from codec.pipeline import EncoderConfig, decode_file, encode_file
 from codec.sensor import SensorParams
 from proto.spikecodec.v1 import records_pb2, service_pb2, service_pb2_grpc, spikes_pb2
 from server.app import Server
-from server.config import ServerConfig
+from server.config import ConfigError, ServerConfig, add_arguments, from_args, from_env
 from server.spikes import ChunkWriter, stream_header
 from test_store import spkc_records
 
@@ -356,11 +358,33 @@ def test_concurrent_clients_are_bit_exact_and_independent(server, stub, tmp_path
         np.testing.assert_array_equal(fetched, decoded)
 
 
+def test_health_and_reflection(server) -> None:
+    channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
+    health = health_pb2_grpc.HealthStub(channel)
+    for service in ("", "spikecodec.v1.SpikeCodec"):
+        assert health.Check(health_pb2.HealthCheckRequest(service=service)).status == health_pb2.HealthCheckResponse.SERVING
+    services = ProtoReflectionDescriptorDatabase(channel).get_services()
+    assert {"spikecodec.v1.SpikeCodec", "grpc.health.v1.Health"} <= set(services)
+
+
 def test_packed_wire_format_is_lsb_first(spikes) -> None:
     message = spike_messages(spikes[:3])[1]
     assert message.chunk.packed == pack_planes(spikes[:3]).tobytes()
     first = np.frombuffer(message.chunk.packed[:1], np.uint8)[0]
     assert [(first >> k) & 1 for k in range(8)] == list(spikes[0, 0, :8])
+
+
+def test_config_defaults_then_environment_then_flags() -> None:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    env = {"SPIKECODEC_PORT": "6000", "SPIKECODEC_WINDOW": "128", "SPIKECODEC_TOKEN": "t0k"}
+    config = from_args(parser.parse_args(["--port", "7000", "--store", "/srv/s"]), env)
+    assert (config.port, config.window, config.store, config.token, config.quality) == (7000, 128, Path("/srv/s"), "t0k", 3.0)
+    assert "t0k" not in repr(config)
+    with pytest.raises(ConfigError, match="SPIKECODEC_MAX_STREAMS: cannot read 'many' as int"):
+        from_env({"SPIKECODEC_MAX_STREAMS": "many"})
+    with pytest.raises(ConfigError, match="TLS needs both tls_cert and tls_key"):
+        from_env({"SPIKECODEC_TLS_CERT": "c.pem"})
 
 
 def test_config_limits_flow_into_the_server(tmp_path) -> None:
