@@ -172,12 +172,26 @@ def test_simulate_image_folder_to_dat(tmp_path: Path) -> None:
     assert abs(spikes[800:, 0, 0].sum() - 800 * 200 / 255) <= 1
 
 
-def test_demo_runs_and_checks_itself(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_demo_file_steps(tmp_path: Path) -> None:
+    import argparse
+
+    from client.commands import demo
+
+    args = argparse.Namespace(planes=300, height=40, width=64)
+    ctx = {"args": args, "dir": tmp_path}
+    report = {step.__name__: step(ctx) for step in (demo.step_simulate, demo.step_dat, demo.step_readback)}
+    assert report["step_simulate"]["planes"] == 300
+    assert report["step_readback"] == {**report["step_readback"], "identical": True, "planes": 300}
+    assert report["step_readback"]["spikes"] == ctx["spikes"] > 0
+    assert (tmp_path / "spikes.dat").stat().st_size == 300 * 40 * 64 // 8
+
+
+@pytest.mark.slow
+def test_demo_command_runs_every_step(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["demo", "--planes", "300", "--height", "40", "--width", "64", "--workdir", str(tmp_path), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["readback.identical"] is True
     assert report["simulate.planes"] == 300
-    assert (tmp_path / "spikes.dat").stat().st_size == 300 * 40 * 64 // 8
 
 
 def test_foundation_commands_import_light() -> None:
