@@ -49,14 +49,14 @@ class Decoder:
     Attributes:
         header: the stream header once read, else ``None``.
         num_planes: planes returned so far.
-        timings: seconds spent in scene ``decoding`` and in ``regeneration``.
+        timings: seconds spent in ``setup`` (loading the scene codec), scene ``decoding`` and ``regeneration``.
     """
 
     def __init__(self, on_scene: SceneCallback | None = None) -> None:
         self.on_scene = on_scene
         self.header: StreamHeader | None = None
         self.num_planes = 0
-        self.timings = {"decoding": 0.0, "regeneration": 0.0}
+        self.timings = {"setup": 0.0, "decoding": 0.0, "regeneration": 0.0}
         self._parser = RecordParser()
         self._codec: SceneCodec | None = None
         self._regen: Regenerator | None = None
@@ -98,6 +98,7 @@ class Decoder:
         return {"planes": self.num_planes, "scenes": self._parser.num_scenes, "bytes": self._parser.bytes_read}
 
     def _start(self, header: StreamHeader) -> None:
+        tic = time.perf_counter()
         try:
             codec = load_scene_codec(header.model, attention=header.attention)
         except SpikecodecError as err:
@@ -109,6 +110,7 @@ class Decoder:
             )
         self.header, self._codec = header, codec
         self._regen = Regenerator(header.height, header.width, header.sensor)
+        self.timings["setup"] = time.perf_counter() - tic
 
     def _scene(self, record: SceneRecord) -> np.ndarray:
         header = self.header

@@ -46,11 +46,12 @@ class Encoder:
         header: the stream header.
         num_planes: planes pushed so far.
         num_scenes: scene records produced so far.
-        timings: seconds spent in ``reconstruct`` and in scene ``coding``.
+        timings: seconds spent in ``setup`` (loading the models), ``reconstruct`` and scene ``coding``.
     """
 
     def __init__(self, config: EncoderConfig, height: int, width: int,
                  sensor: SensorParams = SensorParams(), num_planes: int = 0) -> None:
+        tic = time.perf_counter()
         self.config = config
         self.codec = load_scene_codec(config.model, attention=config.attention)
         low, high = self.codec.quality_range
@@ -72,7 +73,7 @@ class Encoder:
         self.num_planes = 0
         self.num_scenes = 0
         self._finished = False
-        self.timings = {"reconstruct": 0.0, "coding": 0.0}
+        self.timings = {"setup": time.perf_counter() - tic, "reconstruct": 0.0, "coding": 0.0}
 
     def header_record(self) -> bytes:
         """The stream's first bytes: preamble and header record."""
