@@ -168,3 +168,15 @@ def test_ramp_fast_path_and_neuron_agree_on_stepwise_reset(tmp_path: Path, frame
         np.stack([source.scene_at(p) for p in range(160)])
     )
     assert np.mean(spikes != reference) < 1e-3
+
+
+def test_shot_noise_charge_statistics() -> None:
+    from codec.simulate.camera import shot_noise_charge
+
+    rng = np.random.default_rng(5)
+    for mean in (0.3, 5.0, 63.0, 64.0, 500.0):
+        draws = shot_noise_charge(rng, np.full(200_000, mean, np.float32))
+        assert np.all(draws == np.rint(draws)) and draws.min() >= 0
+        # Poisson: mean and variance both equal the expectation (3-sigma bounds on both)
+        assert abs(draws.mean() - mean) < 3 * np.sqrt(mean / draws.size)
+        assert abs(draws.var() / mean - 1) < 3 * np.sqrt(2 / draws.size) + 1 / (12 * mean) * (mean >= 64)

@@ -8,7 +8,8 @@ shot noise the input of every plane is drawn, which is much slower.
 Noise model (per pixel and plane, in photo-electrons): a threshold is
 ``electrons_per_threshold`` electrons; the expected charge of a plane is
 ``(alpha*I + alpha*dark_current) / threshold * electrons_per_threshold``; with
-``shot_noise`` the charge is Poisson-distributed around it.
+``shot_noise`` the charge is Poisson-distributed around it (normal approximation
+above 64 electrons, :func:`shot_noise_charge`).
 
 ``poisson_spikes`` is the rate-coding comparison: every plane fires with
 probability ``min(alpha*I/threshold, 1)``, independently (a discrete-time
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 DEFAULT_BLOCK_PLANES = 256
 #: photo-electrons per threshold in the shot-noise model
 DEFAULT_ELECTRONS_PER_THRESHOLD = 1000.0
+#: expected electrons below which shot noise is drawn exactly from a Poisson distribution
+POISSON_EXACT_BELOW = 64.0
 
 
 def _pieces(source: FrameSource, num_planes: int) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
@@ -118,10 +121,31 @@ def simulate(
             neurons.ramp(scene + dark, step, len(out), out=out)
             return
         ks = np.arange(len(out), dtype=np.float32)[:, None, None]
-        mean_charge = np.maximum(scene + ks * step + dark, 0.0) * electrons
-        out[:] = neurons(rng.poisson(mean_charge) / electrons)
+        mean_charge = np.maximum(scene + ks * step + dark, 0.0) * np.float32(electrons)
+        out[:] = neurons(shot_noise_charge(rng, mean_charge) / np.float32(electrons))
 
     return _blocks(source, num_planes, block_planes, fire)
+
+
+def shot_noise_charge(rng: np.random.Generator, mean: np.ndarray) -> np.ndarray:
+    """Photo-electrons collected, given their expected number ``mean`` (float32, any shape).
+
+    Poisson draws below ``POISSON_EXACT_BELOW`` electrons; above it the normal
+    approximation ``round(mean + sqrt(mean) * z)`` (skewness below 0.13), about
+    six times faster than numpy's Poisson sampler.
+
+    Returns:
+        float32 array of non-negative whole numbers, shaped like ``mean``.
+    """
+    charge = rng.standard_normal(mean.shape, dtype=np.float32)
+    charge *= np.sqrt(mean)
+    charge += mean
+    np.rint(charge, out=charge)
+    np.maximum(charge, 0.0, out=charge)
+    small = mean < POISSON_EXACT_BELOW
+    if small.any():
+        charge[small] = rng.poisson(mean[small])
+    return charge
 
 
 def poisson_spikes(
