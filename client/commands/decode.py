@@ -17,4 +17,4 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> dict:
     from codec.pipeline import decode_file
 
-    return decode_file(args.input, args.output, scenes_dir=args.scenes)
+    return decode_file(args.input, args.output, scenes_dir=args.scenes, progress=True)

@@ -30,4 +30,4 @@ def run(args: argparse.Namespace) -> dict:
 
     config = EncoderConfig(quality=args.quality, window=args.window, offset=args.offset,
                            recon=args.recon, attention=args.attention, model=args.model)
-    return encode_file(args.input, args.output, config, height=args.height, width=args.width)
+    return encode_file(args.input, args.output, config, height=args.height, width=args.width, progress=True)

@@ -11,12 +11,14 @@ and ``timings`` (seconds, planes/s, ms per scene).
 from __future__ import annotations
 
 import os
+import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
+from tqdm import tqdm
 
 from codec.bitstream import StreamHeader
 from codec.io import open_spikes, open_writer, spike_format
@@ -42,9 +44,18 @@ def _atomic_output(dst: Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+def _progress(total: int | None, desc: str, show: bool) -> tqdm:
+    """A planes progress bar on stderr (shown only if ``show`` and stderr is a terminal)."""
+    return tqdm(total=total, desc=desc, unit="plane", file=sys.stderr, leave=False, disable=None if show else True)
+
+
 def encode_file(src: str | Path, dst: str | Path, config: EncoderConfig,
-                height: int | None = None, width: int | None = None) -> dict:
-    """Encode a spike file (``.dat`` needs ``height``/``width``, default 250x400) to ``dst`` (``.spkc``)."""
+                height: int | None = None, width: int | None = None, progress: bool = False) -> dict:
+    """Encode a spike file (``.dat`` needs ``height``/``width``, default 250x400) to ``dst`` (``.spkc``).
+
+    Args:
+        progress: show a progress bar on stderr (when it is a terminal).
+    """
     dst = Path(dst)
     start = time.perf_counter()
     read = 0.0
@@ -52,13 +63,15 @@ def encode_file(src: str | Path, dst: str | Path, config: EncoderConfig,
         encoder = Encoder(config, reader.height, reader.width, reader.sensor, num_planes=reader.num_planes)
         out.write(encoder.header_record())
         blocks = reader.iter_blocks(BLOCK_PLANES)
-        while True:
-            tic = time.perf_counter()
-            block = next(blocks, None)
-            read += time.perf_counter() - tic
-            if block is None:
-                break
-            out.writelines(encoder.push(block))
+        with _progress(reader.num_planes, "encode", progress) as bar:
+            while True:
+                tic = time.perf_counter()
+                block = next(blocks, None)
+                read += time.perf_counter() - tic
+                if block is None:
+                    break
+                out.writelines(encoder.push(block))
+                bar.update(len(block))
         out.writelines(encoder.finish())
         size = out.tell()
     timings = {"read": read, **encoder.timings}
@@ -66,12 +79,14 @@ def encode_file(src: str | Path, dst: str | Path, config: EncoderConfig,
                     timings, time.perf_counter() - start)
 
 
-def decode_file(src: str | Path, dst: str | Path, scenes_dir: str | Path | None = None) -> dict:
+def decode_file(src: str | Path, dst: str | Path, scenes_dir: str | Path | None = None,
+                progress: bool = False) -> dict:
     """Decode ``src`` (``.spkc``) to spikes at ``dst`` (``.dat`` or ``.h5``).
 
     Args:
         scenes_dir: if given, every decoded 8-bit scene is saved there as
             ``scene_<centre>.png`` (:func:`codec.reconstruct.pngs.scene_filename`; created if missing).
+        progress: show a progress bar on stderr (when it is a terminal).
     """
     dst = Path(dst)
     spike_format(dst)  # an unknown suffix fails before any decoding
@@ -86,7 +101,7 @@ def decode_file(src: str | Path, dst: str | Path, scenes_dir: str | Path | None 
 
     decoder = Decoder(on_scene=on_scene)
     write = 0.0
-    with open(src, "rb") as stream, _atomic_output(dst) as tmp:
+    with open(src, "rb") as stream, _atomic_output(dst) as tmp, _progress(None, "decode", progress) as bar:
         writer = None
         try:
             while chunk := stream.read(CHUNK_BYTES):
@@ -95,8 +110,10 @@ def decode_file(src: str | Path, dst: str | Path, scenes_dir: str | Path | None 
                 if writer is None and decoder.header is not None:
                     h = decoder.header
                     writer = open_writer(tmp, h.height, h.width, sensor=h.sensor)
+                    bar.reset(total=h.num_planes or None)
                 if len(planes):
                     writer.write(planes)
+                    bar.update(len(planes))
                 write += time.perf_counter() - tic
             stats = decoder.finish()
         finally:
