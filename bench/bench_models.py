@@ -75,7 +75,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--attention", nargs="+", default=["none"], choices=["none", "soam", "bisoam"])
+    parser.add_argument("--attention", nargs="+", default=["none", "soam", "bisoam"],
+                        choices=["none", "soam", "bisoam"])
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     result = {"bench": "models", "runs": [bench(a, args.repeat) for a in args.attention]}

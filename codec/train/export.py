@@ -25,11 +25,12 @@ from codec.train.evaluate import load_gray, rd_points, reds_points
 
 def export_model(model: GainedMeanScaleHyperprior, model_name: str, attention: str,
                  record: dict, data_root: Path, weights_dir: Path = WEIGHTS_DIR,
-                 reds: bool = True) -> dict:
+                 kodak: bool = True, reds: bool = True) -> dict:
     """Write ``<stem>.pth`` and ``<stem>.json``; returns the record.
 
-    ``data_root`` is the shared data folder: Kodak (``images/kodak``) and the REDS
-    recordings (``spikes/``, unless ``reds`` is false) are measured for the
+    ``data_root`` is the shared data folder: Kodak (``images/kodak``, unless
+    ``kodak`` is false; it has no spikes, so attention models skip it) and the
+    REDS recordings (``spikes/``, unless ``reds`` is false) are measured for the
     record, evaluation only.
     """
     model = copy.deepcopy(model).eval()
@@ -40,7 +41,7 @@ def export_model(model: GainedMeanScaleHyperprior, model_name: str, attention: s
             p.copy_(p.half().float())
     model.update(force=True, update_quantiles=True)
     codec = SceneCodec(model, model_name, attention, "", {})
-    kodak = rd_points(codec, load_gray(data_root / "images" / "kodak"))
+    kodak_rd = rd_points(codec, load_gray(data_root / "images" / "kodak")) if kodak else None
     reds_rd = reds_points(codec, data_root / "spikes") if reds else None
     state = {k: v.half() if k in params else v for k, v in model.state_dict().items()}
     stem = weights_stem(model_name, attention)
@@ -50,7 +51,7 @@ def export_model(model: GainedMeanScaleHyperprior, model_name: str, attention: s
     record = {"name": model_name, "attention": attention,
               "config": get_config(model_name).to_dict(), **record,
               "exported": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-              "kodak_gray": kodak, "reds_spikes": reds_rd, "file_bytes": path.stat().st_size,
+              "kodak_gray": kodak_rd, "reds_spikes": reds_rd, "file_bytes": path.stat().st_size,
               "sha256": file_sha256(path)}
     (weights_dir / f"{stem}.json").write_text(json.dumps(record, indent=2) + "\n")
     return record

@@ -19,6 +19,7 @@ import json
 from pathlib import Path
 
 from codec.errors import SpikecodecError
+from codec.models.registry import WEIGHTS_DIR, file_sha256
 from codec.models.shapes import STRIDE
 from codec.train.runs import DEFAULT_RUNS, RunDir
 
@@ -67,7 +68,8 @@ def _codec(args: argparse.Namespace, runs: Path) -> dict:
     run, s = RunDir(runs / "codec"), _settings("codec", args)
     model, summary = train_codec(run, args.data, args.model, s["steps"], s["batch"], s["crop"], s["lr"])
     record = _record("I: codec on gray natural images", summary, run)
-    record["command"] = f"spikecodec train --stage codec --steps {summary['step']}"
+    record["command"] = (f"spikecodec train --stage codec --steps {summary['step']} "
+                         f"--batch {s['batch']} --crop {s['crop']}")
     record = export_model(model, args.model, "none", record, args.data)
     return {"steps": record["steps"], "kodak_gray": record["kodak_gray"], "sha256": record["sha256"]}
 
@@ -78,10 +80,13 @@ def _joint(args: argparse.Namespace, runs: Path) -> dict:
     from codec.train.joint_stage import train_joint
 
     run, s = RunDir(runs / "joint"), _settings("joint", args)
+    base_sha = file_sha256(WEIGHTS_DIR / f"{args.model}.pth")
     model, recon, summary = train_joint(run, args.data, args.model, s["steps"], s["batch"], s["crop"], s["lr"])
     save_weights(recon, run.path / "recon-net-joint.pth")
     record = _record("II: joint reconstruction + codec on simulated spikes", summary, run)
-    record["command"] = f"spikecodec train --stage joint --steps {summary['step']}"
+    record["command"] = (f"spikecodec train --stage joint --steps {summary['step']} "
+                         f"--batch {s['batch']} --crop {s['crop']}")
+    record["initialised_from_sha256"] = base_sha
     record["jointly_trained_recon_net"] = str(run.path / "recon-net-joint.pth")
     record = export_model(model, args.model, "none", record, args.data)
     return {"steps": record["steps"], "kodak_gray": record["kodak_gray"], "sha256": record["sha256"]}
@@ -95,6 +100,7 @@ def _attention(args: argparse.Namespace, runs: Path) -> dict:
     steps = s["steps"] if isinstance(s["steps"], tuple) else (s["steps"] // 2, s["steps"])
     lr = s["lr"] if isinstance(s["lr"], tuple) else (s["lr"], s["lr"] / 10)
     out = {}
+    base_sha = file_sha256(WEIGHTS_DIR / f"{args.model}.pth")
     for variant in (args.attention,) if args.attention else ("soam", "bisoam"):
         model, summaries = train_attention(runs, args.data, variant, args.model, steps, lr,
                                            s["batch"], s["crop"])
@@ -105,10 +111,12 @@ def _attention(args: argparse.Namespace, runs: Path) -> dict:
                   "steps": sum(p["steps"] for p in phases.values()),
                   "wall_seconds": sum(p["wall_seconds"] for p in phases.values()),
                   "phases": phases, "data": summaries["frozen"]["data"],
+                  "initialised_from_sha256": base_sha,
                   "command": f"spikecodec train --stage attention --attention {variant} "
-                             f"--steps {phases['finetune']['steps']}"}
-        record = export_model(model, args.model, variant, record, args.data)
-        out[variant] = {"steps": record["steps"], "sha256": record["sha256"]}
+                             f"--steps {phases['finetune']['steps']} --batch {s['batch']} --crop {s['crop']}"}
+        record = export_model(model, args.model, variant, record, args.data, kodak=False)
+        out[variant] = {"steps": record["steps"], "reds_spikes": record["reds_spikes"],
+                        "sha256": record["sha256"]}
     return out
 
 
