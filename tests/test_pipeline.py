@@ -14,7 +14,7 @@ from codec.bitstream.records import KIND_HEADER, PREAMBLE, frame
 from codec.errors import BitstreamError, SpikecodecError, SpikeFormatError
 from codec.io import open_spikes, open_writer
 from codec.pipeline import Decoder, Encoder, EncoderConfig, decode_file, encode_file
-from codec.models import SceneCodec
+from codec.models import SceneCodec, load_scene_codec
 from codec.models.registry import build_model, get_config, load_model
 from codec.reconstruct import get_reconstructor, scene_centres
 from codec.reconstruct.pngs import scene_filename
@@ -117,6 +117,14 @@ def test_attention_gets_the_k_planes_around_each_centre_whatever_the_split(spike
     assert len(scenes) == len(scene_centres(T, 16))
     decoder = Decoder()
     assert np.concatenate([decoder.push(r) for r in whole]).shape == (T, H, W)
+
+
+def test_shipped_bisoam_model_round_trip(spikes):
+    stream = encode_stream(spikes, EncoderConfig(quality=3, window=16, attention="bisoam"))
+    decoder = Decoder()
+    assert np.concatenate([decoder.push(r) for r in stream]).shape == (T, H, W)
+    assert decoder.header.attention == "bisoam"
+    assert decoder.header.model_sha256 == load_scene_codec("spikecodec-base", "bisoam").weights_sha256
 
 
 def test_header_carries_the_stream_parameters(stream):
