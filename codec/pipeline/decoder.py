@@ -10,8 +10,8 @@
                             end:    Regenerator.finish(T) -> the remaining planes
 
 Regeneration uses the 8-bit quantized scene, not the codec's float output, so
-the scenes a user saves are exactly what the spikes were regenerated from, and
-the output cannot depend on float noise below 1/255 (e.g. thread counts).
+the scenes a user saves (``decode --scenes``) are exactly what the spikes were
+regenerated from.
 """
 
 from __future__ import annotations
