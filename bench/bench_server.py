@@ -156,16 +156,20 @@ def _spread(values: list[float]) -> dict:
 
 
 def client_streams(num_streams: int, num_planes: int) -> list[np.ndarray]:
-    """``num_streams`` distinct ``(num_planes, 250, 400)`` streams: shifted and mirrored copies
-    of one synthetic simulation (simulating each would dominate the run)."""
+    """``num_streams`` (at most 8) distinct ``(num_planes, 250, 400)`` streams: views of one
+    synthetic simulation, mirrored in x, y and time (simulating each would dominate the run)."""
+    if not 1 <= num_streams <= 8:
+        raise ValueError(f"1 to 8 streams, got {num_streams}")
     base = np.concatenate(list(simulate(SyntheticSource(HEIGHT, WIDTH, seed=0), num_planes, SENSOR)))
-    return [np.roll(base if i % 2 == 0 else base[:, :, ::-1], 37 * i, axis=2) for i in range(num_streams)]
+    flips = [(t, y, x) for t in (1, -1) for y in (1, -1) for x in (1, -1)]
+    return [base[::t, ::y, ::x] for t, y, x in flips[:num_streams]]
 
 
 def main(argv: Sequence[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_server", description=__doc__.splitlines()[0])
     parser.add_argument("--planes", type=int, default=2000, help="planes per stream (default 2000)")
-    parser.add_argument("--clients", type=int, default=8, help="concurrent clients (default 8; 0 skips)")
+    parser.add_argument("--clients", type=int, default=8, choices=range(9), metavar="0..8",
+                        help="concurrent clients (default 8; 0 skips)")
     parser.add_argument("--quality", type=float, default=3.0)
     parser.add_argument("--window", type=int, default=500, help="K (default 500: the cheapest real config)")
     parser.add_argument("--recon", default="tfp", choices=("tfp", "tfi", "net"))
