@@ -23,7 +23,7 @@ from typing import Callable, Iterator
 
 import grpc
 
-from codec.bitstream import EndRecord, RecordParser, SceneRecord
+from codec.bitstream import EndRecord, Record, RecordParser, SceneRecord, StreamHeader
 from codec.errors import BitstreamError, SpikecodecError, SpikeFormatError
 from codec.io.packing import plane_bytes
 from codec.pipeline import Decoder, Encoder
@@ -167,10 +167,14 @@ class SpikeCodecServicer(service_pb2_grpc.SpikeCodecServicer):
 
     @rpc(streaming=True)
     def Decode(self, request_iterator, context, call: Call) -> Iterator[spikes_pb2.SpikeMessage]:
+        guard = RecordParser()  # sees each record before the decoder acts on it
+
         def pieces() -> Iterator[bytes]:
             for expected, message in enumerate(call.deadline.iterate(request_iterator)):
                 if message.sequence != expected:
                     raise SpikeFormatError(f"record {message.sequence} out of order: expected record {expected}")
+                for record in guard.feed(message.data):
+                    self._check_decode_limits(record)
                 yield message.data
 
         yield from self._decoded(pieces(), self.config.chunk_planes, call)
@@ -277,6 +281,16 @@ class SpikeCodecServicer(service_pb2_grpc.SpikeCodecServicer):
         assert writer is not None  # finish() raised if no header came
         yield from writer.finish()
         call.fields.update(planes=stats["planes"], scenes=stats["scenes"])
+
+    def _check_decode_limits(self, record: Record) -> None:
+        """Refuse a stream to decode whose planes exceed ``max_pixels`` or ``max_planes``."""
+        limits = self.config
+        if isinstance(record, StreamHeader) and record.height * record.width > limits.max_pixels:
+            raise LimitExceeded(f"stream header: {record.height}x{record.width} = {record.height * record.width} "
+                                f"pixels per plane exceeds the server's max_pixels {limits.max_pixels}")
+        planes = record.num_planes if isinstance(record, (StreamHeader, EndRecord)) else 0
+        if planes > limits.max_planes:
+            raise LimitExceeded(f"stream of {planes} planes, over the server's max_planes {limits.max_planes}")
 
     def _max_chunk_planes(self, height: int, width: int) -> int:
         """Most planes of ``height x width`` one outgoing message can carry."""

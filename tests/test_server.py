@@ -24,6 +24,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
+from codec.bitstream import RecordParser, header_record
 from codec.io import open_spikes, open_writer, pack_planes
 from codec.pipeline import EncoderConfig, decode_file, encode_file
 from codec.sensor import SensorParams
@@ -233,6 +234,11 @@ def test_bad_records_and_corrupt_stored_files(server, stub, spikes, reference) -
     damaged[len(damaged) // 2] ^= 0xFF
     expect_error(Code.INVALID_ARGUMENT, "body CRC mismatch", stub.Decode, iter([records_pb2.EncodedRecord(data=bytes(damaged))]))
     live = list(stub.Encode(iter(spike_messages(spikes[:60]))))
+    (header,) = RecordParser().feed(live[0].data)
+    for changed, match in (({"height": 256, "width": 256}, "256x256 = 65536 pixels per plane exceeds the server's max_pixels 16384"),
+                           ({"num_planes": 5000}, "stream of 5000 planes, over the server's max_planes 1000")):
+        record = records_pb2.EncodedRecord(data=header_record(replace(header, **changed)))
+        expect_error(Code.RESOURCE_EXHAUSTED, match, stub.Decode, iter([record]))
     expect_error(Code.INVALID_ARGUMENT, "missing end record: stream truncated after scene 0", stub.Decode, iter(live[:-1]))
 
     sid = stub.Upload(iter(spike_messages(spikes[:60]))).stream.id
