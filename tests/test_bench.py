@@ -88,13 +88,17 @@ def test_bd_rows_measure_against_vvc_in_both_domains(tmp_path: Path) -> None:
     points = [point("vvc", r, p) for r, p in zip(rates, psnrs)]
     points += [point("spikecodec-none", 0.9 * r, p) for r, p in zip(rates, psnrs)]  # same quality, 10 % fewer bits
     points += [point("count", r, p) for r, p in zip(rates[:2], psnrs[:2])]
+    # a dominated point (more bits, less PSNR) leaves the front; the curve is measured on the other four
+    points += [point("vvc-ra", 0.8 * r, p) for r, p in zip(rates, psnrs)] + [point("vvc-ra", 0.1, 35.0)]
     points.append(point("lossless", 0.45, 0.0, exact=True))
     rows = {(r["curve"], r["domain"]): r for r in bd_table(points)}
-    assert set(rows) == {(c, d) for c in ("spikecodec-none", "count") for d in ("scene PSNR", "ISI PSNR")}
+    assert set(rows) == {(c, d) for c in ("spikecodec-none", "count", "vvc-ra") for d in ("scene PSNR", "ISI PSNR")}
     for domain in ("scene PSNR", "ISI PSNR"):
         assert rows[("spikecodec-none", domain)]["bd_rate"] == pytest.approx(-10.0, abs=0.05)
         assert rows[("spikecodec-none", domain)]["bd_psnr"] > 0
         assert rows[("count", domain)]["bd_rate"] is None and "at least 4" in rows[("count", domain)]["note"]
+        assert rows[("vvc-ra", domain)]["bd_rate"] == pytest.approx(-20.0, abs=0.05)
+        assert rows[("vvc-ra", domain)]["note"] == "curve: 4 of 5 points on the front"
     info = {"num_planes": 96, "height": 8, "width": 8, "num_scenes": 3, "scene_reference": "ground truth"}
     write_bd_markdown(tmp_path / "bd.md", points, {"s": info})
     text = (tmp_path / "bd.md").read_text()

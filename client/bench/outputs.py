@@ -3,9 +3,10 @@
 BD-rate / BD-PSNR (:func:`codec.metrics.bd_rate`, :func:`codec.metrics.bd_psnr`,
 the ``bjontegaard`` package, Akima) of every curve against VVC all-intra
 (``vvc``; ``vvc-ext`` when only external outputs were given), per source, with
-bpsp as the rate and two distortion domains: scene PSNR and ISI PSNR. A curve
-needs at least 4 finite points; exact (lossless) points are shown as vertical
-lines on the plots and listed with their bpsp only.
+bpsp as the rate and two distortion domains: scene PSNR and ISI PSNR. Each curve
+enters on its rate-distortion front (:func:`rate_distortion_front`) and needs at
+least 4 points there; exact (lossless) points are shown as vertical lines on the
+plots and listed with their bpsp only.
 """
 
 from __future__ import annotations
@@ -48,18 +49,34 @@ def reference_curve(by_curve: dict[str, list[dict]]) -> str | None:
     return next((c for c in ("vvc", "vvc-ext") if c in by_curve), None)
 
 
+def rate_distortion_front(points: list[dict], column: str) -> list[tuple[float, float]]:
+    """``(bpsp, PSNR)`` of the points no cheaper point beats: PSNR strictly rising with rate.
+
+    BD interpolation needs a monotonic curve; ISI PSNR of regenerated spikes can
+    fall again at high rates, and those dominated points are left out.
+    """
+    front: list[tuple[float, float]] = []
+    for p in sorted(points, key=lambda p: p["bpsp"]):
+        if p[column] is not None and (not front or p[column] > front[-1][1]):
+            front.append((p["bpsp"], p[column]))
+    return front
+
+
 def _bd(anchor: list[dict], test: list[dict], column: str) -> tuple[float | None, float | None, str]:
-    """``(bd_rate %, bd_psnr dB, note)`` of ``test`` vs ``anchor`` in ``column``."""
-    a = [(p["bpsp"], p[column]) for p in anchor if p[column] is not None]
-    t = [(p["bpsp"], p[column]) for p in test if p[column] is not None]
+    """``(bd_rate %, bd_psnr dB, note)`` of ``test`` vs ``anchor`` in ``column``, on their fronts."""
+    a, t = rate_distortion_front(anchor, column), rate_distortion_front(test, column)
+    dropped = [f"{name}: {len(front)} of {len(pts)} points on the front"
+               for name, front, pts in (("anchor", a, anchor), ("curve", t, test)) if len(front) < len(pts)]
+    note = "; ".join(dropped)
     try:
         rate = bd_rate([r for r, _ in a], [d for _, d in a], [r for r, _ in t], [d for _, d in t])
         gain = bd_psnr([r for r, _ in a], [d for _, d in a], [r for r, _ in t], [d for _, d in t])
     except (SpikecodecError, ValueError, ZeroDivisionError) as err:
-        return None, None, str(err).splitlines()[0] if str(err) else type(err).__name__
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        return None, None, "; ".join(filter(None, [reason, note]))
     if not (math.isfinite(rate) and math.isfinite(gain)):
-        return None, None, "curves do not overlap"
-    return rate, gain, ""
+        return None, None, "; ".join(filter(None, ["curves do not overlap", note]))
+    return rate, gain, note
 
 
 def bd_table(points: list[dict]) -> list[dict]:
@@ -89,7 +106,8 @@ def write_bd_markdown(path: Path, points: list[dict], sources: dict[str, dict]) 
     lines = ["# BD-rate and BD-PSNR against VVC all-intra", "",
              "Rate: bits per spike-pixel (bpsp). Negative BD-rate = fewer bits than the anchor at equal PSNR;",
              "positive BD-PSNR = higher PSNR at equal rate. Bjøntegaard (Akima) via codec.metrics / bjontegaard;",
-             "a curve needs >= 4 points.", ""]
+             "a curve needs >= 4 points on its rate-distortion front (points beaten by a cheaper one are left out).",
+             ""]
     for source, info in sources.items():
         lines += [f"## {source}", "",
                   f"{info['num_planes']} planes, {info['height']}x{info['width']}, {info['num_scenes']} scenes; "
