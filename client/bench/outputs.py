@@ -153,8 +153,12 @@ def write_plots(directory: Path, points: list[dict]) -> list[str]:
     grouped = curves(points)
     names = []
     for column, label, filename in PLOTS:
-        fig, axes = plt.subplots(1, len(grouped), figsize=(5.5 * len(grouped), 4.2), squeeze=False)
-        for ax, (source, by_curve) in zip(axes[0], grouped.items()):
+        cols = min(len(grouped), 2)
+        rows = -(-len(grouped) // cols)
+        fig, axes = plt.subplots(rows, cols, figsize=(6.0 * cols, 4.4 * rows), squeeze=False)
+        for ax in axes.flat[len(grouped):]:
+            ax.set_visible(False)
+        for ax, (source, by_curve) in zip(axes.flat, grouped.items()):
             for curve, pts in by_curve.items():
                 if all(p["exact"] for p in pts):
                     for i, p in enumerate(pts):
