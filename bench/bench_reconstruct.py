@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -98,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
     sensor = SensorParams()
     planes = np.concatenate(list(simulate(SyntheticSource(HEIGHT, WIDTH, seed=0), args.planes, sensor)))
     result: dict = {"height": HEIGHT, "width": WIDTH, "planes": args.planes, "window": args.window,
-                    "torch_threads": torch.get_num_threads(), "reconstruct": {}}
+                    "torch_threads": torch.get_num_threads(), "load_average_1min": os.getloadavg()[0], "reconstruct": {}}
     for method in ("tfp", "tfi", "net"):
         rates, scenes = time_reconstruction(planes, method, args.window)
         result["reconstruct"][method] = rates
@@ -111,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
         print()
     else:
         print(f"reconstruct/regenerate {HEIGHT}x{WIDTH}, {args.planes} planes, K={args.window}, "
-              f"{result['torch_threads']} torch threads")
+              f"{result['torch_threads']} torch threads, load average {result['load_average_1min']:.1f} on {os.cpu_count()} cores")
         for name, r in [*result["reconstruct"].items(), ("regenerate", result["regenerate"])]:
             print(f"  {name:>10}: {r['planes_per_s']:>10.1f} planes/s  {r['ms_per_scene']:>8.2f} ms/scene  "
                   f"{r['realtime_ratio']:.3f}x of {CAMERA_PLANE_RATE:,.0f} planes/s")
