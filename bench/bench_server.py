@@ -5,8 +5,7 @@ spikes from the synthetic source, simulated before timing starts.
 
 * **ingest**: one client streams ``--planes`` planes into a live ``Encode``;
   planes/s from its first chunk sent to the end record received, and the ratio
-  to the camera's 20,000 planes/s. The same planes through an in-process
-  ``Encoder`` give the codec-only rate (the difference is transport).
+  to the camera's 20,000 planes/s.
 * **latency** per scene record: on the server, from the arrival of the chunk
   that completed the scene to the record leaving (``server_latency_s``); at the
   client, from sending the chunk that holds the scene's centre plane to
@@ -67,13 +66,19 @@ def start_server(store: Path, max_streams: int) -> tuple[subprocess.Popen, int]:
 
 def messages(planes: np.ndarray, options: spikes_pb2.CodecOptions, chunk_planes: int, sent: list[float] | None = None,
              num_planes: int = 0):
-    """Header, chunks (their send times appended to ``sent``), end."""
+    """Header, chunks packed as they are sent (send times appended to ``sent``), end."""
     writer = ChunkWriter(HEIGHT, WIDTH, chunk_planes)
+
+    def stamped(batch: list[spikes_pb2.SpikeMessage]):
+        for message in batch:
+            if sent is not None and message.HasField("chunk"):
+                sent.append(time.perf_counter())
+            yield message
+
     yield stream_header(HEIGHT, WIDTH, SENSOR, options, num_planes=num_planes)
-    for message in writer.push(planes) + writer.finish():
-        if sent is not None and message.HasField("chunk"):
-            sent.append(time.perf_counter())
-        yield message
+    for start in range(0, len(planes), chunk_planes):
+        yield from stamped(writer.push(planes[start : start + chunk_planes]))
+    yield from stamped(writer.finish())
 
 
 def ingest(stub: service_pb2_grpc.SpikeCodecStub, planes: np.ndarray, options: spikes_pb2.CodecOptions,
@@ -95,21 +100,6 @@ def ingest(stub: service_pb2_grpc.SpikeCodecStub, planes: np.ndarray, options: s
         "bits": 8 * sum(len(r.data) for _, r in received),
         "server_latency_s": _spread(server), "client_latency_from_centre_s": _spread(client),
     }
-
-
-def codec_only(planes: np.ndarray, config: EncoderConfig, chunk_planes: int) -> dict:
-    """The same encode in-process, no transport (after a short warm-up)."""
-    warm = Encoder(config, HEIGHT, WIDTH, SENSOR)
-    warm.push(planes[: 2 * config.window])
-    warm.finish()
-    encoder = Encoder(config, HEIGHT, WIDTH, SENSOR)
-    tic = time.perf_counter()
-    encoder.header_record()
-    for start in range(0, len(planes), chunk_planes):
-        encoder.push(planes[start : start + chunk_planes])
-    encoder.finish()
-    seconds = time.perf_counter() - tic
-    return {"seconds": round(seconds, 3), "planes_per_s": round(len(planes) / seconds, 1)}
 
 
 def reference(planes: np.ndarray, config: EncoderConfig) -> tuple[str, np.ndarray]:
@@ -191,7 +181,6 @@ def main(argv: Sequence[str] | None = None) -> dict:
                 f"127.0.0.1:{port}", options=[("grpc.max_receive_message_length", 4 << 20)]))
             ingest(stub, base[: 4 * args.window], options, args.chunk_planes)  # warm-up
             result["ingest"] = ingest(stub, base, options, args.chunk_planes)
-            result["ingest"]["codec_only"] = codec_only(base, config, args.chunk_planes)
             if args.clients:
                 result["concurrency"], got = concurrency(stub, streams[: args.clients], options, args.chunk_planes)
                 with ThreadPoolExecutor(len(streams)) as pool:
@@ -209,7 +198,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
         print(f"server {HEIGHT}x{WIDTH}, K={args.window}, {args.recon}/{args.attention}, q={args.quality:g}, "
               f"{args.chunk_planes} planes/chunk")
         print(f"  ingest (live Encode, 1 client): {r['planes_per_s']:.1f} planes/s = {r['realtime_ratio']:.4f}x of "
-              f"{CAMERA_PLANE_RATE:,.0f}; codec alone {r['codec_only']['planes_per_s']:.1f} planes/s")
+              f"{CAMERA_PLANE_RATE:,.0f} planes/s")
         print(f"  latency per scene: server {r['server_latency_s']}, client from centre {r['client_latency_from_centre_s']}")
         if args.clients:
             c = result["concurrency"]
