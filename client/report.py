@@ -141,7 +141,7 @@ def stream_report(source, recorder, trip, server: str, chunk_planes: int, fr_win
         "scene_psnr_gt_scenes": len(known),
         "scene_psnr_ref": finite_or_none(scene_psnr(reference, scenes)),
         "scene_reference": f"reconstruction of the original spikes ({codec['recon']}, K={codec['window']})",
-        "seconds": round(seconds, 3),
+        "round_trip_seconds": round(seconds, 3),
         "throughput_planes_per_s": round(t / seconds, 1),
         "throughput_raw_mbit_per_s": round(t * h * w / seconds / 1e6, 3),
         "chunk_planes": chunk_planes,
