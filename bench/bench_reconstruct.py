@@ -8,7 +8,7 @@ timing starts. Reconstruction times :class:`codec.reconstruct.SceneStream` fed i
 stream read from ``.dat`` files, with its peak traced memory. Rates are compared
 with the camera's 20,000 planes/s::
 
-    python -m bench.bench_reconstruct [--planes 640] [--window 32] [--isi-planes 2000] [--json]
+    python -m bench.bench_reconstruct [--planes 640] [--window 32] [--isi-planes 2000] [--threads N] [--json]
 """
 
 from __future__ import annotations
@@ -93,8 +93,11 @@ def main(argv: Sequence[str] | None = None) -> dict:
     parser.add_argument("--planes", type=int, default=640, help="planes to reconstruct and regenerate (default 640)")
     parser.add_argument("--window", type=int, default=32, help="K: planes between scene centres (default 32)")
     parser.add_argument("--isi-planes", type=int, default=2000, help="stream length for the metric timing (0: skip)")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     sensor = SensorParams()
     planes = np.concatenate(list(simulate(SyntheticSource(HEIGHT, WIDTH, seed=0), args.planes, sensor)))
