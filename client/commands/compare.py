@@ -28,6 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--window", type=int, default=32, help="K of the scenes (default 32)")
     parser.add_argument("--offset", type=int, default=None, help="C0 of the scenes (default K//2)")
     parser.add_argument("--fr-window", type=int, default=32, help="planes of the windowed firing rate (default 32)")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads for --method/--recon net (default: torch's choice)")
     parser.add_argument("--height", type=int, default=None, help=".dat plane height (default 250)")
     parser.add_argument("--width", type=int, default=None, help=".dat plane width (default 400)")
 
@@ -60,6 +61,10 @@ def run(args: argparse.Namespace) -> dict:
     from codec.reconstruct import get_reconstructor, reconstruct_at, scene_centres
     from codec.reconstruct.pngs import list_scene_pngs, read_scene_png
 
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     reconstructor = get_reconstructor(args.recon, args.window)
     label = f"{args.recon} K={args.window}"
     with open_spikes(args.original, args.height, args.width) as orig, open_spikes(args.decoded, args.height, args.width) as dec:

@@ -15,6 +15,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--window", type=int, default=32, help="K: planes between scene centres (default 32)")
     parser.add_argument("--offset", type=int, default=None, help="C0: first centre plane (default K//2)")
     parser.add_argument("--gain", type=float, default=1.0, help="scene value per unit firing rate (default 1: rate 1 is white)")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads for --method/--recon net (default: torch's choice)")
     parser.add_argument("--height", type=int, default=None, help=".dat plane height (default 250)")
     parser.add_argument("--width", type=int, default=None, help=".dat plane width (default 400)")
     parser.add_argument("--dataset", default=None, help="plain (T,H,W) dataset name in an HDF5 file")
@@ -29,6 +30,10 @@ def run(args: argparse.Namespace) -> dict:
     from codec.reconstruct import iter_scenes, scene_centres
     from codec.reconstruct.pngs import scene_filename, write_scene_png
 
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
