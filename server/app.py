@@ -106,9 +106,9 @@ class Server:
         self._stopped.set()
         get_logger().info("server.stopped", extra={"fields": {"after_s": round(time.perf_counter() - tic, 3)}})
 
-    def wait(self) -> None:
-        """Block until :meth:`stop` finished."""
-        self._stopped.wait()
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until :meth:`stop` finished (or ``timeout`` seconds); returns whether it has."""
+        return self._stopped.wait(timeout)
 
     def __enter__(self) -> "Server":
         return self.start()
@@ -137,7 +137,10 @@ def serve(config: ServerConfig) -> dict:
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        server.wait()
+        # Wake up now and then: a signal may land on a gRPC or torch thread, and Python
+        # runs its handler only when the main thread next executes bytecode.
+        while not server.wait(timeout=0.2):
+            pass
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
