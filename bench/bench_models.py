@@ -1,14 +1,17 @@
 """Speed of the learned scene codec: encode/decode time per 250x400 scene.
 
-Target: <= 100 ms each way at 2 torch threads. Also splits the time into the
-transforms and the entropy coding (CompressAI's rANS with its Python glue), so a
-regression can be placed. Run: ``python -m bench.bench_models [--repeat N]``.
+Target: <= 100 ms each way at 2 torch threads. Reports wall time and process
+CPU time (all threads; on a busy machine the wall time is inflated by other
+processes, the CPU time much less), the load average, and the time of the two
+transforms alone, so a regression can be placed (the rest is the hyperprior and
+CompressAI's entropy coding). Run: ``python -m bench.bench_models [--repeat N]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -33,14 +36,16 @@ def test_scene() -> tuple[np.ndarray, str]:
     return (0.6 * field[0, 0].clamp(0, 1).numpy() + 0.02 * rng.random((250, 400))).astype(np.float32), "synthetic"
 
 
-def median_ms(fn, repeat: int) -> float:
+def median_ms(fn, repeat: int) -> tuple[float, float]:
+    """Median wall and process-CPU milliseconds of ``fn()`` over ``repeat`` calls after a warm-up."""
     fn()
-    times = []
+    wall, cpu = [], []
     for _ in range(repeat):
-        tick = time.perf_counter()
+        tick, tock = time.perf_counter(), time.process_time()
         fn()
-        times.append(time.perf_counter() - tick)
-    return round(1000 * statistics.median(times), 1)
+        wall.append(time.perf_counter() - tick)
+        cpu.append(time.process_time() - tock)
+    return round(1000 * statistics.median(wall), 1), round(1000 * statistics.median(cpu), 1)
 
 
 def bench(attention: str, repeat: int) -> dict:
@@ -58,17 +63,20 @@ def bench(attention: str, repeat: int) -> dict:
     rows = []
     for q in codec.qualities:
         payload = codec.encode_scene(scene, q, **kwargs)
+        encode = median_ms(lambda: codec.encode_scene(scene, q, **kwargs), repeat)
+        decode = median_ms(lambda: codec.decode_scene(payload, h, w, q), repeat)
         rows.append({"quality": q, "bytes": len(payload), "bpp": round(8 * len(payload) / (h * w), 4),
-                     "encode_ms": median_ms(lambda: codec.encode_scene(scene, q, **kwargs), repeat),
-                     "decode_ms": median_ms(lambda: codec.decode_scene(payload, h, w, q), repeat)})
+                     "encode_ms": encode[0], "decode_ms": decode[0],
+                     "encode_cpu_ms": encode[1], "decode_cpu_ms": decode[1]})
     model = codec.model
     x = pad_to_multiple(torch.from_numpy(scene)[None, None])
     with torch.inference_mode():
         y = model.analysis(x, None)
-        parts = {"g_a_ms": median_ms(lambda: model.analysis(x, None), repeat),
-                 "g_s_ms": median_ms(lambda: model.g_s(y), repeat)}
+        parts = {"g_a_ms": median_ms(lambda: model.analysis(x, None), repeat)[0],
+                 "g_s_ms": median_ms(lambda: model.g_s(y), repeat)[0]}
     return {"attention": attention, "scene": source, "size": [h, w],
-            "threads": torch.get_num_threads(), "qualities": rows, **parts}
+            "threads": torch.get_num_threads(), "load_average": os.getloadavg()[0],
+            "qualities": rows, **parts}
 
 
 def main(argv: list[str] | None = None) -> dict:
