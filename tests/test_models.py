@@ -40,8 +40,9 @@ def test_round_trip_any_size(codec, scene, height, width):
     out = codec.decode_scene(payload, height, width, codec.qualities[-1])
     assert out.shape == (height, width) and out.dtype == np.float32
     assert 0.0 <= out.min() and out.max() <= 1.0
-    if height * width > 1000:
-        assert psnr(out, crop, peak=crop.max()) > 22.0
+    if height * width > 1000:  # clearly better than the best constant scene
+        flat = np.full_like(crop, crop.mean())
+        assert psnr(out, crop, peak=crop.max()) > psnr(flat, crop, peak=crop.max()) + 4.0
 
 
 def test_rate_grows_and_distortion_falls_with_quality(codec, scene):
