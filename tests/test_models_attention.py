@@ -77,3 +77,14 @@ def test_attention_requires_matching_spikes(bisoam_codec):
         codec.encode_scene(scene, 3, spikes_before=block)
     with pytest.raises(SpikeFormatError, match="do not match"):
         codec.encode_scene(scene, 3, spikes_before=block[:, :16], spikes_after=block)
+
+
+def test_committed_soam_codes_with_the_same_block_on_both_sides():
+    from codec.models import load_scene_codec
+
+    codec = load_scene_codec("spikecodec-base", "soam")
+    scene = np.full((40, 64), 0.3, np.float32)
+    block = spike_block(scene, 8, 3)
+    payload = codec.encode_scene(scene, 2, spikes_before=block, spikes_after=block)
+    assert payload == codec.encode_scene(scene, 2, spikes_before=block)  # SOAM ignores the after side
+    assert codec.decode_scene(payload, 40, 64, 2).shape == (40, 64)

@@ -61,17 +61,15 @@ class SceneCodec:
         if before is None or (module.bidirectional and after is None):
             raise SpikecodecError(f"{self.attention} attention needs the spike planes "
                                   f"{'around' if module.bidirectional else 'before'} the scene centre")
-        rates = []
-        for spikes, reverse in ((before, False), (after, True)):
-            if spikes is None or (spikes is after and not module.bidirectional):
-                rates.append(None)
-                continue
+        rates = [None, None]
+        sides = ((before, False), (after, True)) if module.bidirectional else ((before, False),)
+        for i, (spikes, reverse) in enumerate(sides):
             spikes = np.asarray(spikes)
             if spikes.ndim != 3 or spikes.shape[1:] != shape:
                 raise SpikeFormatError(f"spike planes of shape {spikes.shape} do not match "
                                        f"a {shape[0]}x{shape[1]} scene")
             binned = torch.from_numpy(bin_spikes(spikes, module.steps, reverse))
-            rates.append(pad_to_multiple(binned[None]))
+            rates[i] = pad_to_multiple(binned[None])
         with torch.inference_mode(), fixed_threads(TRANSFORM_THREADS):
             return module(rates[0], rates[1])
 
