@@ -31,13 +31,13 @@ DEFAULTS = {
 }
 
 
-def last_metrics(run: RunDir) -> dict:
-    """The last logged training step of ``run`` (empty if none)."""
+def last_metrics(run: RunDir, step: int) -> dict:
+    """The last logged training step of ``run`` at or before ``step`` (empty if none)."""
     if not run.log_path.is_file():
         return {}
     for line in reversed(run.log_path.read_text().splitlines()):
         entry = json.loads(line)
-        if "loss" in entry:
+        if "loss" in entry and entry["step"] <= step:
             return entry
     return {}
 
@@ -58,7 +58,7 @@ def _settings(stage: str, args: argparse.Namespace) -> dict:
 def _record(stage: str, summary: dict, run: RunDir) -> dict:
     return {"stage": stage, "steps": summary["step"], "wall_seconds": summary["wall_seconds"],
             "data": summary["data"],
-            "final_training_metrics": last_metrics(run)}
+            "final_training_metrics": last_metrics(run, summary["step"])}
 
 
 def _codec(args: argparse.Namespace, runs: Path) -> dict:
@@ -105,7 +105,8 @@ def _attention(args: argparse.Namespace, runs: Path) -> dict:
         model, summaries = train_attention(runs, args.data, variant, args.model, steps, lr,
                                            s["batch"], s["crop"])
         phases = {phase: {"steps": summ["step"], "wall_seconds": summ["wall_seconds"], "lr": phase_lr,
-                          "final_training_metrics": last_metrics(RunDir(runs / "attention" / variant / phase))}
+                          "final_training_metrics": last_metrics(RunDir(runs / "attention" / variant / phase),
+                                                                 summ["step"])}
                   for (phase, summ), phase_lr in zip(summaries.items(), lr)}
         record = {"stage": "III: spike attention (frozen codec, then all at a small lr)",
                   "steps": sum(p["steps"] for p in phases.values()),
