@@ -3,9 +3,10 @@
 Stages: ``recon`` (reconstruction network, owned by codec/train/recon.py),
 ``codec`` (I: scene codec on gray natural images), ``joint`` (II: reconstruction
 network and codec together on simulated spikes), ``attention`` (III: SOAM/BiSOAM
-with the rest frozen, then everything at a small learning rate), ``all`` (in
-that order). Every stage resumes from its run dir and exports its weights into
-the package when it reaches ``--steps`` (or at once with ``--export-only``).
+with the rest frozen, then everything at a small learning rate), ``all``
+(recon, codec, attention: the stages of the shipped weights). Every stage
+resumes from its run dir and exports its weights into the package when it
+reaches ``--steps`` (or at once with ``--export-only``).
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> dict:
     import torch
 
-    from codec.train.stages import run_stage
+    from codec.train.stages import SHIPPED_STAGES, run_stage
 
     torch.set_num_threads(args.threads)
-    stages = STAGES[:-1] if args.stage == "all" else (args.stage,)
+    stages = SHIPPED_STAGES if args.stage == "all" else (args.stage,)
     return {stage: run_stage(stage, args) for stage in stages}
