@@ -1,0 +1,1 @@
+"""Multi-stage training (``spikecodec train``): see :mod:`codec.train.stages`."""
