@@ -47,3 +47,42 @@ def check_gain(gain: float) -> float:
 def to_scene(rate: np.ndarray, gain: float) -> np.ndarray:
     """Firing rate (spikes/plane) -> scene: ``clip(rate * gain, 0, 1)`` as float32."""
     return np.clip(np.asarray(rate, dtype=np.float32) * np.float32(gain), 0.0, 1.0)
+
+
+class RateReconstructor:
+    """Common frame of the reconstructors: estimate a firing rate from the planes of
+    :attr:`context` around the centre, then scale it by ``gain`` into a scene.
+
+    Subclasses set ``name`` and :attr:`context` and implement :meth:`block_rate`.
+
+    Args:
+        window: the scene spacing ``K`` in planes.
+        gain: scene value per unit firing rate (1.0 maps rate 1 to white).
+    """
+
+    name: str
+
+    def __init__(self, window: int, gain: float = 1.0) -> None:
+        self.window = window
+        self.gain = check_gain(gain)
+
+    @property
+    def context(self) -> tuple[int, int]:
+        """``(before, after)``: planes wanted before and after the centre."""
+        raise NotImplementedError
+
+    def block_rate(self, block: np.ndarray, centre: int) -> np.ndarray:
+        """Firing rate (spikes/plane), ``(H, W)`` float32, from ``block`` ``(n, H, W)``
+        (the context, clipped at the stream's edges) with the centre at index ``centre``."""
+        raise NotImplementedError
+
+    def rate(self, planes: np.ndarray, centre_index: int) -> np.ndarray:
+        """Firing rate at the centre, ``(H, W)`` float32 spikes/plane."""
+        planes = check_block(planes, centre_index)
+        before, after = self.context
+        start = max(0, centre_index - before)
+        return self.block_rate(planes[start : centre_index + after + 1], centre_index - start)
+
+    def reconstruct(self, planes: np.ndarray, centre_index: int) -> np.ndarray:
+        """``(n, H, W)`` uint8 planes -> ``(H, W)`` float32 scene in ``[0, 1]``."""
+        return to_scene(self.rate(planes, centre_index), self.gain)

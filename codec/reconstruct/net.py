@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from codec.errors import SpikecodecError
-from codec.reconstruct.base import check_block, check_gain, to_scene
+from codec.reconstruct.base import RateReconstructor
 from codec.reconstruct.features import CONTEXT, NUM_FEATURES, RADII, temporal_features
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -111,7 +111,7 @@ def _shared_model(path: str) -> ReconNet:
     return load_weights(Path(path))
 
 
-class NetReconstructor:
+class NetReconstructor(RateReconstructor):
     """The learned reconstructor: ``context = (16, 16)`` planes whatever the scene window.
 
     Args:
@@ -124,8 +124,7 @@ class NetReconstructor:
     name = "net"
 
     def __init__(self, window: int, gain: float = 1.0, weights: Path = DEFAULT_WEIGHTS) -> None:
-        self.window = window
-        self.gain = check_gain(gain)
+        super().__init__(window, gain)
         self.model = _shared_model(str(weights))
 
     @property
@@ -133,15 +132,7 @@ class NetReconstructor:
         return CONTEXT
 
     @torch.inference_mode()
-    def rate(self, planes: np.ndarray, centre_index: int) -> np.ndarray:
+    def block_rate(self, block: np.ndarray, centre: int) -> np.ndarray:
         """Estimated firing rate at the centre, ``(H, W)`` float32 spikes/plane."""
-        planes = check_block(planes, centre_index)
-        before, after = CONTEXT
-        start = max(0, centre_index - before)
-        block = torch.from_numpy(np.ascontiguousarray(planes[start : centre_index + after + 1]))
-        features = temporal_features(block, centre_index - start)[None]
+        features = temporal_features(torch.from_numpy(np.ascontiguousarray(block)), centre)[None]
         return predict_rate(self.model, features)[0, 0].numpy()
-
-    def reconstruct(self, planes: np.ndarray, centre_index: int) -> np.ndarray:
-        """``(n, H, W)`` uint8 planes -> ``(H, W)`` float32 scene in ``[0, 1]``."""
-        return to_scene(self.rate(planes, centre_index), self.gain)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from codec.reconstruct.base import check_block, check_gain, to_scene
+from codec.reconstruct.base import RateReconstructor
 from codec.reconstruct.windows import block_extent
 
 
@@ -31,7 +31,7 @@ def spike_neighbours(planes: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray
     return prev, nxt
 
 
-class TFI:
+class TFI(RateReconstructor):
     """Scene = ``1 / ISI`` at the centre, ISI searched within the ``window``-plane block.
 
     ``ISI = next - prev`` with the DESIGN.md conventions inside the (clipped) block:
@@ -45,24 +45,11 @@ class TFI:
 
     name = "tfi"
 
-    def __init__(self, window: int, gain: float = 1.0) -> None:
-        self.window = window
-        self.gain = check_gain(gain)
-        self._context = block_extent(window)
-
     @property
     def context(self) -> tuple[int, int]:
-        return self._context
+        return block_extent(self.window)
 
-    def rate(self, planes: np.ndarray, centre_index: int) -> np.ndarray:
-        """``1/ISI`` at the centre in spikes/plane, ``(H, W)`` float32."""
-        planes = check_block(planes, centre_index)
-        before, after = self._context
-        start = max(0, centre_index - before)
-        block = planes[start : centre_index + after + 1]
-        prev, nxt = spike_neighbours(block, centre_index - start)
+    def block_rate(self, block: np.ndarray, centre: int) -> np.ndarray:
+        """``1/ISI`` at the centre in spikes/plane."""
+        prev, nxt = spike_neighbours(block, centre)
         return (1.0 / (nxt - prev)).astype(np.float32)
-
-    def reconstruct(self, planes: np.ndarray, centre_index: int) -> np.ndarray:
-        """``(n, H, W)`` uint8 planes -> ``(H, W)`` float32 scene in ``[0, 1]``."""
-        return to_scene(self.rate(planes, centre_index), self.gain)
