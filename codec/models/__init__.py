@@ -21,7 +21,12 @@ its own file) and the quality. Payloads carry their own CRC and scene size.
 
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
+
+# compressai 1.2.8 decorates helpers with torch.jit.script, which torch 2.14 flags as
+# deprecated on every import; the warning is about compressai's code, not ours.
+warnings.filterwarnings("ignore", message=r"`torch.jit.script` is deprecated", category=FutureWarning)
 
 from codec.models.registry import ATTENTIONS, CONFIGS, load_model
 from codec.models.scene_codec import SceneCodec
