@@ -141,3 +141,14 @@ def test_errors_are_clear(tmp_path) -> None:
         import_vvc_outputs(tmp_path, "clip", 1, 48, 64)
     with pytest.raises(AnchorError, match="not a directory"):
         import_vvc_outputs(tmp_path / "missing", "clip", 1, 48, 64)
+
+
+def test_vvc_decode_is_deterministic() -> None:
+    """Regression: the threaded ffmpeg ``vvc`` decoder sometimes corrupted a frame."""
+    anchor = get_anchor("vvc", preset="faster")
+    scenes = moving_scene(2, 250, 40)
+    stream = anchor.encode(scenes, 27)
+    first = anchor.decode(stream, 2, 250, 40)
+    for _ in range(15):
+        np.testing.assert_array_equal(anchor.decode(stream, 2, 250, 40), first)
+    assert psnr(first, scenes) > 40.0

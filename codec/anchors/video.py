@@ -66,11 +66,14 @@ class VideoAnchor:
         """Decode an elementary stream of ``num_scenes`` frames to ``(N, H, W)`` float32 scenes.
 
         Frames stay ``yuv420p10le`` end to end (no range conversion); padded or
-        conformance-cropped frame sizes are both accepted.
+        conformance-cropped frame sizes are both accepted. The decoder runs single
+        threaded: ffmpeg's multithreaded ``vvc`` decoder occasionally returned a
+        corrupt frame (about 1 decode in 12 of the same stream).
         """
         require_decoder(self.decoder)
         raw = run_ffmpeg(
-            ["-c:v", self.decoder, "-f", self.muxer, "-i", "pipe:", "-f", "rawvideo", "-pix_fmt", "yuv420p10le", "pipe:"],
+            ["-threads", "1", "-c:v", self.decoder, "-f", self.muxer, "-i", "pipe:",
+             "-f", "rawvideo", "-pix_fmt", "yuv420p10le", "pipe:"],
             stdin=stream,
             what=f"{self.name} decode",
         )
