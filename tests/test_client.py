@@ -104,7 +104,9 @@ def test_unavailable_is_retried_until_the_server_is_up(tmp_path: Path) -> None:
     counter = CountingInterceptor()
     starter.start()
     try:
-        with Connection(f"127.0.0.1:{port}", retry=FAST_RETRY, interceptors=[counter]) as conn:
+        # the server needs a few seconds to start on a loaded machine: retry for ~10 s
+        patient = RetryPolicy(attempts=15, initial_backoff_s=0.05, max_backoff_s=1.0)
+        with Connection(f"127.0.0.1:{port}", retry=patient, interceptors=[counter]) as conn:
             assert conn.server_info().version
         assert counter.calls["GetServerInfo"] > 1
     finally:
