@@ -22,19 +22,21 @@ def _check(rate: Sequence[float], dist: Sequence[float], label: str) -> None:
         raise SpikecodecError(f"{label} rates must be positive")
 
 
+def _delta(measure, anchor_rate: Sequence[float], anchor_psnr: Sequence[float],
+           test_rate: Sequence[float], test_psnr: Sequence[float], method: str) -> float:
+    _check(anchor_rate, anchor_psnr, "anchor")
+    _check(test_rate, test_psnr, "test")
+    return float(measure(anchor_rate, anchor_psnr, test_rate, test_psnr, method=method,
+                         require_matching_points=False))
+
+
 def bd_rate(anchor_rate: Sequence[float], anchor_psnr: Sequence[float], test_rate: Sequence[float],
             test_psnr: Sequence[float], method: str = "akima") -> float:
     """Average rate difference of ``test`` vs ``anchor`` at equal PSNR, in percent (negative = saving)."""
-    _check(anchor_rate, anchor_psnr, "anchor")
-    _check(test_rate, test_psnr, "test")
-    return float(bjontegaard.bd_rate(anchor_rate, anchor_psnr, test_rate, test_psnr, method=method,
-                                     require_matching_points=False))
+    return _delta(bjontegaard.bd_rate, anchor_rate, anchor_psnr, test_rate, test_psnr, method)
 
 
 def bd_psnr(anchor_rate: Sequence[float], anchor_psnr: Sequence[float], test_rate: Sequence[float],
             test_psnr: Sequence[float], method: str = "akima") -> float:
     """Average PSNR difference of ``test`` vs ``anchor`` at equal rate, in dB (positive = better)."""
-    _check(anchor_rate, anchor_psnr, "anchor")
-    _check(test_rate, test_psnr, "test")
-    return float(bjontegaard.bd_psnr(anchor_rate, anchor_psnr, test_rate, test_psnr, method=method,
-                                     require_matching_points=False))
+    return _delta(bjontegaard.bd_psnr, anchor_rate, anchor_psnr, test_rate, test_psnr, method)
