@@ -30,7 +30,7 @@ from codec.train.runs import DEFAULT_RUNS, RunDir
 DEFAULTS = {
     "codec": {"steps": 5750, "lr": 5e-4, "batch": 8, "crop": 128},
     "joint": {"steps": 500, "lr": 2e-5, "batch": 4, "crop": 128},
-    "attention": {"steps": (5, 10), "lr": (3e-4, 1e-5), "batch": 2, "crop": 64},
+    "attention": {"steps": (200, 400), "lr": (3e-4, 1e-5), "batch": 2, "crop": 64},
 }
 #: the stages ``--stage all`` runs, in order (reproduces the shipped weights)
 SHIPPED_STAGES = ("recon", "codec", "attention")
