@@ -59,6 +59,27 @@ def test_convert_round_trip_is_byte_identical(reds_dat: Path, tmp_path: Path) ->
         cli("info", reds_dat, "--json").stdout)["mean_rate"])
 
 
+def test_convert_attaches_ground_truth_and_the_cameras_alpha(reds_dat: Path, tmp_path: Path) -> None:
+    gt_png = reds_dat.with_name("reds_203_part2_gt.png")
+    h5 = tmp_path / "gt.h5"
+    proc = cli("convert", reds_dat, "-o", h5, "--gt", f"{gt_png}@150", "--alpha", "0.6", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["ground_truth_planes"] == [150]
+    with open_spikes(h5) as reader:
+        assert reader.ground_truth_planes() == [150] and reader.sensor.alpha == 0.6
+        truth = reader.ground_truth(150)
+        # the REDS convention: mean firing rate = 8-bit level / 425 = intensity * 0.6
+        assert abs(truth.mean() * 0.6 - reader.read(0, 301).mean()) < 0.01
+    expected = np.asarray(Image.open(gt_png).convert("L"), dtype=np.float32) / 255
+    np.testing.assert_array_equal(truth, expected)
+    back = tmp_path / "back.dat"
+    assert cli("convert", h5, "-o", back).returncode == 0
+    assert back.read_bytes() == reds_dat.read_bytes()
+    assert_one_line_error(cli("convert", reds_dat, "-o", tmp_path / "x.dat", "--gt", f"{gt_png}@150"), "HDF5")
+    assert_one_line_error(cli("convert", reds_dat, "-o", tmp_path / "y.h5", "--gt", f"{gt_png}@301"), "301")
+    assert not (tmp_path / "y.h5").exists()
+
+
 @pytest.fixture
 def bad_files(reds_dat: Path, tmp_path: Path) -> Path:
     """A folder of broken and odd spike files next to a good ``x.h5``."""

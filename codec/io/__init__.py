@@ -7,8 +7,11 @@ through. Formats: :mod:`codec.io.dat`, :mod:`codec.io.hdf5`.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from codec.errors import SpikeFormatError
 from codec.io.base import DEFAULT_BLOCK_PLANES, SpikeReader, SpikeWriter
@@ -106,6 +109,8 @@ def convert(
     width: int | None = None,
     dataset: str | None = None,
     block_planes: int = DEFAULT_BLOCK_PLANES,
+    ground_truth: dict[int, np.ndarray] | None = None,
+    sensor: dict[str, Any] | None = None,
     **options: Any,
 ) -> dict[str, Any]:
     """Copy the planes of ``src`` into ``dst`` block by block (lossless).
@@ -113,16 +118,35 @@ def convert(
     ``src`` options as in :func:`open_spikes`, ``dst`` options as in
     :func:`open_writer`; the sensor parameters travel along (``.dat`` keeps none).
 
+    Args:
+        ground_truth: ``{plane: (H, W) float scene in [0, 1]}`` to store with the
+            planes (HDF5 output only), e.g. the ground-truth PNG of a recording.
+        sensor: sensor fields to override (e.g. ``{"alpha": 0.6}``: a ``.dat``
+            file carries no sensor parameters, so its camera's are given here).
+
     Returns:
-        ``{"planes", "height", "width", "spikes"}`` of what was copied.
+        ``{"planes", "height", "width", "spikes", "ground_truth_planes"}`` of what was copied.
+
+    Raises:
+        SpikeFormatError: same file, bad suffix, ground truth for a ``.dat`` output
+            or outside the planes or of the wrong size.
     """
     if Path(src).resolve() == Path(dst).resolve():
         raise SpikeFormatError(f"source and destination are the same file: {src}")
-    spike_format(dst)
+    ground_truth = ground_truth or {}
+    if spike_format(dst) != "hdf5" and ground_truth:
+        raise SpikeFormatError(f"{Path(dst).name}: ground truth can only be stored in an HDF5 file")
     spikes = 0
     with open_spikes(src, height, width, dataset) as reader:
-        with open_writer(dst, reader.height, reader.width, reader.sensor, **options) as writer:
+        params = replace(reader.sensor, **(sensor or {}))
+        outside = [p for p in ground_truth if not 0 <= p < reader.num_planes]
+        if outside:
+            raise SpikeFormatError(f"ground truth for plane(s) {outside} outside the {reader.num_planes} planes")
+        with open_writer(dst, reader.height, reader.width, params, **options) as writer:
+            for plane, scene in sorted(ground_truth.items()):
+                writer.write_ground_truth(plane, scene)
             for packed in reader.iter_packed_blocks(block_planes):
                 writer.write_packed(packed)
                 spikes += count_spikes(packed)
-        return {"planes": writer.num_planes, "height": reader.height, "width": reader.width, "spikes": spikes}
+        return {"planes": writer.num_planes, "height": reader.height, "width": reader.width, "spikes": spikes,
+                "ground_truth_planes": sorted(ground_truth)}

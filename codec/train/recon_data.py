@@ -141,7 +141,10 @@ class SceneSampler:
         u = u0 + self.times / per_frame
         k = np.floor(u).astype(int)
         a = torch.as_tensor(u - k, dtype=torch.float32).view(-1, 1, 1)
-        zoom = math.exp(rng.uniform(math.log(0.6), math.log(1.5)))
+        limit = min(video.shape[1:]) / (size * math.sqrt(2) + 4)  # largest zoom whose crop still fits
+        if limit < 0.6:
+            raise SpikecodecError(f"crop {size} does not fit the {tuple(video.shape[1:])} frames of {name}")
+        zoom = math.exp(rng.uniform(math.log(0.6), math.log(min(1.5, limit))))
         ranges = SampleRanges(max_speed=self.ranges.max_speed / 3, static_fraction=0.5, max_spin=0.0)
         grid = _path_grid(self.times, size, tuple(video.shape[1:]), rng, ranges, zoom)
         first = _sample(video, k, grid)
