@@ -2,7 +2,9 @@
 
 Each module in :mod:`client.commands` exposes ``HELP`` (one line),
 ``add_arguments(parser)`` and ``run(args) -> dict``. The dict is the command's
-result: printed as JSON with ``--json``, else as ``key: value`` lines. Progress
+result: printed as JSON with ``--json`` (strict JSON: an infinite or NaN float,
+e.g. the PSNR of identical streams, is written as ``null``), else as
+``key: value`` lines. Progress
 goes to stderr, results to stdout. A :class:`codec.errors.SpikecodecError` (or a
 missing/unreadable file) ends the command with its one-line reason on stderr and
 exit status 2.
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import math
 import sys
 from typing import Sequence
 
@@ -47,10 +50,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def strict_json(value: object) -> object:
+    """``value`` with every non-finite float (JSON has none) replaced by ``None``, recursively."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: strict_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict_json(v) for v in value]
+    return value
+
+
 def print_result(result: dict, as_json: bool) -> None:
     """Write a command's result to stdout."""
     if as_json:
-        json.dump(result, sys.stdout, indent=2, default=str)
+        json.dump(strict_json(result), sys.stdout, indent=2, default=str, allow_nan=False)
         sys.stdout.write("\n")
         return
     for key, value in result.items():

@@ -84,6 +84,18 @@ def test_compare_regenerated_stream_with_gt_and_scenes(tmp_path, small_dat, caps
     assert "tfp K=16" in result["scene_reference"]
 
 
+def test_compare_json_of_identical_streams_is_strict_json(small_dat, capsys):
+    path, _ = small_dat
+    assert main(["compare", str(path), str(path), "--height", str(H), "--width", str(W), "--json"]) == 0
+
+    def no_constants(name: str) -> None:
+        raise AssertionError(f"non-standard JSON constant {name}")
+
+    result = json.loads(capsys.readouterr().out, parse_constant=no_constants)
+    assert result["isi_psnr"] is None  # infinite: the streams are identical
+    assert result["count_mae"] == 0 and result["fr_window_psnr"] is None
+
+
 def test_compare_rejects_streams_of_different_size(tmp_path, small_dat, capsys):
     path, planes = small_dat
     with open_writer(tmp_path / "short.dat", H, W) as writer:

@@ -26,6 +26,11 @@ from codec.train.runs import RunDir
 from codec.train.spike_batches import spike_batch
 
 
+#: the reconstruction network learns at this fraction of the codec's learning rate:
+#: it is already trained (stage I) and also serves on its own (``--recon net``)
+RECON_LR_SCALE = 0.1
+
+
 def train_joint(run: RunDir, data_root: Path, model_name: str = "spikecodec-base",
                 steps: int = 500, batch: int = 4, crop: int = 128, lr: float = 2e-5,
                 seed: int = 1) -> tuple[torch.nn.Module, torch.nn.Module, dict]:
@@ -50,9 +55,13 @@ def train_joint(run: RunDir, data_root: Path, model_name: str = "spikecodec-base
         scene = model.recon(data.features).clamp(0, 1)
         return rd_loss(model(scene, level), data.target, lambdas[level])
 
-    summary = fit(run, model, trainable(model), step_loss, steps, lr, rng=rng)
+    recon_params = set(model.recon.parameters())
+    groups = [{"params": [p for p in trainable(model) if p not in recon_params]},
+              {"params": list(model.recon.parameters()), "lr_scale": RECON_LR_SCALE}]
+    summary = fit(run, model, groups, step_loss, steps, lr, rng=rng)
     recon = model.recon
     del model.recon
     summary["data"] = {"sources": "SceneSampler (train400, sun_hays80, 16 DAVIS training "
-                       "sequences) -> integrate-and-fire, gain 0.08..1", "crop": crop, "batch": batch}
+                       "sequences) -> integrate-and-fire, gain 0.08..1", "crop": crop, "batch": batch,
+                       "recon_lr_scale": RECON_LR_SCALE}
     return model, recon, summary

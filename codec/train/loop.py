@@ -27,13 +27,15 @@ def trainable(model: nn.Module, prefixes: Iterable[str] | None = None) -> list[n
             if not n.endswith(".quantiles") and n.startswith(prefixes)]
 
 
-def fit(run: RunDir, model: nn.Module, params: list[nn.Parameter],
+def fit(run: RunDir, model: nn.Module, params: list[nn.Parameter] | list[dict],
         step_loss: Callable[[], dict], steps: int, lr: float,
         rng: np.random.Generator | None = None, log_every: int = 10,
         checkpoint_every: int = 50, clip: float = 1.0) -> dict:
     """Train until ``steps`` total steps (resuming from ``run``'s checkpoint).
 
     Args:
+        params: parameters, or Adam parameter groups (``{"params": [...], "lr_scale": s}``:
+            that group learns at ``s * lr``).
         rng: numpy generator of the batch sampler, saved and restored with the run.
         lr: learning rate, applied also on resume (so a resumed run can lower it).
 
@@ -54,7 +56,8 @@ def fit(run: RunDir, model: nn.Module, params: list[nn.Parameter],
             rng.bit_generator.state = state["numpy_rng"]
         run.log(event="resume", step=step)
     for group in optimizer.param_groups:
-        group["lr"] = lr
+        group["lr"] = lr * group.get("lr_scale", 1.0)
+    clipped = [p for group in optimizer.param_groups for p in group["params"]]
 
     def checkpoint() -> None:
         run.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
@@ -70,7 +73,7 @@ def fit(run: RunDir, model: nn.Module, params: list[nn.Parameter],
         out = step_loss()
         optimizer.zero_grad(set_to_none=True)
         out["loss"].backward()
-        torch.nn.utils.clip_grad_norm_(params, clip)
+        torch.nn.utils.clip_grad_norm_(clipped, clip)
         optimizer.step()
         aux_optimizer.zero_grad(set_to_none=True)
         aux = model.aux_loss()

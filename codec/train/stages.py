@@ -7,9 +7,9 @@ were trained with; see the JSON records in ``codec/models/weights``).
 
 - ``recon``: :func:`codec.train.recon.train` (reconstruction engineer).
 - ``codec``: stage I -> ``spikecodec-base`` weights.
-- ``joint``: stage II -> ``spikecodec-base`` weights again (the jointly trained
-  reconstruction network is saved in the run dir as ``recon-net-joint.pth``);
-  not part of ``all`` until the shipped weights use it.
+- ``joint``: stage II -> ``spikecodec-base`` weights again, and the jointly
+  trained reconstruction network becomes the ``net`` reconstructor's weights
+  (its record keeps stage I and adds stage II).
 - ``attention``: stage III -> ``spikecodec-base-soam`` and ``-bisoam`` weights.
 """
 
@@ -18,11 +18,15 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from codec.errors import SpikecodecError
 from codec.models.registry import WEIGHTS_DIR, file_sha256
 from codec.models.shapes import STRIDE
 from codec.train.runs import DEFAULT_RUNS, RunDir
+
+if TYPE_CHECKING:
+    from torch import nn
 
 #: per stage: steps, learning rate, batch, crop (attention: per phase frozen/finetune).
 #: codec and attention are the settings of the shipped weights (see their records);
@@ -79,22 +83,40 @@ def _codec(args: argparse.Namespace, runs: Path) -> dict:
     return {"steps": record["steps"], "kodak_gray": record["kodak_gray"], "sha256": record["sha256"]}
 
 
+def _ship_recon(recon: nn.Module, stage_record: dict, data_root: Path) -> dict:
+    """Install the jointly trained reconstruction network as the product's ``net``
+    reconstructor, keeping its stage-I record and adding the stage-II one;
+    returns its gain-normalised PSNR on the recordings (plane 150)."""
+    from codec.reconstruct.net import DEFAULT_WEIGHTS, save_weights
+    from codec.train.recon import evaluate_recordings
+
+    previous = json.loads(DEFAULT_WEIGHTS.with_suffix(".json").read_text())
+    before_sha = file_sha256(DEFAULT_WEIGHTS)
+    save_weights(recon, DEFAULT_WEIGHTS)
+    scores = evaluate_recordings(DEFAULT_WEIGHTS, data_root)
+    previous["joint_stage"] = {**stage_record, "initialised_from_sha256": before_sha,
+                               "recordings_gain_normalized_psnr_plane150": scores}
+    DEFAULT_WEIGHTS.with_suffix(".json").write_text(json.dumps(previous, indent=2) + "\n")
+    return {name: round(row["net"], 3) for name, row in scores.items()}
+
+
 def _joint(args: argparse.Namespace, runs: Path) -> dict:
-    from codec.reconstruct.net import save_weights
     from codec.train.export import export_model
-    from codec.train.joint_stage import train_joint
+    from codec.train.joint_stage import RECON_LR_SCALE, train_joint
 
     run, s = RunDir(runs / "joint"), _settings("joint", args)
     base_sha = file_sha256(WEIGHTS_DIR / f"{args.model}.pth")
     model, recon, summary = train_joint(run, args.data, args.model, s["steps"], s["batch"], s["crop"], s["lr"])
-    save_weights(recon, run.path / "recon-net-joint.pth")
     record = _record("II: joint reconstruction + codec on simulated spikes", summary, run)
     record["command"] = (f"spikecodec train --stage joint --steps {summary['step']} "
-                         f"--batch {s['batch']} --crop {s['crop']}")
+                         f"--batch {s['batch']} --crop {s['crop']} --lr {s['lr']:g}")
     record["initialised_from_sha256"] = base_sha
-    record["jointly_trained_recon_net"] = str(run.path / "recon-net-joint.pth")
+    recon_scores = _ship_recon(recon, {k: record[k] for k in ("stage", "steps", "wall_seconds", "command")}
+                               | {"lr": s["lr"] * RECON_LR_SCALE}, args.data)
+    record["recon_net_recordings_gain_normalized_psnr_plane150"] = recon_scores
     record = export_model(model, args.model, "none", record, args.data)
-    return {"steps": record["steps"], "kodak_gray": record["kodak_gray"], "sha256": record["sha256"]}
+    return {"steps": record["steps"], "kodak_gray": record["kodak_gray"], "reds_spikes": record["reds_spikes"],
+            "recon_net_psnr": recon_scores, "sha256": record["sha256"]}
 
 
 def _attention(args: argparse.Namespace, runs: Path) -> dict:
