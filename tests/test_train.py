@@ -116,7 +116,9 @@ def test_joint_stage_trains_reconstruction_and_codec_together(data_root, tmp_pat
 
     before = load_weights().state_dict()
     base = load_model("spikecodec-base")[0].state_dict()
-    model, recon, summary = train_joint(RunDir(tmp_path), data_root, steps=1, batch=1, crop=64)
-    assert summary["step"] == 1 and not hasattr(model, "recon")
+    model, recon, summary = train_joint(RunDir(tmp_path), data_root, steps=2, batch=1, crop=64, anneal=(1, 1e-6))
+    assert summary["step"] == 2 and not hasattr(model, "recon")
+    logged = [json.loads(line) for line in RunDir(tmp_path).log_path.read_text().splitlines()]
+    assert [e["lr"] for e in logged if "loss" in e] == [1e-6]  # the last step runs annealed
     assert not torch.equal(recon.state_dict()["tail.weight"], before["tail.weight"])
     assert not torch.equal(model.state_dict()["g_s.0.weight"], base["g_s.0.weight"])

@@ -33,8 +33,11 @@ RECON_LR_SCALE = 0.1
 
 def train_joint(run: RunDir, data_root: Path, model_name: str = "spikecodec-base",
                 steps: int = 500, batch: int = 4, crop: int = 128, lr: float = 2e-5,
-                seed: int = 1) -> tuple[torch.nn.Module, torch.nn.Module, dict]:
+                seed: int = 1, anneal: tuple[int, float] | None = None
+                ) -> tuple[torch.nn.Module, torch.nn.Module, dict]:
     """Train (or resume) stage II; returns ``(codec model, recon net, fit summary)``.
+
+    ``anneal = (n, lr_low)``: the last ``n`` steps learn at ``lr_low``.
 
     The reconstruction network is part of the run's model (``model.recon``) so the
     shared loop checkpoints and resumes both.
@@ -58,7 +61,7 @@ def train_joint(run: RunDir, data_root: Path, model_name: str = "spikecodec-base
     recon_params = set(model.recon.parameters())
     groups = [{"params": [p for p in trainable(model) if p not in recon_params]},
               {"params": list(model.recon.parameters()), "lr_scale": RECON_LR_SCALE}]
-    summary = fit(run, model, groups, step_loss, steps, lr, rng=rng)
+    summary = fit(run, model, groups, step_loss, steps, lr, rng=rng, anneal=anneal)
     recon = model.recon
     del model.recon
     summary["data"] = {"sources": "SceneSampler (train400, sun_hays80, 16 DAVIS training "

@@ -30,7 +30,7 @@ def trainable(model: nn.Module, prefixes: Iterable[str] | None = None) -> list[n
 def fit(run: RunDir, model: nn.Module, params: list[nn.Parameter] | list[dict],
         step_loss: Callable[[], dict], steps: int, lr: float,
         rng: np.random.Generator | None = None, log_every: int = 10,
-        checkpoint_every: int = 50, clip: float = 1.0) -> dict:
+        checkpoint_every: int = 50, clip: float = 1.0, anneal: tuple[int, float] | None = None) -> dict:
     """Train until ``steps`` total steps (resuming from ``run``'s checkpoint).
 
     Args:
@@ -38,6 +38,7 @@ def fit(run: RunDir, model: nn.Module, params: list[nn.Parameter] | list[dict],
             that group learns at ``s * lr``).
         rng: numpy generator of the batch sampler, saved and restored with the run.
         lr: learning rate, applied also on resume (so a resumed run can lower it).
+        anneal: ``(steps, lr)``: the last ``steps`` steps of the run use this lower learning rate.
 
     Returns:
         ``{"step", "wall_seconds", "last"}`` with the last logged averages.
@@ -55,8 +56,15 @@ def fit(run: RunDir, model: nn.Module, params: list[nn.Parameter] | list[dict],
         if rng is not None and "numpy_rng" in state:
             rng.bit_generator.state = state["numpy_rng"]
         run.log(event="resume", step=step)
-    for group in optimizer.param_groups:
-        group["lr"] = lr * group.get("lr_scale", 1.0)
+
+    def rate_at(step: int) -> float:
+        return anneal[1] if anneal is not None and step >= steps - anneal[0] else lr
+
+    def set_rate(rate: float) -> None:
+        for group in optimizer.param_groups:
+            group["lr"] = rate * group.get("lr_scale", 1.0)
+
+    set_rate(rate_at(step))
     clipped = [p for group in optimizer.param_groups for p in group["params"]]
 
     def checkpoint() -> None:
@@ -70,6 +78,8 @@ def fit(run: RunDir, model: nn.Module, params: list[nn.Parameter] | list[dict],
     tick = time.perf_counter()
     model.train()
     while step < steps:
+        if rate_at(step) != rate_at(step - 1):
+            set_rate(rate_at(step))
         out = step_loss()
         optimizer.zero_grad(set_to_none=True)
         out["loss"].backward()
@@ -87,7 +97,7 @@ def fit(run: RunDir, model: nn.Module, params: list[nn.Parameter] | list[dict],
             wall += now - tick
             count = step % log_every or log_every
             last = {k: round(v / count, 5) for k, v in sums.items()}
-            run.log(step=step, lr=lr, s_per_step=round((now - tick) / count, 3),
+            run.log(step=step, lr=rate_at(step - 1), s_per_step=round((now - tick) / count, 3),
                     wall_seconds=round(wall), **last)
             tick, sums = now, {}
         if step % checkpoint_every == 0 or step == steps:

@@ -106,10 +106,13 @@ def _joint(args: argparse.Namespace, runs: Path) -> dict:
 
     run, s = RunDir(runs / "joint"), _settings("joint", args)
     base_sha = file_sha256(WEIGHTS_DIR / f"{args.model}.pth")
-    model, recon, summary = train_joint(run, args.data, args.model, s["steps"], s["batch"], s["crop"], s["lr"])
+    anneal = s.get("anneal")
+    model, recon, summary = train_joint(run, args.data, args.model, s["steps"], s["batch"], s["crop"], s["lr"],
+                                        anneal=anneal)
     record = _record("II: joint reconstruction + codec on simulated spikes", summary, run)
     record["command"] = (f"spikecodec train --stage joint --steps {summary['step']} "
                          f"--batch {s['batch']} --crop {s['crop']} --lr {s['lr']:g}")
+    record["anneal"] = {"last_steps": anneal[0], "lr": anneal[1]} if anneal else None
     record["initialised_from_sha256"] = base_sha
     recon_scores = _ship_recon(recon, {k: record[k] for k in ("stage", "steps", "wall_seconds", "command")}
                                | {"lr": s["lr"] * RECON_LR_SCALE}, args.data)
