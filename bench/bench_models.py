@@ -4,7 +4,10 @@ Target: <= 100 ms each way at 2 torch threads. Reports wall time and process
 CPU time (all threads; on a busy machine the wall time is inflated by other
 processes, the CPU time much less), the load average, and the time of the two
 transforms alone, so a regression can be placed (the rest is the hyperprior and
-CompressAI's entropy coding). Run: ``python -m bench.bench_models [--repeat N]``.
+CompressAI's entropy coding). The same scene is then coded all-intra by vvenc
+(presets medium and faster, QP 32, as many threads) for the ratio the issue
+asks for (target: 10x faster than vvenc medium). Run:
+``python -m bench.bench_models [--repeat N]``.
 """
 
 from __future__ import annotations
@@ -80,6 +83,16 @@ def bench(attention: str, repeat: int) -> dict:
             "qualities": rows, **parts}
 
 
+def vvenc_times(threads: int, copies: int = 4, qp: int = 32) -> dict:
+    """vvenc all-intra encode / ffmpeg ``vvc`` decode ms per scene on :func:`test_scene`,
+    per preset (``copies`` frames of it, so start-up is amortised)."""
+    from bench.bench_anchors import measure
+
+    scene, _ = test_scene()
+    scenes = np.stack([scene] * copies)
+    return {preset: measure("vvc", preset, scenes, qp, threads) for preset in ("medium", "faster")}
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
@@ -88,7 +101,13 @@ def main(argv: list[str] | None = None) -> dict:
                         choices=["none", "soam", "bisoam"])
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    result = {"bench": "models", "runs": [bench(a, args.repeat) for a in args.attention]}
+    result = {"bench": "models", "runs": [bench(a, args.repeat) for a in args.attention],
+              "vvenc_same_scene": vvenc_times(args.threads)}
+    base = next((r for r in result["runs"] if r["attention"] == "none"), None)
+    if base is not None:
+        encode = statistics.median(q["encode_ms"] for q in base["qualities"])
+        result["speedup_vs_vvenc"] = {preset: round(v["encode_ms_per_scene"] / encode, 1)
+                                      for preset, v in result["vvenc_same_scene"].items()}
     json.dump(result, sys.stdout, indent=2)
     sys.stdout.write("\n")
     return result
