@@ -70,6 +70,23 @@ def test_bench_sweep_files_curves_and_resume(reds_dat: Path, tmp_path: Path, cap
     again = json.loads(capsys.readouterr().out)
     assert again["computed"] == 0 and again["cached"] == again["points"]
 
+    # two reconstructions in one run: curves named curve@recon; the tfp pass comes from the cache
+    both = ["bench", str(reds_dat), "-o", str(out), "--planes", str(PLANES), "--crop", "64x128", "--qualities", "2,5",
+            "--attention", "none", "--qps", ",".join(map(str, QPS)), "--preset", "faster", "--anchor", "vvc",
+            "--recon", "tfp,net", "--json"]
+    assert main(both) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["points"], result["computed"]) == (8, 4)
+    rd = json.loads((out / "rd.json").read_text())
+    assert {p["curve"] for p in rd["points"]} == {f"{c}@{r}" for c in ("spikecodec-none", "vvc") for r in ("tfp", "net")}
+    assert rd["settings"]["recon"] == ["tfp", "net"]
+    anchors = {(r["curve"], r["anchor"]) for r in rd["bd"]}
+    assert ("spikecodec-none@net", "vvc@tfp") in anchors and ("spikecodec-none@net", "vvc@net") in anchors
+    table = (out / "bd_rate.md").read_text()
+    assert "(anchor: vvc@tfp)" in table and "(anchor: vvc@net)" in table and "references differ" in table
+    assert main(["bench", "synthetic", "-o", str(out), "--recon", "tfp,mlp"]) == 2
+    assert "unknown reconstruction(s) mlp" in capsys.readouterr().err
+
 
 def test_bench_rejects_unknown_anchor(tmp_path: Path, capsys) -> None:
     assert main(["bench", "synthetic", "-o", str(tmp_path), "--anchor", "vvc,mpeg2"]) == 2

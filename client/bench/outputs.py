@@ -2,7 +2,8 @@
 
 BD-rate / BD-PSNR (:func:`codec.metrics.bd_rate`, :func:`codec.metrics.bd_psnr`,
 the ``bjontegaard`` package, Akima) of every curve against VVC all-intra
-(``vvc``; ``vvc-ext`` when only external outputs were given), per source, with
+(``vvc``; ``vvc-ext`` when only external outputs were given; with several
+reconstructions, against each ``vvc@<recon>``), per source, with
 bpsp as the rate and two distortion domains: scene PSNR and ISI PSNR. Each curve
 enters on its rate-distortion front (:func:`rate_distortion_front`) and needs at
 least 4 points there; exact (lossless) points are shown as vertical lines on the
@@ -44,9 +45,14 @@ def curves(points: list[dict]) -> dict[str, dict[str, list[dict]]]:
     return {s: {c: sorted(ps, key=lambda p: p["bpsp"]) for c, ps in cs.items()} for s, cs in grouped.items()}
 
 
-def reference_curve(by_curve: dict[str, list[dict]]) -> str | None:
-    """The anchor BD figures are measured against: ``vvc``, else ``vvc-ext``."""
-    return next((c for c in ("vvc", "vvc-ext") if c in by_curve), None)
+def reference_curves(by_curve: dict[str, list[dict]]) -> list[str]:
+    """The anchors BD figures are measured against: ``vvc`` (or ``vvc@<recon>``, one per
+    reconstruction), else ``vvc-ext`` (likewise)."""
+    for base in ("vvc", "vvc-ext"):
+        found = [c for c in by_curve if c == base or c.startswith(f"{base}@")]
+        if found:
+            return found
+    return []
 
 
 def rate_distortion_front(points: list[dict], column: str) -> list[tuple[float, float]]:
@@ -79,20 +85,28 @@ def _bd(anchor: list[dict], test: list[dict], column: str) -> tuple[float | None
     return rate, gain, note
 
 
+def _cross_reference_note(anchor: list[dict], test: list[dict]) -> str:
+    """Why scene PSNRs of two curves are not comparable (empty if they are)."""
+    recons = {p.get("recon") for p in anchor} | {p.get("recon") for p in test}
+    if len(recons) > 1 and anchor[0]["scene_reference"] != "ground truth":
+        return "scene PSNR references differ (each curve against its own reconstruction)"
+    return ""
+
+
 def bd_table(points: list[dict]) -> list[dict]:
-    """One row per (source, curve other than the reference, domain)."""
+    """One row per (source, anchor, curve other than that anchor, domain)."""
     rows = []
     for source, by_curve in curves(points).items():
-        ref = reference_curve(by_curve)
-        if ref is None:
-            continue
-        for curve, pts in by_curve.items():
-            if curve == ref or all(p["exact"] for p in pts):
-                continue
-            for column, domain in BD_DOMAINS:
-                rate, gain, note = _bd(by_curve[ref], pts, column)
-                rows.append({"source": source, "curve": curve, "anchor": ref, "domain": domain,
-                             "bd_rate": rate, "bd_psnr": gain, "note": note, "points": len(pts)})
+        for ref in reference_curves(by_curve):
+            for curve, pts in by_curve.items():
+                if curve == ref or all(p["exact"] for p in pts):
+                    continue
+                for column, domain in BD_DOMAINS:
+                    rate, gain, note = _bd(by_curve[ref], pts, column)
+                    if column == "scene_psnr":
+                        note = "; ".join(filter(None, [note, _cross_reference_note(by_curve[ref], pts)]))
+                    rows.append({"source": source, "curve": curve, "anchor": ref, "domain": domain,
+                                 "bd_rate": rate, "bd_psnr": gain, "note": note, "points": len(pts)})
     return rows
 
 
@@ -113,32 +127,34 @@ def write_bd_markdown(path: Path, points: list[dict], sources: dict[str, dict]) 
                   f"{info['num_planes']} planes, {info['height']}x{info['width']}, {info['num_scenes']} scenes; "
                   f"scene PSNR against the **{info['scene_reference']}**.", ""]
         for _, domain in BD_DOMAINS:
-            selected = [r for r in rows if r["source"] == source and r["domain"] == domain]
-            if not selected:
-                continue
-            lines += [f"### {domain} (anchor: {selected[0]['anchor']})", "",
-                      "| curve | points | BD-rate | BD-PSNR | note |", "|---|---:|---:|---:|---|"]
-            lines += [f"| {r['curve']} | {r['points']} | {_fmt(r['bd_rate'], ' %')} | {_fmt(r['bd_psnr'], ' dB')} "
-                      f"| {r['note']} |" for r in selected]
-            lines.append("")
+            for anchor in dict.fromkeys(r["anchor"] for r in rows if r["source"] == source):
+                selected = [r for r in rows if r["source"] == source and r["domain"] == domain and r["anchor"] == anchor]
+                if not selected:
+                    continue
+                lines += [f"### {domain} (anchor: {anchor})", "",
+                          "| curve | points | BD-rate | BD-PSNR | note |", "|---|---:|---:|---:|---|"]
+                lines += [f"| {r['curve']} | {r['points']} | {_fmt(r['bd_rate'], ' %')} | {_fmt(r['bd_psnr'], ' dB')} "
+                          f"| {r['note']} |" for r in selected]
+                lines.append("")
         exact = [p for p in points if p["source"] == source and p["exact"]]
         if exact:
             lines += ["Exact (lossless) points: " + ", ".join(f"{p['curve']} {p['label']} {p['bpsp']:.4f} bpsp"
                                                               for p in exact), ""]
     averages = _averages(rows)
     if averages:
-        lines += ["## Mean over sources", "", "| curve | domain | sources | mean BD-rate | mean BD-PSNR |",
-                  "|---|---|---:|---:|---:|"]
-        lines += [f"| {c} | {d} | {n} | {_fmt(r, ' %')} | {_fmt(g, ' dB')} |" for (c, d), (n, r, g) in averages.items()]
+        lines += ["## Mean over sources", "",
+                  "| curve | anchor | domain | sources | mean BD-rate | mean BD-PSNR |", "|---|---|---|---:|---:|---:|"]
+        lines += [f"| {c} | {a} | {d} | {n} | {_fmt(r, ' %')} | {_fmt(g, ' dB')} |"
+                  for (c, a, d), (n, r, g) in averages.items()]
         lines.append("")
     path.write_text("\n".join(lines))
 
 
-def _averages(rows: list[dict]) -> dict[tuple[str, str], tuple[int, float, float]]:
-    grouped: dict[tuple[str, str], list[dict]] = defaultdict(list)
+def _averages(rows: list[dict]) -> dict[tuple[str, str, str], tuple[int, float, float]]:
+    grouped: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
     for r in rows:
         if r["bd_rate"] is not None:
-            grouped[(r["curve"], r["domain"])].append(r)
+            grouped[(r["curve"], r["anchor"], r["domain"])].append(r)
     return {k: (len(v), sum(r["bd_rate"] for r in v) / len(v), sum(r["bd_psnr"] for r in v) / len(v))
             for k, v in grouped.items()}
 

@@ -76,7 +76,13 @@ class BenchSettings:
 
 @dataclass(frozen=True)
 class Job:
-    """One point to compute: ``curve`` at ``param`` on source ``spec``."""
+    """One point to compute: ``curve`` at ``param`` on source ``spec``.
+
+    ``tag`` (``"@net"``) names the reconstruction when a run sweeps several; the
+    point is reported as curve ``curve + tag`` but cached under ``curve`` (the
+    cache key already holds the reconstruction), so single-reconstruction runs
+    and multi-reconstruction runs share their points.
+    """
 
     spec: str
     curve: str
@@ -84,6 +90,7 @@ class Job:
     param: Any
     label: str
     config: dict = field(compare=False)
+    tag: str = ""
 
 
 @dataclass
@@ -139,8 +146,9 @@ def source_key(spec: str, name: str, settings: BenchSettings) -> str:
     return f"{name}-{config_hash(settings.source_config(spec))[:8]}"
 
 
-def plan(spec: str, settings: BenchSettings) -> list[Job]:
-    """Every job of one source, in curve order (ours first, then anchors, then imported)."""
+def plan(spec: str, settings: BenchSettings, tag: str = "") -> list[Job]:
+    """Every job of one source, in curve order (ours first, then anchors, then imported);
+    ``tag`` is appended to the reported curve names (see :class:`Job`)."""
     from codec.models import load_scene_codec
 
     base = settings.source_config(spec)
@@ -153,20 +161,20 @@ def plan(spec: str, settings: BenchSettings) -> list[Job]:
             if not low <= q <= high:
                 raise SpikecodecError(f"quality {q:g} outside {codec.name}'s range [{low:g}, {high:g}]")
             config = {**base, "model": codec.name, "sha256": codec.weights_sha256, "attention": attention, "quality": q}
-            jobs.append(Job(spec, f"spikecodec-{attention}", "ours", float(q), f"q{q:g}", config))
+            jobs.append(Job(spec, f"spikecodec-{attention}", "ours", float(q), f"q{q:g}", config, tag))
     for name in settings.anchors:
         anchor = get_anchor(name, preset=settings.preset, threads=settings.threads)
         params = settings.qps if isinstance(anchor, VideoAnchor) else anchor.default_params
         for param in params:
             config = {**base, "anchor": name, "param": param, "preset": settings.preset}
-            jobs.append(Job(spec, name, "anchor", param, anchor.label(param), config))
+            jobs.append(Job(spec, name, "anchor", param, anchor.label(param), config, tag))
     if settings.vvc_outputs:
         from codec.anchors.imported import find_outputs
 
         name = source_name(spec, settings)
         for qp, path in find_outputs(Path(settings.vvc_outputs), name).items():
             config = {**base, "imported": str(path.resolve()), "mtime": path.stat().st_mtime_ns}
-            jobs.append(Job(spec, IMPORTED_CURVE, "imported", qp, f"qp{qp}", config))
+            jobs.append(Job(spec, IMPORTED_CURVE, "imported", qp, f"qp{qp}", config, tag))
     return jobs
 
 
@@ -230,7 +238,7 @@ def run_job(src: PreparedSource, job: Job, settings: BenchSettings) -> dict:
     bits, scenes, decoded = _CODERS[job.family](src, job, settings)
     seconds = time.perf_counter() - tic
     return {
-        "source": src.name, "curve": job.curve, "family": job.family, "label": job.label,
+        "source": src.name, "curve": job.curve, "family": job.family, "label": job.label, "recon": settings.recon,
         "param": job.param, **score(src, bits, scenes, decoded, settings.fr_window),
         "num_planes": len(src.planes), "num_scenes": len(src.centres),
         "height": src.planes.shape[1], "width": src.planes.shape[2], "seconds": round(seconds, 3),

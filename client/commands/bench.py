@@ -43,8 +43,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default="spikecodec-base", help="scene codec (default spikecodec-base)")
     parser.add_argument("--window", type=int, default=32, help="K, planes per scene (default 32)")
     parser.add_argument("--offset", type=int, default=None, help="C0, first scene centre (default K//2)")
-    parser.add_argument("--recon", choices=("tfp", "tfi", "net"), default="tfp",
-                        help="reconstruction of the codec and of the reference scenes (default tfp)")
+    parser.add_argument("--recon", type=_list(str), default=("tfp",),
+                        help="reconstruction(s) of the codec and of the reference scenes: tfp, tfi, net, or a list "
+                             "(e.g. tfp,net: every curve once per reconstruction, named curve@recon; default tfp)")
     parser.add_argument("--fr-window", type=int, default=32, help="planes of the windowed firing rate (default 32)")
     parser.add_argument("--planes", type=int, default=None,
                         help="planes per source (recordings: at most; simulated: exactly, default 1000)")
@@ -65,14 +66,22 @@ def run(args: argparse.Namespace) -> dict:
     from client.bench.cache import PointCache
     from client.bench.outputs import bd_table, write_bd_markdown, write_plots, write_tables
     from client.bench.sweep import BenchSettings, plan, prepare, run_job, settings_dict, source_key, source_name
+    from dataclasses import replace
+
     from client.sources import parse_crop
     from codec.anchors import ANCHOR_NAMES, AnchorError
+    from codec.errors import SpikecodecError
+    from codec.reconstruct.registry import RECONSTRUCTORS
 
     unknown = [a for a in args.anchor if a not in ANCHOR_NAMES]
     if unknown:
         raise AnchorError(f"unknown anchor(s) {', '.join(unknown)}; choose from {', '.join(ANCHOR_NAMES)}")
+    recons = tuple(dict.fromkeys(args.recon))
+    bad = [r for r in recons if r not in RECONSTRUCTORS] or ([] if recons else ["(none)"])
+    if bad:
+        raise SpikecodecError(f"unknown reconstruction(s) {', '.join(bad)}; choose from {', '.join(RECONSTRUCTORS)}")
     settings = BenchSettings(
-        window=args.window, offset=args.offset, recon=args.recon, model=args.model, qualities=args.qualities,
+        window=args.window, offset=args.offset, recon=recons[0], model=args.model, qualities=args.qualities,
         attentions=args.attention, anchors=args.anchor, qps=args.qps, preset=args.preset, threads=args.threads,
         vvc_outputs=args.vvc_outputs, fr_window=args.fr_window, height=args.height, width=args.width,
         planes=args.planes, crop=parse_crop(args.crop), fps=args.fps, seed=args.seed,
@@ -81,29 +90,30 @@ def run(args: argparse.Namespace) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     cache = PointCache(out)
     started = time.perf_counter()
-    plans = [(spec, plan(spec, settings)) for spec in args.sources]
+    passes = [replace(settings, recon=r) for r in recons]
+    plans = [(spec, s, plan(spec, s, f"@{s.recon}" if len(passes) > 1 else "")) for spec in args.sources for s in passes]
     points, computed = [], 0
-    total = sum(len(jobs) for _, jobs in plans)
+    total = sum(len(jobs) for *_, jobs in plans)
     with tqdm(total=total, unit="point", file=sys.stderr, disable=None, desc="bench") as progress:
-        for spec, jobs in plans:
-            key = source_key(spec, source_name(spec, settings), settings)
+        for spec, pass_settings, jobs in plans:
+            key = source_key(spec, source_name(spec, pass_settings), pass_settings)
             source = None  # read (or simulated) only when one of its points is missing
             for job in jobs:
                 path = cache.path(key, job.curve, job.label, job.config)
                 point = cache.load(path)
                 if point is None:
                     if source is None:
-                        progress.set_postfix_str(f"reading {spec}")
-                        source = prepare(spec, settings)
-                    progress.set_postfix_str(f"{source.name} {job.curve} {job.label}")
-                    point = run_job(source, job, settings)
+                        progress.set_postfix_str(f"reading {spec} ({pass_settings.recon})")
+                        source = prepare(spec, pass_settings)
+                    progress.set_postfix_str(f"{source.name} {job.curve}{job.tag} {job.label}")
+                    point = run_job(source, job, pass_settings)
                     cache.store(path, point)
                     computed += 1
-                points.append(point)
+                points.append({**point, "curve": job.curve + job.tag, "recon": pass_settings.recon})
                 progress.update(1)
     sources = {p["source"]: {k: p[k] for k in ("num_planes", "height", "width", "num_scenes", "scene_reference")}
                for p in points}
-    write_tables(out, points, sources, settings_dict(settings))
+    write_tables(out, points, sources, {**settings_dict(settings), "recon": list(recons)})
     write_bd_markdown(out / "bd_rate.md", points, sources)
     plots = write_plots(out, points)
     rows = [r for r in bd_table(points) if r["bd_rate"] is not None]
