@@ -20,8 +20,11 @@ from codec.train.runs import RunDir
 
 def train_codec(run: RunDir, data_root: Path, model_name: str = "spikecodec-base",
                 steps: int = 20000, batch: int = 8, crop: int = 128, lr: float = 2e-4,
-                seed: int = 0) -> tuple[torch.nn.Module, dict]:
-    """Train (or resume) stage I; returns ``(model, fit summary with data description)``."""
+                seed: int = 0, anneal: tuple[int, float] | None = None) -> tuple[torch.nn.Module, dict]:
+    """Train (or resume) stage I; returns ``(model, fit summary with data description)``.
+
+    ``anneal = (n, lr_low)``: the last ``n`` steps learn at ``lr_low``.
+    """
     torch.manual_seed(seed)
     config = get_config(model_name)
     model = build_model(config)
@@ -35,7 +38,7 @@ def train_codec(run: RunDir, data_root: Path, model_name: str = "spikecodec-base
         level = torch.from_numpy(sampler.rng.integers(len(lambdas), size=batch))
         return rd_loss(model(x, level), x, lambdas[level])
 
-    summary = fit(run, model, trainable(model), step_loss, steps, lr, rng=sampler.rng)
+    summary = fit(run, model, trainable(model), step_loss, steps, lr, rng=sampler.rng, anneal=anneal)
     summary["data"] = {"images": len(sampler.images), "sources": "train400, sun_hays80, "
                        "DAVIS-2016 (16 non-evaluation sequences, every 3rd frame)",
                        "crop": crop, "batch": batch, "gain": list(sampler.gain)}

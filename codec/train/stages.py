@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 #: codec and attention are the settings of the shipped weights (see their records);
 #: joint has not been run for them yet, so ``--stage all`` leaves it out.
 DEFAULTS = {
-    "codec": {"steps": 5750, "lr": 5e-4, "batch": 8, "crop": 128},
+    "codec": {"steps": 15000, "lr": 5e-4, "batch": 8, "crop": 128, "anneal": (1500, 5e-5)},
     "joint": {"steps": 500, "lr": 2e-5, "batch": 4, "crop": 128},
     "attention": {"steps": (200, 400), "lr": (3e-4, 1e-5), "batch": 2, "crop": 64},
 }
@@ -75,10 +75,13 @@ def _codec(args: argparse.Namespace, runs: Path) -> dict:
     from codec.train.export import export_model
 
     run, s = RunDir(runs / "codec"), _settings("codec", args)
-    model, summary = train_codec(run, args.data, args.model, s["steps"], s["batch"], s["crop"], s["lr"])
+    anneal = s.get("anneal")
+    model, summary = train_codec(run, args.data, args.model, s["steps"], s["batch"], s["crop"], s["lr"],
+                                 anneal=anneal)
     record = _record("I: codec on gray natural images", summary, run)
     record["command"] = (f"spikecodec train --stage codec --steps {summary['step']} "
-                         f"--batch {s['batch']} --crop {s['crop']}")
+                         f"--batch {s['batch']} --crop {s['crop']} --lr {s['lr']:g}")
+    record["anneal"] = {"last_steps": anneal[0], "lr": anneal[1]} if anneal else None
     record = export_model(model, args.model, "none", record, args.data)
     return {"steps": record["steps"], "kodak_gray": record["kodak_gray"], "sha256": record["sha256"]}
 
