@@ -28,12 +28,13 @@ from codec.train.runs import DEFAULT_RUNS, RunDir
 if TYPE_CHECKING:
     from torch import nn
 
-#: per stage: steps, learning rate, batch, crop (attention: per phase frozen/finetune).
-#: codec and attention are the settings of the shipped weights (see their records);
-#: joint has not been run for them yet, so ``--stage all`` leaves it out.
+#: per stage: steps, learning rate, batch, crop, optional anneal (last steps, lr)
+#: (attention: per phase frozen/finetune). codec and attention are the settings of
+#: the shipped weights (see their records); joint is the run that was measured to
+#: make the evaluation RD worse (README, "Training"), so ``--stage all`` leaves it out.
 DEFAULTS = {
     "codec": {"steps": 15000, "lr": 5e-4, "batch": 8, "crop": 128, "anneal": (1500, 5e-5)},
-    "joint": {"steps": 500, "lr": 2e-5, "batch": 4, "crop": 128},
+    "joint": {"steps": 2100, "lr": 3e-4, "batch": 8, "crop": 128},
     "attention": {"steps": (200, 400), "lr": (3e-4, 1e-5), "batch": 2, "crop": 64},
 }
 #: the stages ``--stage all`` runs, in order (reproduces the shipped weights)
