@@ -65,10 +65,11 @@ def _settings(stage: str, args: argparse.Namespace) -> dict:
     return out
 
 
-def _record(stage: str, summary: dict, run: RunDir) -> dict:
+def _record(stage: str, summary: dict, run: RunDir, settings: dict) -> dict:
     return {"stage": stage, "steps": summary["step"], "wall_seconds": summary["wall_seconds"],
             "data": summary["data"],
-            "final_training_metrics": last_metrics(run, summary["step"])}
+            "final_training_metrics": last_metrics(run, summary["step"]),
+            "anneal": {"last_steps": settings["anneal"][0], "lr": settings["anneal"][1]} if settings.get("anneal") else None}
 
 
 def _codec(args: argparse.Namespace, runs: Path) -> dict:
@@ -76,13 +77,11 @@ def _codec(args: argparse.Namespace, runs: Path) -> dict:
     from codec.train.export import export_model
 
     run, s = RunDir(runs / "codec"), _settings("codec", args)
-    anneal = s.get("anneal")
     model, summary = train_codec(run, args.data, args.model, s["steps"], s["batch"], s["crop"], s["lr"],
-                                 anneal=anneal)
-    record = _record("I: codec on gray natural images", summary, run)
+                                 anneal=s.get("anneal"))
+    record = _record("I: codec on gray natural images", summary, run, s)
     record["command"] = (f"spikecodec train --stage codec --steps {summary['step']} "
                          f"--batch {s['batch']} --crop {s['crop']} --lr {s['lr']:g}")
-    record["anneal"] = {"last_steps": anneal[0], "lr": anneal[1]} if anneal else None
     record = export_model(model, args.model, "none", record, args.data)
     return {"steps": record["steps"], "kodak_gray": record["kodak_gray"], "sha256": record["sha256"]}
 
@@ -110,13 +109,11 @@ def _joint(args: argparse.Namespace, runs: Path) -> dict:
 
     run, s = RunDir(runs / "joint"), _settings("joint", args)
     base_sha = file_sha256(WEIGHTS_DIR / f"{args.model}.pth")
-    anneal = s.get("anneal")
     model, recon, summary = train_joint(run, args.data, args.model, s["steps"], s["batch"], s["crop"], s["lr"],
-                                        anneal=anneal)
-    record = _record("II: joint reconstruction + codec on simulated spikes", summary, run)
+                                        anneal=s.get("anneal"))
+    record = _record("II: joint reconstruction + codec on simulated spikes", summary, run, s)
     record["command"] = (f"spikecodec train --stage joint --steps {summary['step']} "
                          f"--batch {s['batch']} --crop {s['crop']} --lr {s['lr']:g}")
-    record["anneal"] = {"last_steps": anneal[0], "lr": anneal[1]} if anneal else None
     record["initialised_from_sha256"] = base_sha
     recon_scores = _ship_recon(recon, {k: record[k] for k in ("stage", "steps", "wall_seconds", "command")}
                                | {"lr": s["lr"] * RECON_LR_SCALE}, args.data)
