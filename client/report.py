@@ -93,7 +93,7 @@ def decoded_scenes(records: Sequence[bytes]) -> tuple[dict, list[int], np.ndarra
         the 8-bit scenes the decoder regenerated from, as values in ``[0, 1]``.
     """
     from codec.pipeline import Decoder
-    from codec.pipeline.decoder import scene_values
+    from codec.pipeline.prediction import scene_values
 
     centres, scenes = [], []
 
@@ -107,7 +107,7 @@ def decoded_scenes(records: Sequence[bytes]) -> tuple[dict, list[int], np.ndarra
     decoder.finish()
     header = decoder.header
     fields = {"quality": header.quality, "window": header.window, "offset": header.offset, "recon": header.recon,
-              "attention": header.attention, "model": header.model}
+              "attention": header.attention, "model": header.model, "intra_period": header.intra_period}
     return fields, centres, np.stack(scenes)
 
 

@@ -31,6 +31,7 @@ def encoder_config(options: spikes_pb2.CodecOptions, defaults: ServerConfig) -> 
         recon=options.recon or defaults.recon,
         attention=options.attention or defaults.attention,
         model=options.model or defaults.model,
+        intra_period=options.intra_period if options.HasField("intra_period") else defaults.intra_period,
     )
 
 
@@ -38,7 +39,7 @@ def default_options(defaults: ServerConfig) -> spikes_pb2.CodecOptions:
     """What empty ``CodecOptions`` fields mean on this server."""
     return spikes_pb2.CodecOptions(
         quality=defaults.quality, window=defaults.window, recon=defaults.recon,
-        attention=defaults.attention, model=defaults.model,
+        attention=defaults.attention, model=defaults.model, intra_period=defaults.intra_period,
     )
 
 

@@ -54,11 +54,13 @@ class ServerConfig:
     recon: str = _opt("tfp", "default scene reconstruction: tfp, tfi or net")
     attention: str = _opt("none", "default encoder attention: none, soam or bisoam")
     model: str = _opt("spikecodec-base", "default scene codec model")
+    intra_period: int = _opt(32, "default intra period: every n-th scene intra, the others may be inter; 1 = all intra")
     torch_threads: int = _opt(2, "intra-op torch threads of the process")
     log_level: str = _opt("INFO", "DEBUG, INFO, WARNING or ERROR")
 
     def __post_init__(self) -> None:
-        for name in ("max_message_bytes", "max_pixels", "max_planes", "max_streams", "chunk_planes", "window", "torch_threads"):
+        for name in ("max_message_bytes", "max_pixels", "max_planes", "max_streams", "chunk_planes", "window", "torch_threads",
+                     "intra_period"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
         if not 0 <= self.port <= 65535:

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from codec.bitstream import RecordParser, SceneRecord, StreamHeader, header_record
+from codec.bitstream import FORMAT_VERSION, RecordParser, SceneRecord, StreamHeader, header_record
 from codec.bitstream.records import KIND_HEADER, PREAMBLE, frame
 from codec.errors import BitstreamError, SpikecodecError, SpikeFormatError
 from codec.io import open_spikes, open_writer
@@ -101,7 +101,7 @@ def attention_codec(request) -> SceneCodec:
 def test_attention_gets_the_k_planes_around_each_centre_whatever_the_split(spikes, attention_codec, monkeypatch):
     for module in ("codec.pipeline.encoder", "codec.pipeline.decoder"):
         monkeypatch.setattr(f"{module}.load_scene_codec", lambda name, attention: attention_codec)
-    config = EncoderConfig(quality=3, window=16, attention=attention_codec.attention)
+    config = EncoderConfig(quality=3, window=16, attention=attention_codec.attention, intra_period=1)
     whole = encode_stream(spikes, config)
     assert encode_stream(spikes, config, cuts=[1, 17, 40, 41, 90]) == whole
 
@@ -258,9 +258,12 @@ def test_stream_for_other_weights_is_refused(stream):
     decoder.push(stream[0])
     header = decoder.header
     forged = StreamHeader(**{**header.__dict__, "model_sha256": "0" * 64})
-    with pytest.raises(BitstreamError, match="encoded with 'spikecodec-base' weights sha256 000000000000"):
+    with pytest.raises(BitstreamError, match=r"encoded with 'spikecodec-base' \(none\) weights sha256 000000000000"):
         Decoder().push(header_record(forged))
-    unknown = PREAMBLE.pack(b"SPKC", 1) + frame(KIND_HEADER, StreamHeader(**{**header.__dict__, "model": "nope"}).to_json())
+    forged = StreamHeader(**{**header.__dict__, "inter_sha256": "0" * 64})
+    with pytest.raises(BitstreamError, match=r"encoded with 'spikecodec-base' \(inter\) weights sha256 000000000000"):
+        Decoder().push(header_record(forged))
+    unknown = PREAMBLE.pack(b"SPKC", FORMAT_VERSION) + frame(KIND_HEADER, StreamHeader(**{**header.__dict__, "model": "nope"}).to_json())
     with pytest.raises(BitstreamError, match="stream needs scene codec 'nope'"):
         Decoder().push(unknown)
 

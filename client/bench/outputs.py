@@ -46,10 +46,11 @@ def curves(points: list[dict]) -> dict[str, dict[str, list[dict]]]:
 
 
 def reference_curves(by_curve: dict[str, list[dict]]) -> list[str]:
-    """The anchors BD figures are measured against: ``vvc`` (or ``vvc@<recon>``, one per
-    reconstruction), else ``vvc-ext`` (likewise)."""
-    for base in ("vvc", "vvc-ext"):
-        found = [c for c in by_curve if c == base or c.startswith(f"{base}@")]
+    """The anchors BD figures are measured against: ``vvc`` (all intra) and ``vvc-ra``
+    (random access: the fair anchor of the inter-coded curves), each also as
+    ``<anchor>@<recon>`` (one per reconstruction); without them, ``vvc-ext`` (likewise)."""
+    for bases in (("vvc", "vvc-ra"), ("vvc-ext",)):
+        found = [c for c in by_curve if c.split("@")[0] in bases]
         if found:
             return found
     return []

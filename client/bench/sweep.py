@@ -2,7 +2,8 @@
 
 Every curve codes the same source and is scored the same way:
 
-- **ours** (``spikecodec-<attention>``, one point per quality): the real
+- **ours** (``spikecodec-<attention>``, all intra, and ``spikecodec-<attention>-ip<N>``,
+  inter coded with an intra scene every ``N``; one point per quality): the real
   :class:`codec.pipeline.Encoder` / :class:`codec.pipeline.Decoder`; the rate is
   the whole ``.spkc`` stream; decoded scenes are the 8-bit scenes the decoder
   regenerated from.
@@ -33,7 +34,9 @@ from codec.anchors import AnchorInput, get_anchor, import_vvc_outputs
 from codec.anchors.video import DEFAULT_QPS, VideoAnchor
 from codec.errors import SpikecodecError
 from codec.pipeline import Decoder, Encoder, EncoderConfig
-from codec.pipeline.decoder import quantize_scene, scene_values
+from codec.pipeline.config import DEFAULT_INTER_OFFSET
+from codec.pipeline.motion import BLOCK
+from codec.pipeline.prediction import quantize_scene, scene_values
 from codec.regenerate import regenerate
 
 #: name of the curve of externally produced VVC outputs
@@ -52,6 +55,7 @@ class BenchSettings:
     model: str = "spikecodec-base"
     qualities: tuple[float, ...] | None = None
     attentions: tuple[str, ...] = ("none", "soam", "bisoam")
+    intra_periods: tuple[int, ...] = (1,)
     anchors: tuple[str, ...] = ("vvc", "vvc-ra", "hevc", "count", "lossless")
     qps: tuple[int, ...] = DEFAULT_QPS
     preset: str = "medium"
@@ -149,19 +153,24 @@ def source_key(spec: str, name: str, settings: BenchSettings) -> str:
 def plan(spec: str, settings: BenchSettings, tag: str = "") -> list[Job]:
     """Every job of one source, in curve order (ours first, then anchors, then imported);
     ``tag`` is appended to the reported curve names (see :class:`Job`)."""
-    from codec.models import load_scene_codec
+    from codec.models import load_inter_codec, load_scene_codec
 
     base = settings.source_config(spec)
     jobs = []
-    for attention in settings.attentions:
+    for attention, period in ((a, p) for a in settings.attentions for p in settings.intra_periods):
         codec = load_scene_codec(settings.model, attention=attention)
         qualities = settings.qualities or tuple(codec.qualities)
         low, high = codec.quality_range
+        curve, config = f"spikecodec-{attention}", {**base, "model": codec.name, "sha256": codec.weights_sha256,
+                                                     "attention": attention}
+        if period > 1:
+            inter = load_inter_codec(settings.model)
+            curve, config = f"{curve}-ip{period}", {**config, "intra_period": period, "inter_sha256": inter.weights_sha256,
+                                                    "inter_offset": DEFAULT_INTER_OFFSET, "motion_block": BLOCK}
         for q in qualities:
             if not low <= q <= high:
                 raise SpikecodecError(f"quality {q:g} outside {codec.name}'s range [{low:g}, {high:g}]")
-            config = {**base, "model": codec.name, "sha256": codec.weights_sha256, "attention": attention, "quality": q}
-            jobs.append(Job(spec, f"spikecodec-{attention}", "ours", float(q), f"q{q:g}", config, tag))
+            jobs.append(Job(spec, curve, "ours", float(q), f"q{q:g}", {**config, "quality": q}, tag))
     for name in settings.anchors:
         anchor = get_anchor(name, preset=settings.preset, threads=settings.threads)
         params = settings.qps if isinstance(anchor, VideoAnchor) else anchor.default_params
@@ -196,7 +205,8 @@ def score(src: PreparedSource, bits: int, scenes: np.ndarray, decoded: np.ndarra
 def _code_ours(src: PreparedSource, job: Job, settings: BenchSettings) -> tuple[int, np.ndarray, np.ndarray]:
     t, h, w = src.planes.shape
     config = EncoderConfig(quality=job.param, window=settings.window, offset=settings.offset, recon=settings.recon,
-                           attention=job.config["attention"], model=settings.model)
+                           attention=job.config["attention"], model=settings.model,
+                           intra_period=job.config.get("intra_period", 1))
     encoder = Encoder(config, h, w, src.sensor, num_planes=t)
     records = [encoder.header_record()]
     for start in range(0, t, BLOCK_PLANES):

@@ -37,6 +37,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--qualities", type=_list(float), default=None, help="codec qualities (default: all the model has)")
     parser.add_argument("--attention", type=_list(str), default=("none", "soam", "bisoam"),
                         help="attention variants of the codec (default none,soam,bisoam)")
+    parser.add_argument("--intra-period", type=_list(int), default=(1, 32),
+                        help="intra periods of the codec curves: 1 = all intra (spikecodec-<attention>), "
+                             "N > 1 = inter coded with an intra scene every N (spikecodec-<attention>-ipN) "
+                             "(default 1,32)")
     parser.add_argument("--qps", type=_list(int), default=(22, 27, 32, 37, 42, 47), help="QPs of the video anchors")
     parser.add_argument("--preset", default="medium", help="video encoder preset (default medium)")
     parser.add_argument("--threads", type=int, default=1, help="video encoder threads (default 1)")
@@ -82,7 +86,8 @@ def run(args: argparse.Namespace) -> dict:
         raise SpikecodecError(f"unknown reconstruction(s) {', '.join(bad)}; choose from {', '.join(RECONSTRUCTORS)}")
     settings = BenchSettings(
         window=args.window, offset=args.offset, recon=recons[0], model=args.model, qualities=args.qualities,
-        attentions=args.attention, anchors=args.anchor, qps=args.qps, preset=args.preset, threads=args.threads,
+        attentions=args.attention, intra_periods=args.intra_period, anchors=args.anchor, qps=args.qps,
+        preset=args.preset, threads=args.threads,
         vvc_outputs=args.vvc_outputs, fr_window=args.fr_window, height=args.height, width=args.width,
         planes=args.planes, crop=parse_crop(args.crop), fps=args.fps, seed=args.seed,
     )

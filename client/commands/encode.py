@@ -21,13 +21,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--attention", choices=("none", "soam", "bisoam"), default="none",
                         help="encoder attention over the spikes (default none)")
     parser.add_argument("--model", default="spikecodec-base", help="scene codec name (default spikecodec-base)")
+    parser.add_argument("--intra-period", type=int, default=None,
+                        help="every n-th scene is intra coded, the others may be coded against the "
+                             "previous scene; 1 = all intra (default 32)")
     parser.add_argument("--height", type=int, default=None, help=".dat plane height (default 250)")
     parser.add_argument("--width", type=int, default=None, help=".dat plane width (default 400)")
 
 
 def run(args: argparse.Namespace) -> dict:
     from codec.pipeline import EncoderConfig, encode_file
+    from codec.pipeline.config import DEFAULT_INTRA_PERIOD
 
+    intra_period = DEFAULT_INTRA_PERIOD if args.intra_period is None else args.intra_period
     config = EncoderConfig(quality=args.quality, window=args.window, offset=args.offset,
-                           recon=args.recon, attention=args.attention, model=args.model)
+                           recon=args.recon, attention=args.attention, model=args.model,
+                           intra_period=intra_period)
     return encode_file(args.input, args.output, config, height=args.height, width=args.width, progress=True)

@@ -33,6 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     codec.add_argument("--recon", choices=("tfp", "tfi", "net"), default="")
     codec.add_argument("--attention", choices=("none", "soam", "bisoam"), default="")
     codec.add_argument("--model", default="")
+    codec.add_argument("--intra-period", type=int, default=None,
+                       help="every n-th scene intra, the others may be inter; 1 = all intra")
     source = parser.add_argument_group("source")
     source.add_argument("--planes", type=int, default=None,
                         help="planes to send (recordings: at most; simulated: exactly, default 1000)")
@@ -61,7 +63,7 @@ def run(args: argparse.Namespace) -> dict:
     if args.chunk_planes <= 0:
         raise SpikeFormatError(f"--chunk-planes must be positive, got {args.chunk_planes}")
     options = spikes_pb2.CodecOptions(quality=args.quality, window=args.window, recon=args.recon,
-                                      attention=args.attention, model=args.model)
+                                      attention=args.attention, model=args.model, intra_period=args.intra_period)
     with open_input(args.source, args.height, args.width, args.planes, None, args.fps, args.seed) as source, \
             Connection(args.server, token=args.token, tls=args.tls, root_certificates=args.ca_cert) as conn:
         conn.wait_ready(args.timeout)

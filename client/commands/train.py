@@ -15,7 +15,7 @@ import argparse
 from pathlib import Path
 
 HELP = "train the reconstruction network, the scene codec and the spike attention"
-STAGES = ("recon", "codec", "joint", "attention", "all")
+STAGES = ("recon", "codec", "joint", "attention", "inter", "all")
 DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 

@@ -2,7 +2,7 @@
 
 A stream is written and read scene by scene: every record is a ``bytes`` object
 that can travel alone (one gRPC message per record) and be parsed incrementally
-from any split of a byte stream or a file. Format version 1 (all integers
+from any split of a byte stream or a file. Format version 2 (all integers
 big-endian)::
 
     stream   = preamble header-record scene-record* end-record
@@ -15,12 +15,16 @@ big-endian)::
     kind "H" header  body = UTF-8 JSON object (sorted keys), see StreamHeader:
                      height, width, num_planes (0 = unknown while live), window K,
                      offset C0, sensor (codec.sensor.SensorParams fields),
-                     recon, attention, model, model_sha256, quality
-    kind "S" scene   body = index u32 | centre u64 | payload (scene codec bytes)
+                     recon, attention, model, model_sha256, quality,
+                     intra_period, inter_sha256, inter_offset
+    kind "S" scene   body = index u32 | centre u64 | mode u8 | payload (scene codec bytes)
+                     mode 0 intra: the payload codes the scene;
+                     mode 1 inter: it codes the scene minus the previous decoded
+                     scene (inter codec), allowed unless index % intra_period == 0
     kind "E" end     body = num_planes u64 | num_scenes u32
 
 Reading checks more than CRCs: the header comes first, scene ``i`` has index
-``i`` and centre ``C0 + i*K``, the end record comes last, there is at least one
+``i`` and centre ``C0 + i*K`` and a mode its position allows, the end record comes last, there is at least one
 scene, the end record's counts agree with the scenes seen (and with the
 header's ``num_planes`` when that was known), and nothing follows it. Every problem raises
 :class:`codec.errors.BitstreamError` naming the record, e.g. ``record 8 (scene
@@ -30,10 +34,21 @@ stream truncated after scene 9``. Records are numbered from 0 (the header).
 
 from codec.bitstream.header import FORMAT_VERSION, MAGIC, StreamHeader
 from codec.bitstream.reader import RecordParser, iter_file_records
-from codec.bitstream.records import EndRecord, Record, SceneRecord, end_record, header_record, scene_record
+from codec.bitstream.records import (
+    MODE_INTER,
+    MODE_INTRA,
+    EndRecord,
+    Record,
+    SceneRecord,
+    end_record,
+    header_record,
+    scene_record,
+)
 
 __all__ = [
     "FORMAT_VERSION",
+    "MODE_INTRA",
+    "MODE_INTER",
     "MAGIC",
     "StreamHeader",
     "SceneRecord",

@@ -7,6 +7,7 @@ equal bytes), inside a CRC-checked record (see :mod:`codec.bitstream`).
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
@@ -17,7 +18,7 @@ from codec.sensor import SensorParams
 #: first four bytes of every ``.spkc`` stream
 MAGIC = b"SPKC"
 #: container format version written by this build (and the only one it reads)
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -39,6 +40,14 @@ class StreamHeader:
         model: scene codec name in the model registry.
         model_sha256: hex sha256 of the codec weights (decoders must match it).
         quality: scene codec quality.
+        intra_period: scene ``i`` is intra coded when ``i % intra_period == 0``;
+            the others may be inter coded (residual against the previous decoded
+            scene). 1 = all intra.
+        inter_sha256: hex sha256 of the inter codec weights; empty when
+            ``intra_period`` is 1.
+        inter_offset: inter scenes are coded at quality
+            ``max(1, quality - inter_offset)`` (predicted scenes are cheaper to
+            code coarser, like a video coder's QP offsets).
     """
 
     height: int
@@ -52,9 +61,12 @@ class StreamHeader:
     model_sha256: str
     quality: float
     sensor: SensorParams = field(default_factory=SensorParams)
+    intra_period: int = 1
+    inter_sha256: str = ""
+    inter_offset: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("height", "width", "window"):
+        for name in ("height", "width", "window", "intra_period"):
             value = getattr(self, name)
             if not _is_int(value) or value <= 0:
                 raise BitstreamError(f"header field {name!r} must be a positive integer, got {value!r}")
@@ -68,8 +80,16 @@ class StreamHeader:
                 raise BitstreamError(f"header field {name!r} must be a non-empty string, got {value!r}")
         if not isinstance(self.model_sha256, str) or not _SHA256.fullmatch(self.model_sha256):
             raise BitstreamError(f"header field 'model_sha256' must be 64 lowercase hex digits, got {self.model_sha256!r}")
-        if isinstance(self.quality, bool) or not isinstance(self.quality, (int, float)):
-            raise BitstreamError(f"header field 'quality' must be a number, got {self.quality!r}")
+        if self.intra_period == 1 and self.inter_sha256 != "":
+            raise BitstreamError("header field 'inter_sha256' must be empty when intra_period is 1")
+        if self.intra_period > 1 and (not isinstance(self.inter_sha256, str) or not _SHA256.fullmatch(self.inter_sha256)):
+            raise BitstreamError(f"header field 'inter_sha256' must be 64 lowercase hex digits, got {self.inter_sha256!r}")
+        for name in ("quality", "inter_offset"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise BitstreamError(f"header field {name!r} must be a finite number, got {value!r}")
+        if self.inter_offset < 0:
+            raise BitstreamError(f"header field 'inter_offset' must be >= 0, got {self.inter_offset!r}")
         if not isinstance(self.sensor, SensorParams):
             raise BitstreamError(f"header field 'sensor' must be SensorParams, got {type(self.sensor).__name__}")
 
@@ -77,6 +97,7 @@ class StreamHeader:
         """Compact, key-sorted UTF-8 JSON of all fields (sensor as a nested object)."""
         values = asdict(self)
         values["quality"] = float(self.quality)
+        values["inter_offset"] = float(self.inter_offset)
         return json.dumps(values, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
     @classmethod

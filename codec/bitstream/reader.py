@@ -25,6 +25,8 @@ from codec.bitstream.records import (
     KIND_NAMES,
     KIND_SCENE,
     MAX_BODY_BYTES,
+    MODE_INTER,
+    MODE_NAMES,
     PREAMBLE,
     SCENE_HEAD,
     EndRecord,
@@ -147,14 +149,18 @@ class RecordParser:
         assert header is not None
         if len(body) < SCENE_HEAD.size:
             self._fail(KIND_SCENE, at, f"scene body of {len(body)} bytes is shorter than its {SCENE_HEAD.size}-byte head")
-        index, centre = SCENE_HEAD.unpack_from(body)
+        index, centre, mode = SCENE_HEAD.unpack_from(body)
         expected = header.offset + self.num_scenes * header.window
         if index != self.num_scenes or centre != expected:
             self._fail(KIND_SCENE, at, f"got scene {index} at centre {centre}, expected scene {self.num_scenes} at centre {expected}")
+        if mode not in MODE_NAMES:
+            self._fail(KIND_SCENE, at, f"unknown scene mode {mode}")
+        if mode == MODE_INTER and index % header.intra_period == 0:
+            self._fail(KIND_SCENE, at, f"scene {index} is inter coded, but the intra period {header.intra_period} makes it intra")
         if header.num_planes and centre >= header.num_planes:
             self._fail(KIND_SCENE, at, f"centre {centre} is beyond the header's {header.num_planes} planes")
         self.num_scenes += 1
-        return SceneRecord(index, centre, body[SCENE_HEAD.size :])
+        return SceneRecord(index, centre, body[SCENE_HEAD.size :], mode)
 
     def _parse_end(self, body: bytes, at: int) -> EndRecord:
         header = self.header

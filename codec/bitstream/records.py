@@ -13,22 +13,28 @@ from codec.errors import BitstreamError
 PREAMBLE = struct.Struct(">4sH")  # magic, version
 FRAME = struct.Struct(">BII")  # kind, body length, crc32(kind | length)
 CRC = struct.Struct(">I")
-SCENE_HEAD = struct.Struct(">IQ")  # scene index, centre plane
+SCENE_HEAD = struct.Struct(">IQB")  # scene index, centre plane, mode
 END_BODY = struct.Struct(">QI")  # num_planes, num_scenes
 
 KIND_HEADER, KIND_SCENE, KIND_END = b"H"[0], b"S"[0], b"E"[0]
 KIND_NAMES = {KIND_HEADER: "header", KIND_SCENE: "scene", KIND_END: "end"}
 #: largest body a reader accepts (a scene payload is tens of KiB)
 MAX_BODY_BYTES = 1 << 28
+#: scene coding modes: the payload is the scene (intra) or its residual against
+#: the previous decoded scene (inter)
+MODE_INTRA, MODE_INTER = 0, 1
+MODE_NAMES = {MODE_INTRA: "intra", MODE_INTER: "inter"}
 
 
 @dataclass(frozen=True)
 class SceneRecord:
-    """One coded scene: its index ``i``, centre plane ``C0 + i*K`` and codec payload."""
+    """One coded scene: its index ``i``, centre plane ``C0 + i*K``, codec payload and
+    mode (:data:`MODE_INTRA` or :data:`MODE_INTER`)."""
 
     index: int
     centre: int
     payload: bytes
+    mode: int = MODE_INTRA
 
 
 @dataclass(frozen=True)
@@ -55,9 +61,9 @@ def header_record(header: StreamHeader) -> bytes:
     return PREAMBLE.pack(MAGIC, FORMAT_VERSION) + frame(KIND_HEADER, header.to_json())
 
 
-def scene_record(index: int, centre: int, payload: bytes) -> bytes:
+def scene_record(index: int, centre: int, payload: bytes, mode: int = MODE_INTRA) -> bytes:
     """Record of scene ``index`` centred on plane ``centre`` with the codec's ``payload``."""
-    return frame(KIND_SCENE, SCENE_HEAD.pack(index, centre) + bytes(payload))
+    return frame(KIND_SCENE, SCENE_HEAD.pack(index, centre, mode) + bytes(payload))
 
 
 def end_record(num_planes: int, num_scenes: int) -> bytes:

@@ -28,10 +28,11 @@ from functools import lru_cache
 # deprecated on every import; the warning is about compressai's code, not ours.
 warnings.filterwarnings("ignore", message=r"`torch.jit.script` is deprecated", category=FutureWarning)
 
-from codec.models.registry import ATTENTIONS, CONFIGS, load_model
+from codec.errors import SpikecodecError
+from codec.models.registry import ATTENTIONS, CONFIGS, INTER, load_model
 from codec.models.scene_codec import SceneCodec
 
-__all__ = ["ATTENTIONS", "CONFIGS", "SceneCodec", "load_scene_codec"]
+__all__ = ["ATTENTIONS", "CONFIGS", "SceneCodec", "load_inter_codec", "load_scene_codec"]
 
 
 @lru_cache(maxsize=None)
@@ -42,5 +43,21 @@ def load_scene_codec(name: str = "spikecodec-base", attention: str = "none") -> 
         SpikecodecError: unknown name/attention, missing weights, or a weight file
             whose sha256 does not match its training record.
     """
+    if attention not in ATTENTIONS:
+        raise SpikecodecError(f"unknown attention {attention!r} (known: {', '.join(ATTENTIONS)})")
     model, digest, record = load_model(name, attention)
     return SceneCodec(model, name, attention, digest, record)
+
+
+@lru_cache(maxsize=None)
+def load_inter_codec(name: str = "spikecodec-base") -> SceneCodec:
+    """The named model's inter (residual) codec with its committed weights (cached per process).
+
+    It codes ``scene - reference`` in [-1, 1] (see :mod:`codec.pipeline.prediction`);
+    it has no attention.
+
+    Raises:
+        SpikecodecError: unknown name, missing weights or a sha256 mismatch.
+    """
+    model, digest, record = load_model(name, INTER)
+    return SceneCodec(model, name, "none", digest, record, residual=True)

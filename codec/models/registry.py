@@ -1,6 +1,6 @@
 """Named model configurations and their committed weights (like CompressAI's zoo).
 
-Weights live in ``codec/models/weights/<name>[-<attention>].pth`` (float tensors
+Weights live in ``codec/models/weights/<name>[-<variant>].pth`` (float tensors
 stored as fp16, entropy-coder tables as int32) with a JSON training record of the
 same stem that names the file's sha256; :func:`load_model` refuses a file whose
 hash does not match its record.
@@ -21,6 +21,11 @@ from codec.models.scene_model import GainedMeanScaleHyperprior
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 ATTENTIONS = ("none", "soam", "bisoam")
+#: the inter variant: same architecture, codes the residual of a scene against the
+#: previous decoded scene (see :mod:`codec.pipeline.prediction`)
+INTER = "inter"
+#: weight variants of a named model: its attentions and the inter (residual) codec
+VARIANTS = ATTENTIONS + (INTER,)
 
 #: lambdas of quality 1..6 (loss = lambda * 255^2 * MSE + bpp); 3..6 are the paper's points.
 LAMBDAS = (0.0018, 0.0035, 0.0067, 0.013, 0.025, 0.05)
@@ -51,34 +56,34 @@ def get_config(name: str) -> ModelConfig:
     return CONFIGS[name]
 
 
-def build_model(config: ModelConfig, attention: str = "none") -> GainedMeanScaleHyperprior:
-    """A freshly initialised model of ``config`` with the given attention."""
-    if attention not in ATTENTIONS:
-        raise SpikecodecError(f"unknown attention {attention!r} (known: {', '.join(ATTENTIONS)})")
+def build_model(config: ModelConfig, variant: str = "none") -> GainedMeanScaleHyperprior:
+    """A freshly initialised model of ``config`` for ``variant`` (an attention or ``"inter"``)."""
+    if variant not in VARIANTS:
+        raise SpikecodecError(f"unknown model variant {variant!r} (known: {', '.join(VARIANTS)})")
     module = None
-    if attention != "none":
-        module = SpikeAttention(config.n, bidirectional=attention == "bisoam", **config.attention)
+    if variant in ("soam", "bisoam"):
+        module = SpikeAttention(config.n, bidirectional=variant == "bisoam", **config.attention)
     return GainedMeanScaleHyperprior(config.n, config.m, config.lambdas, module)
 
 
-def weights_stem(name: str, attention: str = "none") -> str:
-    return name if attention == "none" else f"{name}-{attention}"
+def weights_stem(name: str, variant: str = "none") -> str:
+    return name if variant == "none" else f"{name}-{variant}"
 
 
 def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def load_model(name: str, attention: str = "none",
+def load_model(name: str, variant: str = "none",
                weights_dir: Path = WEIGHTS_DIR) -> tuple[GainedMeanScaleHyperprior, str, dict]:
-    """Build ``name`` with ``attention`` and load its committed weights.
+    """Build ``name`` as ``variant`` (an attention or ``"inter"``) and load its committed weights.
 
     Returns:
         ``(model in eval mode with entropy tables, weights sha256, training record)``;
         the model's parameters are in channels-last memory format.
     """
-    model = build_model(get_config(name), attention)
-    stem = weights_stem(name, attention)
+    model = build_model(get_config(name), variant)
+    stem = weights_stem(name, variant)
     path, record_path = weights_dir / f"{stem}.pth", weights_dir / f"{stem}.json"
     if not path.is_file() or not record_path.is_file():
         raise SpikecodecError(f"no trained weights for {stem!r} in {weights_dir}")

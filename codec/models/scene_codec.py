@@ -21,6 +21,8 @@ class SceneCodec:
     Attributes:
         name: registry name, e.g. ``"spikecodec-base"``.
         attention: ``"none"``, ``"soam"`` or ``"bisoam"``.
+        residual: True for the inter codec, which codes the difference of a scene
+            and its reference: values in ``value_range = (-1, 1)`` instead of ``(0, 1)``.
         weights_sha256: hex sha256 of the weight file (put it in stream headers).
         qualities: ``(1, ..., N)``; any float in ``quality_range`` is valid too.
         quality_range: ``(1.0, float(N))``.
@@ -29,10 +31,12 @@ class SceneCodec:
     """
 
     def __init__(self, model: GainedMeanScaleHyperprior, name: str, attention: str,
-                 weights_sha256: str, record: dict):
+                 weights_sha256: str, record: dict, residual: bool = False):
         self.model = model
         self.name = name
         self.attention = attention
+        self.residual = residual
+        self.value_range = (-1.0, 1.0) if residual else (0.0, 1.0)
         self.weights_sha256 = weights_sha256
         self.record = record
         self.lambdas = model.lambdas
@@ -79,7 +83,8 @@ class SceneCodec:
         """Compress one scene.
 
         Args:
-            scene: ``(H, W)`` float firing rates in [0, 1] (values outside are clipped).
+            scene: ``(H, W)`` float firing rates in [0, 1], or residuals in [-1, 1]
+                for the inter codec (values outside ``value_range`` are clipped).
             quality: in ``quality_range``; higher is better (and bigger).
             spikes_before: ``(K, H, W)`` uint8 planes before the centre (SOAM/BiSOAM).
             spikes_after: ``(K, H, W)`` uint8 planes after the centre (BiSOAM).
@@ -95,7 +100,7 @@ class SceneCodec:
         self._check_size(*scene.shape)
         level = self._level(quality)
         attn = self._attention_map(scene.shape, spikes_before, spikes_after)
-        x = torch.from_numpy(np.clip(scene, 0.0, 1.0).astype(np.float32))[None, None]
+        x = torch.from_numpy(np.clip(scene, *self.value_range).astype(np.float32))[None, None]
         enc = self.model.compress(pad_to_multiple(x), level, attn)
         (y,), (z,) = enc["strings"]
         return pack_payload(scene.shape[0], scene.shape[1], y, z)
@@ -104,7 +109,7 @@ class SceneCodec:
         """Decompress one scene coded by :meth:`encode_scene` (no spikes needed).
 
         Returns:
-            ``(height, width)`` float32 in [0, 1].
+            ``(height, width)`` float32 in ``value_range``.
 
         Raises:
             BitstreamError: damaged payload or one coded for another size.
@@ -114,4 +119,4 @@ class SceneCodec:
         y, z = unpack_payload(payload, height, width)
         ph, pw = padded_size(height, width)
         out = self.model.decompress([[y], [z]], (ph // STRIDE, pw // STRIDE), level)
-        return crop_to(out["x_hat"], height, width)[0, 0].clamp(0.0, 1.0).numpy()
+        return crop_to(out["x_hat"], height, width)[0, 0].clamp(*self.value_range).numpy()

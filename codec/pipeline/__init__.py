@@ -16,7 +16,8 @@ of the byte stream.
 """
 
 from codec.pipeline.config import EncoderConfig
-from codec.pipeline.decoder import Decoder, quantize_scene, scene_values
+from codec.pipeline.decoder import Decoder
+from codec.pipeline.prediction import quantize_scene, scene_values
 from codec.pipeline.encoder import Encoder
 from codec.pipeline.files import decode_file, encode_file
 

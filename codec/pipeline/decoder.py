@@ -2,10 +2,11 @@
 
 ::
 
-    bytes --RecordParser--> header: load the scene codec (weights sha256 must match),
+    bytes --RecordParser--> header: load the scene codec (and the inter codec when the
+                                    intra period is above 1; weights sha256 must match),
                                     Regenerator(H, W, header sensor)
-                            scene:  payload -> scene codec -> scene (H,W) float
-                                    -> 8-bit scene (what --scenes saves)
+                            scene:  (mode, payload) -> SceneReconstructor: intra codec, or
+                                    inter codec + previous scene -> 8-bit scene (what --scenes saves)
                                     -> Regenerator.push(centre, scene/255) -> planes
                             end:    Regenerator.finish(T) -> the remaining planes
 
@@ -23,20 +24,11 @@ import numpy as np
 
 from codec.bitstream import EndRecord, RecordParser, SceneRecord, StreamHeader
 from codec.errors import BitstreamError, SpikecodecError
-from codec.models import SceneCodec, load_scene_codec
+from codec.models import SceneCodec, load_inter_codec, load_scene_codec
+from codec.pipeline.prediction import SceneReconstructor, scene_values
 from codec.regenerate import Regenerator
 
 SceneCallback = Callable[[int, np.ndarray], None]
-
-
-def quantize_scene(scene: np.ndarray) -> np.ndarray:
-    """``(H, W)`` float scene in ``[0, 1]`` -> ``(H, W)`` uint8, ``round(255 * clip(scene))``."""
-    return np.rint(np.clip(scene, 0.0, 1.0) * 255.0).astype(np.uint8)
-
-
-def scene_values(scene8: np.ndarray) -> np.ndarray:
-    """``(H, W)`` uint8 scene -> float32 scene values in ``[0, 1]`` (``scene8 / 255``)."""
-    return scene8.astype(np.float32) / np.float32(255.0)
 
 
 class Decoder:
@@ -58,7 +50,7 @@ class Decoder:
         self.num_planes = 0
         self.timings = {"setup": 0.0, "decoding": 0.0, "regeneration": 0.0}
         self._parser = RecordParser()
-        self._codec: SceneCodec | None = None
+        self._scenes: SceneReconstructor | None = None
         self._regen: Regenerator | None = None
 
     def push(self, data: bytes) -> np.ndarray:
@@ -99,23 +91,20 @@ class Decoder:
 
     def _start(self, header: StreamHeader) -> None:
         tic = time.perf_counter()
-        try:
-            codec = load_scene_codec(header.model, attention=header.attention)
-        except SpikecodecError as err:
-            raise BitstreamError(f"stream needs scene codec {header.model!r} ({header.attention}): {err}") from None
-        if codec.weights_sha256 != header.model_sha256:
-            raise BitstreamError(
-                f"stream was encoded with {header.model!r} weights sha256 {header.model_sha256[:12]}..., "
-                f"installed weights are {codec.weights_sha256[:12]}..."
-            )
-        self.header, self._codec = header, codec
+        codec = _installed(header.model, header.attention, header.model_sha256,
+                           lambda: load_scene_codec(header.model, attention=header.attention))
+        inter = None
+        if header.intra_period > 1:
+            inter = _installed(header.model, "inter", header.inter_sha256, lambda: load_inter_codec(header.model))
+        self.header = header
+        self._scenes = SceneReconstructor(codec, inter, header.height, header.width, header.quality,
+                                          header.inter_offset)
         self._regen = Regenerator(header.height, header.width, header.sensor)
         self.timings["setup"] = time.perf_counter() - tic
 
     def _scene(self, record: SceneRecord) -> np.ndarray:
-        header = self.header
         tic = time.perf_counter()
-        scene = quantize_scene(self._codec.decode_scene(record.payload, header.height, header.width, header.quality))
+        scene = self._scenes.decode(record.mode, record.payload)
         toc = time.perf_counter()
         if self.on_scene is not None:
             self.on_scene(record.centre, scene)
@@ -129,3 +118,21 @@ class Decoder:
         planes = self._regen.finish(record.num_planes)
         self.timings["regeneration"] += time.perf_counter() - tic
         return planes
+
+
+def _installed(model: str, variant: str, sha256: str, load: Callable[[], SceneCodec]) -> SceneCodec:
+    """The installed codec ``load()`` returns, checked against the stream's weights hash.
+
+    Raises:
+        BitstreamError: the weights are missing or differ from the stream's.
+    """
+    try:
+        codec = load()
+    except SpikecodecError as err:
+        raise BitstreamError(f"stream needs scene codec {model!r} ({variant}): {err}") from None
+    if codec.weights_sha256 != sha256:
+        raise BitstreamError(
+            f"stream was encoded with {model!r} ({variant}) weights sha256 {sha256[:12]}..., "
+            f"installed weights are {codec.weights_sha256[:12]}..."
+        )
+    return codec

@@ -3,8 +3,8 @@
 ::
 
     planes (t,H,W) --push--> plane buffer --(block around centre c complete)-->
-        reconstructor(block) -> scene (H,W) -> scene codec(scene, K planes before/after c)
-        -> scene record
+        reconstructor(block) -> scene (H,W) -> PredictiveEncoder: intra codec(scene, K planes
+        before/after c) or inter codec(scene - previous decoded scene) -> scene record
 
 Scene ``i`` is centred on plane ``c = C0 + i*K``. It is coded as soon as the
 planes it needs have arrived: the reconstructor's context around ``c`` and, with
@@ -22,8 +22,9 @@ import numpy as np
 
 from codec.bitstream import StreamHeader, end_record, header_record, scene_record
 from codec.errors import SpikecodecError, SpikeFormatError
-from codec.models import load_scene_codec
+from codec.models import load_inter_codec, load_scene_codec
 from codec.pipeline.config import EncoderConfig
+from codec.pipeline.prediction import PredictiveEncoder
 from codec.reconstruct import get_reconstructor
 from codec.sensor import SensorParams
 
@@ -46,7 +47,9 @@ class Encoder:
         header: the stream header.
         num_planes: planes pushed so far.
         num_scenes: scene records produced so far.
-        timings: seconds spent in ``setup`` (loading the models), ``reconstruct`` and scene ``coding``.
+        timings: seconds spent in ``setup`` (loading the models), ``reconstruct`` and scene ``coding``
+            (which includes decoding the chosen payload for the next scene's reference).
+        predictor: mode decisions and the decoder mirror (``predictor.modes`` counts the modes).
     """
 
     def __init__(self, config: EncoderConfig, height: int, width: int,
@@ -57,13 +60,18 @@ class Encoder:
         low, high = self.codec.quality_range
         if not low <= config.quality <= high:
             raise SpikecodecError(f"quality {config.quality:g} outside the model's range [{low:g}, {high:g}]")
+        inter = load_inter_codec(config.model) if config.intra_period > 1 else None
         self.recon = get_reconstructor(config.recon, config.window)
         self.header = StreamHeader(
             height=height, width=width, num_planes=num_planes, window=config.window,
             offset=config.first_centre, recon=config.recon, attention=config.attention,
             model=self.codec.name, model_sha256=self.codec.weights_sha256,
-            quality=float(config.quality), sensor=sensor,
+            quality=float(config.quality), sensor=sensor, intra_period=config.intra_period,
+            inter_sha256=inter.weights_sha256 if inter else "",
+            inter_offset=float(config.inter_offset) if inter else 0.0,
         )
+        self.predictor = PredictiveEncoder(self.codec, inter, config.intra_period, height, width,
+                                           self.header.quality, self.header.inter_offset)
         before, after = self.recon.context
         spikes_before, spikes_after = SPIKE_WINDOWS[config.attention]
         self._spikes = (spikes_before * config.window, spikes_after * config.window)
@@ -142,10 +150,10 @@ class Encoder:
         before, after = self._spikes
         spikes_before = self._planes(centre - before, centre) if before else None
         spikes_after = self._planes(centre + 1, centre + 1 + after) if after else None
-        payload = self.codec.encode_scene(scene, self.header.quality, spikes_before, spikes_after)
+        mode, payload = self.predictor.encode(self.num_scenes, scene, spikes_before, spikes_after)
         self.timings["reconstruct"] += toc - tic
         self.timings["coding"] += time.perf_counter() - toc
-        record = scene_record(self.num_scenes, centre, payload)
+        record = scene_record(self.num_scenes, centre, payload, mode)
         self.num_scenes += 1
         return record
 

@@ -24,7 +24,8 @@ from codec.bitstream import StreamHeader
 from codec.io import open_spikes, open_writer, spike_format
 from codec.metrics import bpp, bpsp
 from codec.pipeline.config import EncoderConfig
-from codec.pipeline.decoder import Decoder, scene_values
+from codec.pipeline.decoder import Decoder
+from codec.pipeline.prediction import scene_values
 from codec.pipeline.encoder import Encoder
 from codec.reconstruct.pngs import scene_filename, write_scene_png
 
@@ -143,6 +144,7 @@ def _summary(src: str | Path, dst: Path, header: StreamHeader, size: int, planes
         "recon": header.recon,
         "attention": header.attention,
         "model": header.model,
+        "intra_period": header.intra_period,
         "timings": {
             **{f"{name}_s": round(value, 4) for name, value in timings.items()},
             "total_s": round(total, 4),

@@ -113,13 +113,19 @@ def _sample(frames: torch.Tensor, index: np.ndarray, grid: torch.Tensor) -> torc
 
 
 class SceneSampler:
-    """Draws ``(B, n, size, size)`` float32 scene sequences in ``[0, 1]`` centred on plane index ``CONTEXT[0]``."""
+    """Draws ``(B, n, size, size)`` float32 scene sequences in ``[0, 1]``.
 
-    def __init__(self, data_root: Path, ranges: SampleRanges = SampleRanges()) -> None:
+    ``span = (before, after)``: planes of a sequence before and after its reference
+    plane (index ``before``), so ``n = before + after + 1``; by default the
+    reconstruction context around one centre.
+    """
+
+    def __init__(self, data_root: Path, ranges: SampleRanges = SampleRanges(),
+                 span: tuple[int, int] = CONTEXT) -> None:
         self.images = [torch.from_numpy(im.copy()) for im in load_images(data_root)]
         self.videos = {k: torch.from_numpy(v) for k, v in load_videos(data_root).items()}
         self.ranges = ranges
-        self.times = np.arange(-CONTEXT[0], CONTEXT[1] + 1)
+        self.times = np.arange(-span[0], span[1] + 1)
 
     def _image_sequence(self, rng: np.random.Generator, size: int) -> torch.Tensor:
         while True:
@@ -136,8 +142,8 @@ class SceneSampler:
         video = self.videos[name]
         lo, hi = self.ranges.planes_per_frame
         per_frame = math.exp(rng.uniform(math.log(lo), math.log(hi)))
-        reach = CONTEXT[0] / per_frame
-        u0 = rng.uniform(reach, video.shape[0] - 1 - reach - 1e-6)
+        reach_before, reach_after = -self.times[0] / per_frame, self.times[-1] / per_frame
+        u0 = rng.uniform(reach_before, video.shape[0] - 1 - reach_after - 1e-6)
         u = u0 + self.times / per_frame
         k = np.floor(u).astype(int)
         a = torch.as_tensor(u - k, dtype=torch.float32).view(-1, 1, 1)

@@ -43,14 +43,25 @@ class SpikeBatch:
         return self.spikes[:, CONTEXT[0] + 1 :].numpy()
 
 
-def spike_batch(sampler: SceneSampler, rng: np.random.Generator, batch: int, size: int,
-                gain: tuple[float, float] = (0.08, 1.0)) -> SpikeBatch:
-    """Draw scenes, fire them through a fresh sensor (uniform random membranes)."""
-    scenes = sampler.scenes(rng, batch, size)
+def fire(scenes: torch.Tensor, rng: np.random.Generator,
+         gain: tuple[float, float] = (0.08, 1.0)) -> tuple[torch.Tensor, torch.Tensor]:
+    """Fire ``(B, n, h, w)`` scene sequences in [0, 1] through a fresh sensor
+    (uniform random membranes), each sample at a random gain.
+
+    Returns:
+        ``(spikes, rate)``: ``(B, n, h, w)`` uint8 planes and their float32 true
+        firing rates (spikes/plane).
+    """
     b, n, h, w = scenes.shape
     rate = scenes * torch.as_tensor(rng.uniform(*gain, size=b), dtype=torch.float32).view(b, 1, 1, 1)
     neurons = SensorParams(init="uniform", seed=int(rng.integers(2**31))).neurons((b * h, w))
     spikes = neurons(rate.permute(1, 0, 2, 3).reshape(n, b * h, w).numpy().astype(np.float64))
-    spikes = torch.from_numpy(spikes).view(n, b, h, w).permute(1, 0, 2, 3).contiguous()
+    return torch.from_numpy(spikes).view(n, b, h, w).permute(1, 0, 2, 3).contiguous(), rate
+
+
+def spike_batch(sampler: SceneSampler, rng: np.random.Generator, batch: int, size: int,
+                gain: tuple[float, float] = (0.08, 1.0)) -> SpikeBatch:
+    """Draw scenes, fire them through a fresh sensor (uniform random membranes)."""
+    spikes, rate = fire(sampler.scenes(rng, batch, size), rng, gain)
     c = CONTEXT[0]
     return SpikeBatch(spikes, temporal_features(spikes, c), rate[:, c : c + 1])

@@ -36,9 +36,10 @@ DEFAULTS = {
     "codec": {"steps": 14000, "lr": 5e-4, "batch": 8, "crop": 128, "anneal": (1500, 5e-5)},
     "joint": {"steps": 2100, "lr": 3e-4, "batch": 8, "crop": 128},
     "attention": {"steps": (200, 400), "lr": (3e-4, 1e-5), "batch": 2, "crop": 64},
+    "inter": {"steps": 4000, "lr": 1e-4, "batch": 8, "crop": 128, "anneal": (500, 2e-5)},
 }
 #: the stages ``--stage all`` runs, in order (reproduces the shipped weights)
-SHIPPED_STAGES = ("recon", "codec", "attention")
+SHIPPED_STAGES = ("recon", "codec", "attention", "inter")
 
 
 def last_metrics(run: RunDir, step: int) -> dict:
@@ -152,6 +153,23 @@ def _attention(args: argparse.Namespace, runs: Path) -> dict:
     return out
 
 
+def _inter(args: argparse.Namespace, runs: Path) -> dict:
+    from codec.models.registry import INTER
+    from codec.train.export import export_model
+    from codec.train.inter_stage import train_inter
+
+    run, s = RunDir(runs / "inter"), _settings("inter", args)
+    base_sha = file_sha256(WEIGHTS_DIR / f"{args.model}.pth")
+    model, summary = train_inter(run, args.data, args.model, s["steps"], s["batch"], s["crop"], s["lr"],
+                                 anneal=s.get("anneal"))
+    record = _record("inter: residual codec on consecutive simulated scenes", summary, run, s)
+    record["command"] = (f"spikecodec train --stage inter --steps {summary['step']} "
+                         f"--batch {s['batch']} --crop {s['crop']} --lr {s['lr']:g}")
+    record["intra_sha256"] = base_sha
+    record = export_model(model, args.model, INTER, record, args.data, kodak=False, reds=False)
+    return {"steps": record["steps"], "sha256": record["sha256"]}
+
+
 def _recon(args: argparse.Namespace, runs: Path) -> dict:
     from codec.train.recon import train
 
@@ -161,7 +179,7 @@ def _recon(args: argparse.Namespace, runs: Path) -> dict:
     return {"steps": record.get("steps"), "wall_seconds": record.get("wall_seconds")}
 
 
-STAGES = {"recon": _recon, "codec": _codec, "joint": _joint, "attention": _attention}
+STAGES = {"recon": _recon, "codec": _codec, "joint": _joint, "attention": _attention, "inter": _inter}
 
 
 def run_stage(stage: str, args: argparse.Namespace) -> dict:

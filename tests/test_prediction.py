@@ -1,0 +1,185 @@
+"""Inter coding: block motion, the encoder's mode decision and its decoder mirror, and the
+stream rules that keep inter scenes decodable."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from codec.bitstream import MODE_INTER, MODE_INTRA, RecordParser, SceneRecord, StreamHeader, header_record
+from codec.bitstream.records import scene_record
+from codec.errors import BitstreamError, SpikecodecError
+from codec.models import load_inter_codec, load_scene_codec
+from codec.pipeline import Decoder, Encoder, EncoderConfig
+from codec.pipeline.motion import (
+    BLOCK,
+    MAX_DISPLACEMENT,
+    compensate,
+    estimate_motion,
+    grid_shape,
+    pack_motion,
+    unpack_motion,
+)
+from codec.pipeline.prediction import PredictiveEncoder, SceneReconstructor
+from codec.sensor import SensorParams
+
+
+@pytest.fixture(scope="module")
+def photo(shared_data) -> np.ndarray:
+    """``(160, 224)`` float32 gray crop of a Kodak photo in [0, 1]."""
+    with Image.open(shared_data / "images" / "kodak" / "kodim05.png") as img:
+        return np.asarray(img.convert("L"), dtype=np.float32)[100:260, 200:424] / 255.0
+
+
+@pytest.mark.parametrize("shift", [(3, 5), (-11, 7), (20, -18), (0, 0)])
+def test_motion_finds_a_global_shift(photo, shift):
+    moved = np.roll(photo, shift, axis=(0, 1))
+    motion = estimate_motion(photo, moved)
+    assert motion.shape == (*grid_shape(*photo.shape), 2) and motion.dtype == np.int8
+    inner = motion[1:-1, 1:-1].reshape(-1, 2)
+    # flat blocks may keep a shorter vector; textured ones must find the shift
+    assert np.mean(np.all(inner == -np.array(shift), axis=1)) > 0.75
+    inside = (slice(BLOCK, -BLOCK), slice(BLOCK, -BLOCK))
+    error = np.abs(compensate(photo, motion) - moved)[inside].mean()
+    assert error < 0.01
+    if shift != (0, 0):
+        assert error < 0.2 * np.abs(photo - moved)[inside].mean()
+
+
+def test_compensation_copies_reference_pixels_and_replicates_edges():
+    h, w = 2 * BLOCK + 8, 3 * BLOCK + 8
+    reference = (np.arange(h * w) % 251).astype(np.uint8).reshape(h, w)
+    motion = np.zeros((*grid_shape(h, w), 2), dtype=np.int8)
+    motion[0, 0] = (-MAX_DISPLACEMENT, -MAX_DISPLACEMENT)  # reaches into the replicated corner
+    motion[1, 1] = (3, -4)
+    out = compensate(reference, motion)
+    assert out.shape == reference.shape and out.dtype == np.uint8
+    assert (out[BLOCK : 2 * BLOCK, :BLOCK] == reference[BLOCK : 2 * BLOCK, :BLOCK]).all()
+    assert (out[BLOCK : 2 * BLOCK, BLOCK : 2 * BLOCK] == reference[BLOCK + 3 : 2 * BLOCK + 3, BLOCK - 4 : 2 * BLOCK - 4]).all()
+    corner = MAX_DISPLACEMENT
+    assert (out[:corner, :corner] == reference[0, 0]).all()
+
+
+def test_motion_vectors_round_trip_and_damage_is_reported():
+    rng = np.random.default_rng(0)
+    motion = rng.integers(-MAX_DISPLACEMENT, MAX_DISPLACEMENT + 1, size=(*grid_shape(250, 400), 2)).astype(np.int8)
+    data = pack_motion(motion)
+    assert (unpack_motion(data, 250, 400) == motion).all()
+    with pytest.raises(BitstreamError, match="motion vectors are corrupt"):
+        unpack_motion(data[:-3], 250, 400)
+    with pytest.raises(BitstreamError, match=f"a 64x64 scene needs {2 * np.prod(grid_shape(64, 64))}"):
+        unpack_motion(data, 64, 64)
+    with pytest.raises(BitstreamError, match="beyond"):
+        unpack_motion(pack_motion(np.full((*grid_shape(64, 64), 2), MAX_DISPLACEMENT + 1, dtype=np.int8)), 64, 64)
+
+
+def _pan(photo: np.ndarray, steps: int, speed: int = 3) -> list[np.ndarray]:
+    """``steps`` 96x128 crops of ``photo`` panning ``speed`` px right per step, scaled to 0.1..0.7."""
+    return [0.1 + 0.6 * photo[20:116, 10 + speed * i : 138 + speed * i] for i in range(steps)]
+
+
+def test_inter_scenes_follow_motion_and_decode_bit_identically(photo):
+    intra, inter = load_scene_codec(), load_inter_codec()
+    scenes = _pan(photo, 6)
+    h, w = scenes[0].shape
+    intra_only = PredictiveEncoder(intra, None, 1, h, w, 3.0)
+    predicted = PredictiveEncoder(intra, inter, 4, h, w, 3.0)
+    decoder = SceneReconstructor(intra, inter, h, w, 3.0)
+    sizes = {1: 0, 4: 0}
+    modes = []
+
+    def psnr(decoded: np.ndarray, scene: np.ndarray) -> float:
+        return 10 * np.log10(1 / np.mean((decoded / 255.0 - scene) ** 2))
+
+    for i, scene in enumerate(scenes):
+        sizes[1] += len(intra_only.encode(i, scene)[1])
+        mode, payload = predicted.encode(i, scene)
+        modes.append(mode)
+        sizes[4] += len(payload)
+        assert (decoder.decode(mode, payload) == predicted.mirror.reference).all()
+        assert psnr(decoder.reference, scene) > psnr(intra_only.mirror.reference, scene) - 1.0
+    assert modes[0] == modes[4] == MODE_INTRA
+    assert modes.count(MODE_INTER) >= 3
+    assert sizes[4] < 0.85 * sizes[1]
+
+
+def test_a_cut_falls_back_to_intra(photo):
+    intra, inter = load_scene_codec(), load_inter_codec()
+    encoder = PredictiveEncoder(intra, inter, 32, 96, 128, 3.0)
+    encoder.encode(0, 0.1 + 0.6 * photo[:96, :128])
+    mode, _ = encoder.encode(1, 0.7 - 0.6 * photo[-96:, -128:][::-1] ** 0.5)
+    assert mode == MODE_INTRA
+    with pytest.raises(SpikecodecError, match=r"scene of shape \(96, 96\), expected \(96, 128\)"):
+        encoder.encode(2, photo[:96, :96])
+
+
+def test_inter_needs_an_inter_codec():
+    with pytest.raises(SpikecodecError, match="needs an inter codec"):
+        PredictiveEncoder(load_scene_codec(), None, 8, 64, 64, 3.0)
+    decoder = SceneReconstructor(load_scene_codec(), None, 64, 64, 3.0)
+    with pytest.raises(BitstreamError, match="inter scene without an inter codec"):
+        decoder.decode(MODE_INTER, b"")
+    with pytest.raises(SpikecodecError, match="intra period must be an integer >= 1"):
+        EncoderConfig(quality=3, intra_period=0)
+
+
+@pytest.fixture(scope="module")
+def moving_spikes(photo) -> np.ndarray:
+    """``(200, 96, 128)`` spikes of a slow pan over the photo."""
+    frames = np.stack([0.1 + 0.6 * photo[20:116, 10 + i // 8 : 138 + i // 8] for i in range(200)])
+    return SensorParams(init="uniform", seed=3).neurons((96, 128))(frames.astype(np.float64))
+
+
+def _encode(spikes: np.ndarray, period: int) -> list[bytes]:
+    encoder = Encoder(EncoderConfig(quality=3, window=16, intra_period=period), *spikes.shape[1:])
+    return [encoder.header_record(), *encoder.push(spikes), *encoder.finish()]
+
+
+def test_stream_with_inter_scenes_round_trips_and_is_smaller(moving_spikes):
+    intra, predicted = _encode(moving_spikes, 1), _encode(moving_spikes, 4)
+    records = list(RecordParser().feed(b"".join(predicted)))
+    header, scenes = records[0], [r for r in records if isinstance(r, SceneRecord)]
+    assert header.intra_period == 4 and header.inter_sha256 == load_inter_codec().weights_sha256
+    assert [r.mode for r in scenes][::4] == [MODE_INTRA] * len(scenes[::4])
+    assert any(r.mode == MODE_INTER for r in scenes)
+    assert sum(map(len, predicted)) < sum(map(len, intra))
+    kept = []
+    decoder = Decoder(on_scene=lambda centre, scene: kept.append(scene))
+    planes = np.concatenate([decoder.push(r) for r in predicted])
+    assert planes.shape == moving_spikes.shape
+    assert all(s.dtype == np.uint8 for s in kept) and len(kept) == len(scenes)
+
+
+def test_reader_refuses_an_inter_scene_where_the_period_forces_intra(moving_spikes):
+    stream = _encode(moving_spikes, 4)
+    header = next(iter(RecordParser().feed(stream[0])))
+    bad = scene_record(0, header.offset, b"payload", MODE_INTER)
+    with pytest.raises(BitstreamError, match="scene 0 is inter coded, but the intra period 4 makes it intra"):
+        RecordParser().feed(stream[0] + bad)
+    with pytest.raises(BitstreamError, match="unknown scene mode 7"):
+        RecordParser().feed(stream[0] + scene_record(0, header.offset, b"payload", 7))
+    all_intra = StreamHeader(**{**header.__dict__, "intra_period": 1, "inter_sha256": ""})
+    with pytest.raises(BitstreamError, match="intra period 1"):
+        RecordParser().feed(header_record(all_intra) + scene_record(0, header.offset, b"x", MODE_INTER))
+    with pytest.raises(BitstreamError, match="'inter_sha256' must be empty when intra_period is 1"):
+        StreamHeader(**{**header.__dict__, "intra_period": 1})
+    with pytest.raises(BitstreamError, match="'inter_offset' must be >= 0"):
+        StreamHeader(**{**header.__dict__, "inter_offset": -1.0})
+    assert header.inter_offset == 1.0
+
+
+def test_flipped_motion_bytes_are_an_error_not_wrong_scenes(moving_spikes):
+    stream = _encode(moving_spikes, 4)
+    parser = RecordParser()
+    records = [parser.feed(r) for r in stream]
+    index = next(i for i, rs in enumerate(records) if rs and isinstance(rs[0], SceneRecord) and rs[0].mode == MODE_INTER)
+    record = records[index][0]
+    payload = bytearray(record.payload)
+    payload[3] ^= 0xFF  # inside the deflated motion vectors
+    forged = scene_record(record.index, record.centre, bytes(payload), MODE_INTER)
+    decoder = Decoder()
+    for r in stream[:index]:
+        decoder.push(r)
+    with pytest.raises(BitstreamError):
+        decoder.push(forged)
