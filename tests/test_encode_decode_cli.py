@@ -87,4 +87,6 @@ def test_bad_encode_arguments_fail_with_one_line(tmp_path, capsys, reds_dat):
     assert "wrong --height/--width" in cli_error(capsys, "encode", reds_dat, "-o", tmp_path / "x.spkc", "--height", "251")
     assert "quality 7 outside the model's range [1, 6]" in cli_error(
         capsys, "encode", reds_dat, "-o", tmp_path / "x.spkc", "--quality", "7")
+    assert "intra period must be an integer >= 1, got 0" in cli_error(
+        capsys, "encode", reds_dat, "-o", tmp_path / "x.spkc", "--intra-period", "0")
     assert not (tmp_path / "x.spkc").exists()

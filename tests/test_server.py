@@ -134,6 +134,15 @@ def test_upload_then_fetch_equals_offline_encode_decode(server, stub, spikes, re
     np.testing.assert_array_equal(planes, decoded)
 
 
+def test_intra_period_option_reaches_the_encoder(server, stub, spikes, tmp_path) -> None:
+    all_intra = spikes_pb2.CodecOptions(quality=CODEC.quality, window=CODEC.window, recon=CODEC.recon, intra_period=1)
+    reply = stub.Upload(iter(spike_messages(spikes, num_planes=T, options=all_intra)))
+    spkc, _ = offline(spikes, tmp_path, replace(CODEC, intra_period=1))
+    assert server.store.path(reply.stream.id).read_bytes() == spkc
+    header = next(iter(RecordParser().feed(spkc)))
+    assert (header.intra_period, header.inter_sha256) == (1, "")
+
+
 def test_live_encode_and_decode_equal_the_offline_pipeline(stub, spikes, reference) -> None:
     spkc, decoded = reference
     records = list(stub.Encode(iter(spike_messages(spikes, num_planes=T))))

@@ -14,10 +14,11 @@ import copy
 import json
 import time
 from pathlib import Path
+from typing import Any, Callable
 
 import torch
 
-from codec.models.registry import WEIGHTS_DIR, file_sha256, get_config, weights_stem
+from codec.models.registry import INTER, WEIGHTS_DIR, file_sha256, get_config, weights_stem
 from codec.models.scene_codec import SceneCodec
 from codec.models.scene_model import GainedMeanScaleHyperprior
 from codec.train.evaluate import load_gray, rd_points, reds_points
@@ -25,13 +26,16 @@ from codec.train.evaluate import load_gray, rd_points, reds_points
 
 def export_model(model: GainedMeanScaleHyperprior, model_name: str, attention: str,
                  record: dict, data_root: Path, weights_dir: Path = WEIGHTS_DIR,
-                 kodak: bool = True, reds: bool = True) -> dict:
+                 kodak: bool = True, reds: bool = True,
+                 evaluations: dict[str, Callable[[SceneCodec], Any]] | None = None) -> dict:
     """Write ``<stem>.pth`` and ``<stem>.json``; returns the record.
 
-    ``data_root`` is the shared data folder: Kodak (``images/kodak``, unless
-    ``kodak`` is false; it has no spikes, so attention models skip it) and the
-    REDS recordings (``spikes/``, unless ``reds`` is false) are measured for the
-    record, evaluation only.
+    ``attention`` is the weight variant (an attention, or ``"inter"`` for the
+    residual codec). ``data_root`` is the shared data folder: Kodak
+    (``images/kodak``, unless ``kodak`` is false; it has no spikes, so attention
+    models skip it) and the REDS recordings (``spikes/``, unless ``reds`` is
+    false) are measured for the record, evaluation only; ``evaluations`` adds
+    ``{key: measure(exported codec)}`` entries.
     """
     model = copy.deepcopy(model).eval()
     # quantiles stay fp32: update() refits them and the medians are used in coding
@@ -40,7 +44,9 @@ def export_model(model: GainedMeanScaleHyperprior, model_name: str, attention: s
         for p in params.values():
             p.copy_(p.half().float())
     model.update(force=True, update_quantiles=True)
-    codec = SceneCodec(model, model_name, attention, "", {})
+    residual = attention == INTER
+    codec = SceneCodec(model, model_name, "none" if residual else attention, "", {}, residual=residual)
+    measured = {key: measure(codec) for key, measure in (evaluations or {}).items()}
     kodak_rd = rd_points(codec, load_gray(data_root / "images" / "kodak")) if kodak else None
     reds_rd = reds_points(codec, data_root / "spikes") if reds else None
     state = {k: v.half() if k in params else v for k, v in model.state_dict().items()}
@@ -51,7 +57,7 @@ def export_model(model: GainedMeanScaleHyperprior, model_name: str, attention: s
     record = {"name": model_name, "attention": attention,
               "config": get_config(model_name).to_dict(), **record,
               "exported": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-              "kodak_gray": kodak_rd, "reds_spikes": reds_rd, "file_bytes": path.stat().st_size,
+              "kodak_gray": kodak_rd, "reds_spikes": reds_rd, **measured, "file_bytes": path.stat().st_size,
               "sha256": file_sha256(path)}
     (weights_dir / f"{stem}.json").write_text(json.dumps(record, indent=2) + "\n")
     return record

@@ -154,7 +154,11 @@ def _attention(args: argparse.Namespace, runs: Path) -> dict:
 
 
 def _inter(args: argparse.Namespace, runs: Path) -> dict:
+    from codec.models import load_scene_codec
     from codec.models.registry import INTER
+    from codec.pipeline.config import DEFAULT_INTER_OFFSET
+    from codec.pipeline.motion import BLOCK, MAX_DISPLACEMENT
+    from codec.train.evaluate import reds_inter_points
     from codec.train.export import export_model
     from codec.train.inter_stage import train_inter
 
@@ -166,8 +170,11 @@ def _inter(args: argparse.Namespace, runs: Path) -> dict:
     record["command"] = (f"spikecodec train --stage inter --steps {summary['step']} "
                          f"--batch {s['batch']} --crop {s['crop']} --lr {s['lr']:g}")
     record["intra_sha256"] = base_sha
-    record = export_model(model, args.model, INTER, record, args.data, kodak=False, reds=False)
-    return {"steps": record["steps"], "sha256": record["sha256"]}
+    record["motion"] = {"block": BLOCK, "max_displacement": MAX_DISPLACEMENT, "inter_offset": DEFAULT_INTER_OFFSET}
+    intra = load_scene_codec(args.model)
+    measure = {"reds_inter": lambda inter: reds_inter_points(intra, inter, args.data / "spikes")}
+    record = export_model(model, args.model, INTER, record, args.data, kodak=False, reds=False, evaluations=measure)
+    return {"steps": record["steps"], "reds_inter": record["reds_inter"], "sha256": record["sha256"]}
 
 
 def _recon(args: argparse.Namespace, runs: Path) -> dict:
