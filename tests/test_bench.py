@@ -41,7 +41,7 @@ def test_bench_sweep_files_curves_and_resume(reds_dat: Path, tmp_path: Path, cap
             "--anchor", "vvc,count,lossless", "--vvc-outputs", str(external), "--json"]
     assert main(argv) == 0
     result = json.loads(capsys.readouterr().out)
-    assert result["computed"] == result["points"] == 2 + 2 + 6 + 2 + 2
+    assert result["computed"] == result["points"] == 2 + 2 + 2 + 6 + 2 + 2  # intra, inter (-ip32), vvc, ...
     for name in ("rd.json", "rd.csv", "bd_rate.md", "rd_scene_psnr.png", "rd_isi_psnr.png", "rd_fr_psnr.png"):
         assert (out / name).stat().st_size > 0, name
 
@@ -53,7 +53,7 @@ def test_bench_sweep_files_curves_and_resume(reds_dat: Path, tmp_path: Path, cap
     by_curve: dict[str, list[dict]] = {}
     for p in points:
         by_curve.setdefault(p["curve"], []).append(p)
-    assert set(by_curve) == {"spikecodec-none", "vvc", "count", "lossless", "vvc-ext"}
+    assert set(by_curve) == {"spikecodec-none", "spikecodec-none-ip32", "vvc", "count", "lossless", "vvc-ext"}
     for curve, pts in by_curve.items():
         if curve == "lossless":
             assert all(p["exact"] and p["scene_psnr_ref"] is None and 0 < p["bpsp"] < 1 for p in pts)
@@ -72,8 +72,8 @@ def test_bench_sweep_files_curves_and_resume(reds_dat: Path, tmp_path: Path, cap
 
     # two reconstructions in one run: curves named curve@recon; the tfp pass comes from the cache
     both = ["bench", str(reds_dat), "-o", str(out), "--planes", str(PLANES), "--crop", "64x128", "--qualities", "2,5",
-            "--attention", "none", "--qps", ",".join(map(str, QPS)), "--preset", "faster", "--anchor", "vvc",
-            "--recon", "tfp,net", "--json"]
+            "--attention", "none", "--intra-period", "1", "--qps", ",".join(map(str, QPS)), "--preset", "faster",
+            "--anchor", "vvc", "--recon", "tfp,net", "--json"]
     assert main(both) == 0
     result = json.loads(capsys.readouterr().out)
     assert (result["points"], result["computed"]) == (8, 4)
@@ -108,8 +108,14 @@ def test_bd_rows_measure_against_vvc_in_both_domains(tmp_path: Path) -> None:
     # a dominated point (more bits, less PSNR) leaves the front; the curve is measured on the other four
     points += [point("vvc-ra", 0.8 * r, p) for r, p in zip(rates, psnrs)] + [point("vvc-ra", 0.1, 35.0)]
     points.append(point("lossless", 0.45, 0.0, exact=True))
-    rows = {(r["curve"], r["domain"]): r for r in bd_table(points)}
+    table = bd_table(points)
+    rows = {(r["curve"], r["domain"]): r for r in table if r["anchor"] == "vvc"}
     assert set(rows) == {(c, d) for c in ("spikecodec-none", "count", "vvc-ra") for d in ("scene PSNR", "ISI PSNR")}
+    # vvc-ra is the second anchor (of inter-coded curves), measured on its front of 4 points
+    vs_ra = {(r["curve"], r["domain"]): r for r in table if r["anchor"] == "vvc-ra"}
+    assert set(vs_ra) == {(c, d) for c in ("spikecodec-none", "count", "vvc") for d in ("scene PSNR", "ISI PSNR")}
+    assert vs_ra[("spikecodec-none", "scene PSNR")]["bd_rate"] == pytest.approx(12.5, abs=0.05)
+    assert vs_ra[("vvc", "scene PSNR")]["bd_rate"] == pytest.approx(25.0, abs=0.05)
     for domain in ("scene PSNR", "ISI PSNR"):
         assert rows[("spikecodec-none", domain)]["bd_rate"] == pytest.approx(-10.0, abs=0.05)
         assert rows[("spikecodec-none", domain)]["bd_psnr"] > 0
