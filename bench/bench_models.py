@@ -88,7 +88,7 @@ def bench(attention: str, repeat: int) -> dict:
 
 def bench_inter(repeat: int) -> dict:
     """Encode / decode ms of one inter scene (see the module docstring) per quality."""
-    from codec.bitstream import MODE_NAMES
+    from codec.bitstream.records import MODE_NAMES
     from codec.models import load_inter_codec, load_scene_codec
     from codec.pipeline.config import DEFAULT_INTER_OFFSET
     from codec.pipeline.prediction import PredictiveEncoder, SceneReconstructor
