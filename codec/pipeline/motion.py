@@ -140,9 +140,7 @@ def unpack_motion(data: bytes, height: int, width: int) -> np.ndarray:
     if len(raw) != hb * wb * 2:
         raise BitstreamError(f"motion vectors hold {len(raw)} bytes, a {height}x{width} scene needs {hb * wb * 2}")
     diff = np.frombuffer(raw, dtype=np.int8).reshape(hb, wb, 2).astype(np.int16)
-    first = np.cumsum(diff[:, 0], axis=0)
-    diff = diff.copy()
-    diff[:, 0] = first
+    diff[:, 0] = np.cumsum(diff[:, 0], axis=0)
     motion = np.cumsum(diff, axis=1)
     if np.abs(motion).max(initial=0) > MAX_DISPLACEMENT:
         raise BitstreamError(f"motion vector beyond ±{MAX_DISPLACEMENT} pixels")

@@ -27,6 +27,7 @@ from codec.models.scene_codec import SceneCodec
 from codec.pipeline.config import DEFAULT_INTER_OFFSET
 from codec.pipeline.prediction import PredictiveEncoder
 from codec.reconstruct import get_reconstructor
+from codec.reconstruct.stream import iter_scenes
 
 #: (recording, centre plane with a ground-truth PNG)
 REDS = (("reds_203_part2", 150), ("reds_203_part3", 150))
@@ -88,13 +89,10 @@ def reds_points(codec: SceneCodec, spikes_dir: Path) -> list[dict]:
 def reds_inter_points(intra: SceneCodec, inter: SceneCodec, spikes_dir: Path, window: int = 32) -> list[dict]:
     """Per quality: bpp and PSNR (dB, against the uncoded scenes) of the REDS scenes coded
     all intra and with inter scenes, and the inter bitrate saving in percent."""
-    recon = get_reconstructor("net", window)
     sequences = []
     for name, _ in REDS:
         with open_spikes(spikes_dir / f"{name}.dat") as reader:
-            planes = reader.read(0, reader.num_planes)
-        sequences.append([recon.reconstruct(planes[max(0, c - CONTEXT) : c + CONTEXT + 1], c - max(0, c - CONTEXT))
-                          for c in range(window // 2, len(planes), window)])
+            sequences.append([scene for _, scene in iter_scenes(reader, "net", window)])
     points = []
     for q in intra.qualities:
         row: dict = {"quality": q}

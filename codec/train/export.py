@@ -24,14 +24,14 @@ from codec.models.scene_model import GainedMeanScaleHyperprior
 from codec.train.evaluate import load_gray, rd_points, reds_points
 
 
-def export_model(model: GainedMeanScaleHyperprior, model_name: str, attention: str,
+def export_model(model: GainedMeanScaleHyperprior, model_name: str, variant: str,
                  record: dict, data_root: Path, weights_dir: Path = WEIGHTS_DIR,
                  kodak: bool = True, reds: bool = True,
                  evaluations: dict[str, Callable[[SceneCodec], Any]] | None = None) -> dict:
     """Write ``<stem>.pth`` and ``<stem>.json``; returns the record.
 
-    ``attention`` is the weight variant (an attention, or ``"inter"`` for the
-    residual codec). ``data_root`` is the shared data folder: Kodak
+    ``variant`` is an attention (``"none"``, ``"soam"``, ``"bisoam"``) or ``"inter"``
+    for the residual codec. ``data_root`` is the shared data folder: Kodak
     (``images/kodak``, unless ``kodak`` is false; it has no spikes, so attention
     models skip it) and the REDS recordings (``spikes/``, unless ``reds`` is
     false) are measured for the record, evaluation only; ``evaluations`` adds
@@ -44,17 +44,17 @@ def export_model(model: GainedMeanScaleHyperprior, model_name: str, attention: s
         for p in params.values():
             p.copy_(p.half().float())
     model.update(force=True, update_quantiles=True)
-    residual = attention == INTER
-    codec = SceneCodec(model, model_name, "none" if residual else attention, "", {}, residual=residual)
+    residual = variant == INTER
+    codec = SceneCodec(model, model_name, "none" if residual else variant, "", {}, residual=residual)
     measured = {key: measure(codec) for key, measure in (evaluations or {}).items()}
     kodak_rd = rd_points(codec, load_gray(data_root / "images" / "kodak")) if kodak else None
     reds_rd = reds_points(codec, data_root / "spikes") if reds else None
     state = {k: v.half() if k in params else v for k, v in model.state_dict().items()}
-    stem = weights_stem(model_name, attention)
+    stem = weights_stem(model_name, variant)
     weights_dir.mkdir(parents=True, exist_ok=True)
     path = weights_dir / f"{stem}.pth"
     torch.save(state, path)
-    record = {"name": model_name, "attention": attention,
+    record = {"name": model_name, "attention": variant,
               "config": get_config(model_name).to_dict(), **record,
               "exported": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
               "kodak_gray": kodak_rd, "reds_spikes": reds_rd, **measured, "file_bytes": path.stat().st_size,

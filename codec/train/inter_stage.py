@@ -28,6 +28,7 @@ from codec.models.registry import INTER, build_model, get_config, load_model
 from codec.pipeline.motion import compensate, estimate_motion
 from codec.reconstruct.features import CONTEXT, temporal_features
 from codec.reconstruct.net import load_weights, predict_rate
+from codec.reconstruct.windows import block_extent
 from codec.train.loop import fit, trainable
 from codec.train.losses import rd_loss
 from codec.train.recon_data import SceneSampler
@@ -41,9 +42,9 @@ NET_FRACTION = 0.5
 
 
 def tfp_rate(spikes: torch.Tensor, centre: int, window: int = SCENE_SPACING) -> torch.Tensor:
-    """TFP of ``(B, n, h, w)`` planes: mean over ``[centre - K//2, centre - K//2 + K)`` -> ``(B, 1, h, w)``."""
-    start = centre - window // 2
-    return spikes[:, start : start + window].float().mean(dim=1, keepdim=True)
+    """TFP of ``(B, n, h, w)`` planes over the product's ``K``-plane block around ``centre`` -> ``(B, 1, h, w)``."""
+    before, after = block_extent(window)
+    return spikes[:, centre - before : centre + after + 1].float().mean(dim=1, keepdim=True)
 
 
 class ScenePairs:

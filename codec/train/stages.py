@@ -29,8 +29,9 @@ if TYPE_CHECKING:
     from torch import nn
 
 #: per stage: steps, learning rate, batch, crop, optional anneal (last steps, lr)
-#: (attention: per phase frozen/finetune). codec and attention are the settings of
-#: the shipped weights (see their records); joint is the run that was measured to
+#: (attention: per phase frozen/finetune). codec, attention and inter are the settings of
+#: the shipped weights (see their records; inter's first 950 steps used 16-px motion
+#: blocks, the search has 32-px ones now); joint is the run that was measured to
 #: make the evaluation RD worse (README, "Training"), so ``--stage all`` leaves it out.
 DEFAULTS = {
     "codec": {"steps": 14000, "lr": 5e-4, "batch": 8, "crop": 128, "anneal": (1500, 5e-5)},
