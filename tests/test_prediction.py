@@ -114,6 +114,18 @@ def test_a_cut_falls_back_to_intra(photo):
         encoder.encode(2, photo[:96, :96])
 
 
+def test_truncated_inter_payloads_are_reported(photo):
+    intra, inter = load_scene_codec(), load_inter_codec()
+    decoder = SceneReconstructor(intra, inter, 96, 128, 3.0)
+    with pytest.raises(BitstreamError, match="inter scene without a previous scene"):
+        decoder.decode(MODE_INTER, b"\x00\x00")
+    decoder.decode(MODE_INTRA, intra.encode_scene(photo[:96, :128], 3.0))
+    with pytest.raises(BitstreamError, match="inter payload truncated: 1 bytes"):
+        decoder.decode(MODE_INTER, b"\x05")
+    with pytest.raises(BitstreamError, match="motion of 500 bytes does not fit in 12"):
+        decoder.decode(MODE_INTER, (500).to_bytes(2, "little") + bytes(10))
+
+
 def test_inter_needs_an_inter_codec():
     with pytest.raises(SpikecodecError, match="needs an inter codec"):
         PredictiveEncoder(load_scene_codec(), None, 8, 64, 64, 3.0)
