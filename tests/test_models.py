@@ -9,10 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+from compressai.entropy_models import GaussianConditional
+from compressai.models.base import get_scale_table
 from PIL import Image
 
 from codec.errors import BitstreamError, SpikecodecError
-from codec.models import load_scene_codec
+from codec.models import load_inter_codec, load_scene_codec
 from codec.models.payload import HEADER_BYTES
 from codec.models.registry import WEIGHTS_DIR, file_sha256, load_model
 
@@ -31,6 +34,26 @@ def scene(shared_data: Path) -> np.ndarray:
 
 def psnr(a: np.ndarray, b: np.ndarray, peak: float = 1.0) -> float:
     return 10 * math.log10(peak**2 / float(np.mean((a - b) ** 2)))
+
+
+@pytest.mark.parametrize("quality", [1, 2.5, 6])
+@pytest.mark.parametrize("inter", [False, True])
+def test_encoder_reconstruction_equals_the_decoder_output(codec, scene, quality, inter):
+    """``encode_and_decode`` (the predictive encoder's reference) is the decoder's result bit for bit."""
+    model = load_inter_codec() if inter else codec
+    crop = (scene[40:177, 90:311] - scene[38:175, 93:314]) if inter else scene[40:177, 90:311]
+    payload, decoded = model.encode_and_decode(crop, quality)
+    assert payload == model.encode_scene(crop, quality)
+    assert np.array_equal(decoded, model.decode_scene(payload, *crop.shape, quality))
+
+
+def test_vectorised_scale_indexes_match_compressai(codec):
+    stock = GaussianConditional(None)
+    stock.update_scale_table(get_scale_table())
+    ours = codec.model.gaussian_conditional
+    assert torch.equal(stock.scale_table, ours.scale_table)
+    scales = torch.cat([torch.rand(5000) * 80, stock.scale_table, stock.scale_table + 1e-6, torch.tensor([0.0, 1e9])])
+    assert torch.equal(ours.build_indexes(scales), stock.build_indexes(scales))
 
 
 @pytest.mark.parametrize("height,width", [(250, 400), (37, 53), (64, 64), (1, 1), (130, 71)])

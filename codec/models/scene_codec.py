@@ -92,6 +92,24 @@ class SceneCodec:
         Returns:
             The payload (:mod:`codec.models.payload`).
         """
+        return self._compress(scene, quality, spikes_before, spikes_after)[0]
+
+    def encode_and_decode(self, scene: np.ndarray, quality: float,
+                          spikes_before: np.ndarray | None = None,
+                          spikes_after: np.ndarray | None = None) -> tuple[bytes, np.ndarray]:
+        """:meth:`encode_scene` plus what :meth:`decode_scene` will return for the payload,
+        bit for bit, computed from the encoder's latent (no entropy decoding).
+
+        Returns:
+            ``(payload, (H, W) float32 decoded scene in value_range)``.
+        """
+        payload, enc, level = self._compress(scene, quality, spikes_before, spikes_after)
+        with torch.inference_mode():
+            x_hat = self.model.synthesis(enc["y_hat"], level)
+        return payload, self._decoded(x_hat, *np.shape(scene))
+
+    def _compress(self, scene, quality: float, spikes_before, spikes_after) -> tuple[bytes, dict, float]:
+        """``(payload, the model's compress output, level)`` (arguments as :meth:`encode_scene`)."""
         scene = np.asarray(scene)
         if scene.ndim != 2:
             raise SpikecodecError(f"a scene must be (H, W), got shape {scene.shape}")
@@ -103,7 +121,11 @@ class SceneCodec:
         x = torch.from_numpy(np.clip(scene, *self.value_range).astype(np.float32))[None, None]
         enc = self.model.compress(pad_to_multiple(x), level, attn)
         (y,), (z,) = enc["strings"]
-        return pack_payload(scene.shape[0], scene.shape[1], y, z)
+        return pack_payload(scene.shape[0], scene.shape[1], y, z), enc, level
+
+    def _decoded(self, x_hat: torch.Tensor, height: int, width: int) -> np.ndarray:
+        """``(1,1,H',W')`` model output -> ``(height, width)`` float32 in ``value_range``."""
+        return crop_to(x_hat, height, width)[0, 0].clamp(*self.value_range).numpy()
 
     def decode_scene(self, payload: bytes, height: int, width: int, quality: float) -> np.ndarray:
         """Decompress one scene coded by :meth:`encode_scene` (no spikes needed).
@@ -119,4 +141,4 @@ class SceneCodec:
         y, z = unpack_payload(payload, height, width)
         ph, pw = padded_size(height, width)
         out = self.model.decompress([[y], [z]], (ph // STRIDE, pw // STRIDE), level)
-        return crop_to(out["x_hat"], height, width)[0, 0].clamp(*self.value_range).numpy()
+        return self._decoded(out["x_hat"], height, width)

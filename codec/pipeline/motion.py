@@ -55,19 +55,39 @@ def _block_patches(image: torch.Tensor, origins: torch.Tensor, size: int) -> tor
     return image[rows, cols]
 
 
-def _search(current: torch.Tensor, candidates: torch.Tensor, radius: int, block: int) -> torch.Tensor:
-    """Best ``(n, 2)`` offsets in ``[0, 2*radius]`` of ``(n, block, block)`` blocks inside ``candidates``
-    ``(n, block + 2*radius, block + 2*radius)`` by mean absolute difference (+ length penalty)."""
-    best = torch.full((current.shape[0],), float("inf"))
-    arg = torch.zeros(current.shape[0], 2, dtype=torch.long)
-    for dy in range(2 * radius + 1):
-        for dx in range(2 * radius + 1):
-            cost = (candidates[:, dy : dy + block, dx : dx + block] - current).abs().mean(dim=(1, 2))
-            cost = cost + LENGTH_PENALTY * (abs(dy - radius) + abs(dx - radius))
-            better = cost < best
-            best = torch.where(better, cost, best)
-            arg[better] = torch.tensor([dy, dx])
-    return arg
+def _best_offsets(cost: torch.Tensor, radius: int) -> torch.Tensor:
+    """``(n, side, side)`` mean absolute differences of offsets ``0..2*radius`` -> ``(n, 2)`` best
+    offsets after the length penalty; ties go to the first offset in raster order."""
+    side = 2 * radius + 1
+    steps = (torch.arange(side) - radius).abs()
+    penalty = LENGTH_PENALTY * (steps[:, None] + steps[None, :]).float()
+    best = (cost + penalty).flatten(1).argmin(dim=1)
+    return torch.stack([best // side, best % side], dim=1)
+
+
+def _frame_search(current: torch.Tensor, reference: torch.Tensor, radius: int, block: int) -> torch.Tensor:
+    """Full search of every ``block``-sized block of ``current`` ``(hb*block, wb*block)`` in
+    ``reference`` (the same area with ``radius`` more on every side): ``(hb*wb, 2)`` best offsets.
+
+    Differences are taken whole-frame per vertical offset (contiguous rows), then summed per block.
+    """
+    height, width = current.shape
+    hb, wb, side = height // block, width // block, 2 * radius + 1
+    shifted = reference.unfold(1, width, 1)  # (height + 2r, side, width): column offsets
+    cost = torch.empty(hb, wb, side, side)
+    for dy in range(side):
+        diff = (shifted[dy : dy + height] - current[:, None, :]).abs_()  # (height, side, width)
+        sums = diff.view(hb, block, side, wb, block).sum(dim=(1, 4))  # (hb, side, wb)
+        cost[:, :, dy] = sums.permute(0, 2, 1)
+    return _best_offsets(cost.view(hb * wb, side, side) / block**2, radius)
+
+
+def _block_search(current: torch.Tensor, candidates: torch.Tensor, radius: int, block: int) -> torch.Tensor:
+    """Best ``(n, 2)`` offsets in ``[0, 2*radius]`` of ``(n, block, block)`` blocks inside their own
+    ``(n, block + 2*radius, block + 2*radius)`` candidate areas."""
+    windows = candidates.unfold(1, block, 1).unfold(2, block, 1)  # (n, side, side, block, block) view
+    cost = (windows - current[:, None, None]).abs_().mean(dim=(3, 4))
+    return _best_offsets(cost, radius)
 
 
 @torch.no_grad()
@@ -83,20 +103,17 @@ def estimate_motion(reference: np.ndarray, scene: np.ndarray) -> np.ndarray:
     ref = torch.from_numpy(np.asarray(reference, dtype=np.float32))
     cur = _padded(torch.from_numpy(np.asarray(scene, dtype=np.float32)), height, width, 0)
     # coarse: pooled scenes, blocks of BLOCK // COARSE
-    cb = BLOCK // COARSE
     ref_c = F.avg_pool2d(_padded(ref, height, width, COARSE * COARSE_RADIUS)[None, None], COARSE)[0, 0]
     cur_c = F.avg_pool2d(cur[None, None], COARSE)[0, 0]
-    ii, jj = torch.meshgrid(torch.arange(hb), torch.arange(wb), indexing="ij")
-    corners = torch.stack([ii.flatten(), jj.flatten()], dim=1)
-    blocks_c = _block_patches(cur_c, corners * cb, cb)
-    coarse = _search(blocks_c, _block_patches(ref_c, corners * cb, cb + 2 * COARSE_RADIUS), COARSE_RADIUS, cb)
-    coarse = (coarse - COARSE_RADIUS) * COARSE
+    coarse = (_frame_search(cur_c, ref_c, COARSE_RADIUS, BLOCK // COARSE) - COARSE_RADIUS) * COARSE
     # fine: full resolution around the coarse vector
+    ii, jj = torch.meshgrid(torch.arange(hb), torch.arange(wb), indexing="ij")
+    corners = torch.stack([ii.flatten(), jj.flatten()], dim=1) * BLOCK
     margin = MAX_DISPLACEMENT
     ref_f = _padded(ref, height, width, margin)
-    blocks = _block_patches(cur, corners * BLOCK, BLOCK)
-    origins = corners * BLOCK + coarse + margin - FINE_RADIUS
-    fine = _search(blocks, _block_patches(ref_f, origins, BLOCK + 2 * FINE_RADIUS), FINE_RADIUS, BLOCK)
+    origins = corners + coarse + margin - FINE_RADIUS
+    fine = _block_search(_block_patches(cur, corners, BLOCK),
+                         _block_patches(ref_f, origins, BLOCK + 2 * FINE_RADIUS), FINE_RADIUS, BLOCK)
     motion = coarse + fine - FINE_RADIUS
     return motion.view(hb, wb, 2).numpy().astype(np.int8)
 

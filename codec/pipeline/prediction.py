@@ -14,9 +14,11 @@ Scene ``i`` is intra when ``i % intra_period == 0`` (``intra_period = 1``: all
 intra, no inter codec needed). Between those the encoder codes the residual
 with the inter codec and falls back to intra when the residual costs more than
 :data:`INTRA_RETRY` times the last intra scene (a cut, fast motion), keeping the
-smaller payload. The encoder decodes what it chose with the decoder's own code
-(:class:`SceneReconstructor`), so both sides hold bit-identical references and
-nothing drifts.
+smaller payload. The encoder takes its reference from the codec's own
+reconstruction of the latent it coded (``SceneCodec.encode_and_decode``, the
+decoder's output bit for bit without entropy decoding) and the same prediction
+arithmetic as :class:`SceneReconstructor`, so both sides hold bit-identical
+references and nothing drifts. All-intra streams keep no reference.
 """
 
 from __future__ import annotations
@@ -80,9 +82,8 @@ class SceneReconstructor:
             raise BitstreamError("inter scene without " + ("an inter codec" if self.inter is None else "a previous scene"))
         else:
             motion, residual_payload = self._split(payload)
-            prediction = compensate(self.reference, motion)
             residual = self.inter.decode_scene(residual_payload, self.height, self.width, self.inter_quality)
-            scene = scene_values(prediction) + residual
+            scene = self.prediction(motion) + residual
         self.reference = quantize_scene(scene)
         return self.reference
 
@@ -96,11 +97,15 @@ class SceneReconstructor:
             raise BitstreamError(f"inter payload truncated: motion of {length} bytes does not fit in {len(payload)}")
         return unpack_motion(payload[_MOTION_LENGTH.size : end], self.height, self.width), payload[end:]
 
-    def predict(self, scene: np.ndarray) -> tuple[bytes, np.ndarray]:
+    def prediction(self, motion: np.ndarray) -> np.ndarray:
+        """``(H, W)`` float32 values of the reference moved by ``motion`` ``(hb, wb, 2)``."""
+        return scene_values(compensate(self.reference, motion))
+
+    def estimate(self, scene: np.ndarray) -> tuple[bytes, np.ndarray]:
         """Motion of ``scene`` (``(H, W)`` float in [0, 1]) from the reference:
-        ``(packed motion, (H, W) float32 residual scene - prediction)``."""
+        ``(packed motion, (H, W) float32 prediction)``."""
         motion = estimate_motion(scene_values(self.reference), scene)
-        return pack_motion(motion), scene - scene_values(compensate(self.reference, motion))
+        return pack_motion(motion), self.prediction(motion)
 
 
 class PredictiveEncoder:
@@ -136,17 +141,22 @@ class PredictiveEncoder:
         mirror = self.mirror
         if scene.shape != (mirror.height, mirror.width):
             raise SpikecodecError(f"scene of shape {scene.shape}, expected {(mirror.height, mirror.width)}")
+        if self.intra_period == 1:
+            self.modes[MODE_INTRA] += 1
+            return MODE_INTRA, mirror.intra.encode_scene(scene, mirror.quality, spikes_before, spikes_after)
         candidates = []
         if index % self.intra_period and mirror.reference is not None:
-            motion, residual = mirror.predict(np.clip(scene, 0.0, 1.0))
-            payload = _MOTION_LENGTH.pack(len(motion)) + motion + mirror.inter.encode_scene(residual, mirror.inter_quality)
-            candidates.append((MODE_INTER, payload))
+            clipped = np.clip(scene, 0.0, 1.0)
+            motion, prediction = mirror.estimate(clipped)
+            residual_payload, residual = mirror.inter.encode_and_decode(clipped - prediction, mirror.inter_quality)
+            payload = _MOTION_LENGTH.pack(len(motion)) + motion + residual_payload
+            candidates.append((MODE_INTER, payload, prediction + residual))
         if not candidates or len(candidates[0][1]) > INTRA_RETRY * self._intra_bytes:
-            payload = mirror.intra.encode_scene(scene, mirror.quality, spikes_before, spikes_after)
-            candidates.append((MODE_INTRA, payload))
-        mode, payload = min(candidates, key=lambda c: len(c[1]))
+            payload, decoded = mirror.intra.encode_and_decode(scene, mirror.quality, spikes_before, spikes_after)
+            candidates.append((MODE_INTRA, payload, decoded))
+        mode, payload, decoded = min(candidates, key=lambda c: len(c[1]))
         if mode == MODE_INTRA:
             self._intra_bytes = len(payload)
         self.modes[mode] += 1
-        mirror.decode(mode, payload)
+        mirror.reference = quantize_scene(decoded)
         return mode, payload
