@@ -70,6 +70,18 @@ def test_bench_sweep_files_curves_and_resume(reds_dat: Path, tmp_path: Path, cap
     again = json.loads(capsys.readouterr().out)
     assert again["computed"] == 0 and again["cached"] == again["points"]
 
+    # inter offsets: one curve each, the default one named without a suffix (and cached)
+    offsets = ["bench", str(reds_dat), "-o", str(out), "--planes", str(PLANES), "--crop", "64x128",
+               "--qualities", "2,5", "--attention", "none", "--intra-period", "32", "--inter-offset", "1,0",
+               "--qps", ",".join(map(str, QPS)), "--preset", "faster", "--anchor", "vvc", "--json"]
+    assert main(offsets) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["points"], result["computed"]) == (6, 2)
+    bits = {(p["curve"], p["label"]): p["bits"] for p in json.loads((out / "rd.json").read_text())["points"]}
+    assert {curve for curve, _ in bits} == {"spikecodec-none-ip32", "spikecodec-none-ip32-o0", "vvc"}
+    for label in ("q2", "q5"):  # offset 0 codes the inter scenes at the stream's quality: more bits
+        assert bits["spikecodec-none-ip32-o0", label] > bits["spikecodec-none-ip32", label]
+
     # two reconstructions in one run: curves named curve@recon; the tfp pass comes from the cache
     both = ["bench", str(reds_dat), "-o", str(out), "--planes", str(PLANES), "--crop", "64x128", "--qualities", "2,5",
             "--attention", "none", "--intra-period", "1", "--qps", ",".join(map(str, QPS)), "--preset", "faster",

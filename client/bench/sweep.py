@@ -56,6 +56,7 @@ class BenchSettings:
     qualities: tuple[float, ...] | None = None
     attentions: tuple[str, ...] = ("none", "soam", "bisoam")
     intra_periods: tuple[int, ...] = (1,)
+    inter_offsets: tuple[float, ...] = (DEFAULT_INTER_OFFSET,)
     anchors: tuple[str, ...] = ("vvc", "vvc-ra", "hevc", "count", "lossless")
     qps: tuple[int, ...] = DEFAULT_QPS
     preset: str = "medium"
@@ -163,11 +164,13 @@ def plan(spec: str, settings: BenchSettings, tag: str = "") -> list[Job]:
         low, high = codec.quality_range
         curve, config = f"spikecodec-{attention}", {**base, "model": codec.name, "sha256": codec.weights_sha256,
                                                      "attention": attention}
+        variants = [(curve, config)]
         if period > 1:
             inter = load_inter_codec(settings.model)
-            curve, config = f"{curve}-ip{period}", {**config, "intra_period": period, "inter_sha256": inter.weights_sha256,
-                                                    "inter_offset": DEFAULT_INTER_OFFSET, "motion_block": BLOCK}
-        for q in qualities:
+            config = {**config, "intra_period": period, "inter_sha256": inter.weights_sha256, "motion_block": BLOCK}
+            variants = [(f"{curve}-ip{period}" + ("" if offset == DEFAULT_INTER_OFFSET else f"-o{offset:g}"),
+                         {**config, "inter_offset": offset}) for offset in settings.inter_offsets]
+        for (curve, config), q in ((v, q) for v in variants for q in qualities):
             if not low <= q <= high:
                 raise SpikecodecError(f"quality {q:g} outside {codec.name}'s range [{low:g}, {high:g}]")
             jobs.append(Job(spec, curve, "ours", float(q), f"q{q:g}", {**config, "quality": q}, tag))
@@ -206,7 +209,8 @@ def _code_ours(src: PreparedSource, job: Job, settings: BenchSettings) -> tuple[
     t, h, w = src.planes.shape
     config = EncoderConfig(quality=job.param, window=settings.window, offset=settings.offset, recon=settings.recon,
                            attention=job.config["attention"], model=settings.model,
-                           intra_period=job.config.get("intra_period", 1))
+                           intra_period=job.config.get("intra_period", 1),
+                           inter_offset=job.config.get("inter_offset", DEFAULT_INTER_OFFSET))
     encoder = Encoder(config, h, w, src.sensor, num_planes=t)
     records = [encoder.header_record()]
     for start in range(0, t, BLOCK_PLANES):

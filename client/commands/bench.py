@@ -41,6 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="intra periods of the codec curves: 1 = all intra (spikecodec-<attention>), "
                              "N > 1 = inter coded with an intra scene every N (spikecodec-<attention>-ipN) "
                              "(default 1,32)")
+    parser.add_argument("--inter-offset", type=_list(float), default=None,
+                        help="quality steps inter scenes are coded below the stream's quality, one curve each "
+                             "(spikecodec-<attention>-ipN-o<offset>; default: the encoder's, named without the suffix)")
     parser.add_argument("--qps", type=_list(int), default=(22, 27, 32, 37, 42, 47), help="QPs of the video anchors")
     parser.add_argument("--preset", default="medium", help="video encoder preset (default medium)")
     parser.add_argument("--threads", type=int, default=1, help="video encoder threads (default 1)")
@@ -86,7 +89,7 @@ def run(args: argparse.Namespace) -> dict:
         raise SpikecodecError(f"unknown reconstruction(s) {', '.join(bad)}; choose from {', '.join(RECONSTRUCTORS)}")
     settings = BenchSettings(
         window=args.window, offset=args.offset, recon=recons[0], model=args.model, qualities=args.qualities,
-        attentions=args.attention, intra_periods=args.intra_period, anchors=args.anchor, qps=args.qps,
+        attentions=args.attention, intra_periods=args.intra_period, inter_offsets=args.inter_offset or BenchSettings.inter_offsets, anchors=args.anchor, qps=args.qps,
         preset=args.preset, threads=args.threads,
         vvc_outputs=args.vvc_outputs, fr_window=args.fr_window, height=args.height, width=args.width,
         planes=args.planes, crop=parse_crop(args.crop), fps=args.fps, seed=args.seed,

@@ -37,7 +37,7 @@ DEFAULTS = {
     "codec": {"steps": 14000, "lr": 5e-4, "batch": 8, "crop": 128, "anneal": (1500, 5e-5)},
     "joint": {"steps": 2100, "lr": 3e-4, "batch": 8, "crop": 128},
     "attention": {"steps": (200, 400), "lr": (3e-4, 1e-5), "batch": 2, "crop": 64},
-    "inter": {"steps": 1050, "lr": 2e-4, "batch": 8, "crop": 128},
+    "inter": {"steps": 4000, "lr": 2e-4, "batch": 8, "crop": 128, "anneal": (500, 5e-5)},
 }
 #: the stages ``--stage all`` runs, in order (reproduces the shipped weights)
 SHIPPED_STAGES = ("recon", "codec", "attention", "inter")
