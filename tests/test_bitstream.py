@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from codec.bitstream import (
+    FORMAT_VERSION,
     EndRecord,
     RecordParser,
     SceneRecord,
@@ -150,10 +151,12 @@ def test_truncation_inside_a_scene_names_it():
         parse_all(data)
 
 
-def test_unknown_version():
+@pytest.mark.parametrize("version", [1, 2, FORMAT_VERSION + 1])
+def test_other_versions_are_refused(version):
+    """Earlier formats (2: integer motion vectors) and later ones are refused, never misread."""
     data = bytearray(b"".join(make_stream()[0]))
-    data[4:6] = struct.pack(">H", 3)
-    with pytest.raises(BitstreamError, match=r"^unknown version 3 "):
+    data[4:6] = struct.pack(">H", version)
+    with pytest.raises(BitstreamError, match=rf"^unknown version {version} \(this build reads version {FORMAT_VERSION}\)"):
         parse_all(bytes(data))
 
 

@@ -17,13 +17,14 @@ from codec.pipeline import motion
 from codec.pipeline.motion import (
     BLOCK,
     MAX_DISPLACEMENT,
+    MAX_VECTOR,
     compensate,
     estimate_motion,
     grid_shape,
     pack_motion,
     unpack_motion,
 )
-from codec.pipeline.prediction import PredictiveEncoder, SceneReconstructor
+from codec.pipeline.prediction import PredictiveEncoder, SceneReconstructor, quantize_scene, scene_values
 from codec.sensor import SensorParams
 
 
@@ -36,17 +37,69 @@ def photo(shared_data) -> np.ndarray:
 
 @pytest.mark.parametrize("shift", [(3, 5), (-11, 7), (20, -18), (0, 0)])
 def test_motion_finds_a_global_shift(photo, shift):
+    photo8 = quantize_scene(photo)
     moved = np.roll(photo, shift, axis=(0, 1))
-    motion = estimate_motion(photo, moved)
+    motion = estimate_motion(photo8, moved)
     assert motion.shape == (*grid_shape(*photo.shape), 2) and motion.dtype == np.int8
     inner = motion[1:-1, 1:-1].reshape(-1, 2)
-    # flat blocks may keep a shorter vector; textured ones must find the shift
-    assert np.mean(np.all(inner == -np.array(shift), axis=1)) > 0.75
+    # flat blocks may keep a shorter vector; textured ones must find the shift (in half pixels)
+    assert np.mean(np.all(inner == -2 * np.array(shift), axis=1)) > 0.75
     inside = (slice(BLOCK, -BLOCK), slice(BLOCK, -BLOCK))
-    error = np.abs(compensate(photo, motion) - moved)[inside].mean()
+    error = np.abs(scene_values(compensate(photo8, motion)) - moved)[inside].mean()
     assert error < 0.01
     if shift != (0, 0):
         assert error < 0.2 * np.abs(photo - moved)[inside].mean()
+
+
+def test_motion_finds_half_pixel_shifts(photo):
+    """A scene half a pixel down and right of the reference is found as (-1, -1) half pixels
+    and predicted better than any integer vector could."""
+    photo8 = quantize_scene(photo)
+    a = photo8.astype(np.int32)
+    moved8 = (a[:-1, :-1] + a[:-1, 1:] + a[1:, :-1] + a[1:, 1:] + 2) >> 2  # sample (y + 1/2, x + 1/2)
+    moved = scene_values(np.pad(moved8, ((0, 1), (0, 1)), mode="edge").astype(np.uint8))
+    motion = estimate_motion(photo8, moved)
+    inner = motion[1:-1, 1:-1].reshape(-1, 2)
+    assert np.mean(np.all(inner == (1, 1), axis=1)) > 0.75
+    inside = (slice(BLOCK, -BLOCK), slice(BLOCK, -BLOCK))
+    half = np.abs(scene_values(compensate(photo8, motion)) - moved)[inside].mean()
+    integer = np.abs(scene_values(compensate(photo8, motion // 2 * 2)) - moved)[inside].mean()
+    assert half < 0.001 and half < 0.2 * integer
+
+
+def test_compensation_is_integer_bilinear_and_replicates_edges():
+    h, w = 2 * BLOCK + 8, 3 * BLOCK + 8
+    reference = (np.arange(h * w) % 251).astype(np.uint8).reshape(h, w)
+    a = reference.astype(np.int32)
+    motion = np.zeros((*grid_shape(h, w), 2), dtype=np.int8)
+    motion[0, 0] = (-MAX_VECTOR, -MAX_VECTOR)  # reaches into the replicated corner
+    motion[1, 1] = (6, -8)  # (3, -4) pixels
+    motion[0, 1] = (1, 0)  # half a pixel down
+    motion[1, 2] = (-3, 5)  # (-1.5, 2.5) pixels
+    out = compensate(reference, motion)
+    assert out.shape == reference.shape and out.dtype == np.uint8
+    assert (out[BLOCK : 2 * BLOCK, :BLOCK] == reference[BLOCK : 2 * BLOCK, :BLOCK]).all()
+    assert (out[BLOCK : 2 * BLOCK, BLOCK : 2 * BLOCK] == reference[BLOCK + 3 : 2 * BLOCK + 3, BLOCK - 4 : 2 * BLOCK - 4]).all()
+    assert (out[:BLOCK, BLOCK : 2 * BLOCK] == (a[:BLOCK, BLOCK : 2 * BLOCK] + a[1 : BLOCK + 1, BLOCK : 2 * BLOCK] + 1) >> 1).all()
+    r, c = slice(BLOCK - 2, 2 * BLOCK - 2), slice(2 * BLOCK + 2, 3 * BLOCK + 2)
+    r1, c1 = slice(BLOCK - 1, 2 * BLOCK - 1), slice(2 * BLOCK + 3, 3 * BLOCK + 3)
+    expected = (a[r, c] + a[r, c1] + a[r1, c] + a[r1, c1] + 2) >> 2
+    assert (out[BLOCK : 2 * BLOCK, 2 * BLOCK : 3 * BLOCK] == expected).all()
+    corner = MAX_DISPLACEMENT
+    assert (out[:corner, :corner] == reference[0, 0]).all()
+
+
+def test_motion_vectors_round_trip_and_damage_is_reported():
+    rng = np.random.default_rng(0)
+    motion = rng.integers(-MAX_VECTOR, MAX_VECTOR + 1, size=(*grid_shape(250, 400), 2)).astype(np.int8)
+    data = pack_motion(motion)
+    assert (unpack_motion(data, 250, 400) == motion).all()
+    with pytest.raises(BitstreamError, match="motion vectors are corrupt"):
+        unpack_motion(data[:-3], 250, 400)
+    with pytest.raises(BitstreamError, match=f"a 64x64 scene needs {2 * np.prod(grid_shape(64, 64))}"):
+        unpack_motion(data, 64, 64)
+    with pytest.raises(BitstreamError, match="beyond"):
+        unpack_motion(pack_motion(np.full((*grid_shape(64, 64), 2), MAX_VECTOR + 1, dtype=np.int8)), 64, 64)
 
 
 def _brute_force(current: np.ndarray, area: np.ndarray, radius: int) -> tuple[int, int]:
@@ -78,33 +131,6 @@ def test_vectorised_searches_match_a_brute_force_search():
     areas = torch.stack([torch.from_numpy(reference[i * block : (i + 1) * block + 2 * radius,
                                                     j * block : (j + 1) * block + 2 * radius]) for i, j in blocks])
     assert motion._block_search(patches, areas, radius, block).tolist() == found.tolist()
-
-
-def test_compensation_copies_reference_pixels_and_replicates_edges():
-    h, w = 2 * BLOCK + 8, 3 * BLOCK + 8
-    reference = (np.arange(h * w) % 251).astype(np.uint8).reshape(h, w)
-    motion = np.zeros((*grid_shape(h, w), 2), dtype=np.int8)
-    motion[0, 0] = (-MAX_DISPLACEMENT, -MAX_DISPLACEMENT)  # reaches into the replicated corner
-    motion[1, 1] = (3, -4)
-    out = compensate(reference, motion)
-    assert out.shape == reference.shape and out.dtype == np.uint8
-    assert (out[BLOCK : 2 * BLOCK, :BLOCK] == reference[BLOCK : 2 * BLOCK, :BLOCK]).all()
-    assert (out[BLOCK : 2 * BLOCK, BLOCK : 2 * BLOCK] == reference[BLOCK + 3 : 2 * BLOCK + 3, BLOCK - 4 : 2 * BLOCK - 4]).all()
-    corner = MAX_DISPLACEMENT
-    assert (out[:corner, :corner] == reference[0, 0]).all()
-
-
-def test_motion_vectors_round_trip_and_damage_is_reported():
-    rng = np.random.default_rng(0)
-    motion = rng.integers(-MAX_DISPLACEMENT, MAX_DISPLACEMENT + 1, size=(*grid_shape(250, 400), 2)).astype(np.int8)
-    data = pack_motion(motion)
-    assert (unpack_motion(data, 250, 400) == motion).all()
-    with pytest.raises(BitstreamError, match="motion vectors are corrupt"):
-        unpack_motion(data[:-3], 250, 400)
-    with pytest.raises(BitstreamError, match=f"a 64x64 scene needs {2 * np.prod(grid_shape(64, 64))}"):
-        unpack_motion(data, 64, 64)
-    with pytest.raises(BitstreamError, match="beyond"):
-        unpack_motion(pack_motion(np.full((*grid_shape(64, 64), 2), MAX_DISPLACEMENT + 1, dtype=np.int8)), 64, 64)
 
 
 def _pan(photo: np.ndarray, steps: int, speed: int = 3) -> list[np.ndarray]:

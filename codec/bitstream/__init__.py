@@ -2,7 +2,7 @@
 
 A stream is written and read scene by scene: every record is a ``bytes`` object
 that can travel alone (one gRPC message per record) and be parsed incrementally
-from any split of a byte stream or a file. Format version 2 (all integers
+from any split of a byte stream or a file. Format version 3 (all integers
 big-endian)::
 
     stream   = preamble header-record scene-record* end-record
@@ -19,8 +19,9 @@ big-endian)::
                      intra_period, inter_sha256, inter_offset
     kind "S" scene   body = index u32 | centre u64 | mode u8 | payload (scene codec bytes)
                      mode 0 intra: the payload codes the scene;
-                     mode 1 inter: it codes the scene minus the previous decoded
-                     scene (inter codec), allowed unless index % intra_period == 0
+                     mode 1 inter: half-pixel block motion vectors, then the scene
+                     minus the previous decoded scene so moved (inter codec),
+                     allowed unless index % intra_period == 0
     kind "E" end     body = num_planes u64 | num_scenes u32
 
 Reading checks more than CRCs: the header comes first, scene ``i`` has index

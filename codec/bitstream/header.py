@@ -18,7 +18,7 @@ from codec.sensor import SensorParams
 #: first four bytes of every ``.spkc`` stream
 MAGIC = b"SPKC"
 #: container format version written by this build (and the only one it reads)
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 

@@ -1,13 +1,18 @@
-"""Block motion: estimate, code and apply integer motion vectors between two scenes.
+"""Block motion: estimate, code and apply half-pixel motion vectors between two scenes.
 
-The inter mode predicts a scene from the previous decoded scene moved block by
-block (``BLOCK`` x ``BLOCK`` pixels, integer displacements, edge-replicated
-borders). Estimation is a two-level full search on the sum of absolute
-differences: ``±COARSE_RADIUS`` coarse pixels on ``COARSE``-times
+The inter mode predicts a scene from the previous decoded 8-bit scene moved
+block by block (``BLOCK`` x ``BLOCK`` pixels, edge-replicated borders).
+Vectors are in half pixels. Estimation is a two-level full search on the sum
+of absolute differences: ``±COARSE_RADIUS`` coarse pixels on ``COARSE``-times
 average-pooled scenes, then ``±FINE_RADIUS`` pixels around that at full
 resolution, so displacements up to ``±(COARSE * COARSE_RADIUS + FINE_RADIUS)``
-pixels are found. Compensation copies 8-bit reference pixels, so encoder and
-decoder predict bit-identically.
+pixels are found; then the eight half-pixel neighbours of the best integer
+vector are tried. Half-pixel samples are bilinear averages in integer
+arithmetic (``(a + b + 1) >> 1``, ``(a + b + c + d + 2) >> 2``, as in H.263), so
+encoder and decoder predict bit-identically. On the REDS recordings the
+half-pixel step lowered the prediction error by 0.3-0.85 dB (TFP and learned
+scenes, references coded at qualities 2 and 4); a half-pixel sample also averages
+away some of the reference's noise.
 
 Vectors are coded as differences from the left neighbour (the first column
 from the block above), as int8, deflated with zlib.
@@ -27,9 +32,15 @@ BLOCK = 32
 COARSE = 2
 COARSE_RADIUS = 10
 FINE_RADIUS = 2
-#: largest displacement a vector may hold, pixels
+#: largest integer displacement the search finds, pixels
 MAX_DISPLACEMENT = COARSE * COARSE_RADIUS + FINE_RADIUS
-#: a displacement of ``d`` pixels (L1) costs ``LENGTH_PENALTY * d`` in mean absolute difference
+#: largest vector component, half pixels (an integer displacement plus a half-pixel step)
+MAX_VECTOR = 2 * MAX_DISPLACEMENT + 1
+#: edge replication around the reference for compensation, pixels (covers MAX_VECTOR)
+_MARGIN = MAX_DISPLACEMENT + 1
+#: half-pixel steps tried around the integer vector, the integer vector first (it wins ties)
+_HALF_STEPS = ((0, 0), (-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
+#: a displacement of ``d`` pixels (L1, half pixels count half) costs ``LENGTH_PENALTY * d`` in mean absolute difference
 #: (scene units): keeps vectors of flat and noisy blocks short and cheap; 0.2 / 255 gave the
 #: smallest residuals on the REDS recordings (TFP and net scenes) among 1e-4..2 / 255
 LENGTH_PENALTY = 0.2 / 255.0
@@ -92,15 +103,15 @@ def _block_search(current: torch.Tensor, candidates: torch.Tensor, radius: int, 
 
 @torch.no_grad()
 def estimate_motion(reference: np.ndarray, scene: np.ndarray) -> np.ndarray:
-    """Displacements that predict ``scene`` from ``reference`` (both ``(H, W)`` float scenes in [0, 1]).
+    """Vectors that predict ``scene`` (``(H, W)`` float in [0, 1]) from ``reference`` (``(H, W)`` uint8).
 
     Returns:
-        ``(hb, wb, 2)`` int8 ``(dy, dx)`` per block: block ``(i, j)`` of the scene is
-        predicted by the reference block at ``(i*BLOCK + dy, j*BLOCK + dx)``.
+        ``(hb, wb, 2)`` int8 ``(dy, dx)`` in half pixels per block: block ``(i, j)`` of the
+        scene is predicted by the reference block at ``(i*BLOCK + dy/2, j*BLOCK + dx/2)``.
     """
     height, width = scene.shape
     hb, wb = grid_shape(height, width)
-    ref = torch.from_numpy(np.asarray(reference, dtype=np.float32))
+    ref = torch.from_numpy(np.asarray(reference, dtype=np.float32) / np.float32(255.0))
     cur = _padded(torch.from_numpy(np.asarray(scene, dtype=np.float32)), height, width, 0)
     # coarse: pooled scenes, blocks of BLOCK // COARSE
     ref_c = F.avg_pool2d(_padded(ref, height, width, COARSE * COARSE_RADIUS)[None, None], COARSE)[0, 0]
@@ -114,25 +125,56 @@ def estimate_motion(reference: np.ndarray, scene: np.ndarray) -> np.ndarray:
     origins = corners + coarse + margin - FINE_RADIUS
     fine = _block_search(_block_patches(cur, corners, BLOCK),
                          _block_patches(ref_f, origins, BLOCK + 2 * FINE_RADIUS), FINE_RADIUS, BLOCK)
-    motion = coarse + fine - FINE_RADIUS
-    return motion.view(hb, wb, 2).numpy().astype(np.int8)
+    integer = (coarse + fine - FINE_RADIUS).view(hb, wb, 2).numpy()
+    return _half_pel_refine(reference, cur.numpy() * np.float32(255.0), 2 * integer)
+
+
+def _half_pel_refine(reference: np.ndarray, current: np.ndarray, motion: np.ndarray) -> np.ndarray:
+    """Best of ``motion`` (``(hb, wb, 2)`` half pixels, even) and its eight half-pixel neighbours for
+    each block of ``current`` (``(hb*BLOCK, wb*BLOCK)`` float32 in 0..255) -> ``(hb, wb, 2)`` int8."""
+    hb, wb, _ = motion.shape
+    plane = _half_pel_plane(reference, hb, wb)
+    steps = np.array(_HALF_STEPS)
+    costs = []
+    for step in steps:
+        candidate = motion + step
+        error = np.abs(_gather(plane, candidate) - current).reshape(hb, BLOCK, wb, BLOCK).mean(axis=(1, 3))
+        costs.append(error / 255.0 + LENGTH_PENALTY * np.abs(candidate).sum(axis=-1) / 2.0)
+    best = np.argmin(np.stack(costs), axis=0)  # (hb, wb): first minimum, so ties keep the integer vector
+    return (motion + steps[best]).astype(np.int8)
+
+
+def _half_pel_plane(reference: np.ndarray, hb: int, wb: int) -> np.ndarray:
+    """int32 plane of the edge-padded uint8 reference at half-pixel spacing: pixel ``(y, x)`` of the
+    reference is at ``(2*(y + _MARGIN), 2*(x + _MARGIN))``; odd positions are rounded bilinear averages."""
+    height, width = reference.shape
+    a = np.pad(reference, ((_MARGIN, _MARGIN + hb * BLOCK - height), (_MARGIN, _MARGIN + wb * BLOCK - width)),
+               mode="edge").astype(np.int32)
+    plane = np.empty((2 * a.shape[0] - 1, 2 * a.shape[1] - 1), dtype=np.int32)
+    plane[0::2, 0::2] = a
+    plane[0::2, 1::2] = (a[:, :-1] + a[:, 1:] + 1) >> 1
+    plane[1::2, 0::2] = (a[:-1] + a[1:] + 1) >> 1
+    plane[1::2, 1::2] = (a[:-1, :-1] + a[:-1, 1:] + a[1:, :-1] + a[1:, 1:] + 2) >> 2
+    return plane
+
+
+def _gather(plane: np.ndarray, motion: np.ndarray) -> np.ndarray:
+    """``(hb*BLOCK, wb*BLOCK)`` prediction from a :func:`_half_pel_plane` moved by ``motion`` (half pixels)."""
+    hb, wb, _ = motion.shape
+    rows = 2 * (np.arange(hb)[:, None] * BLOCK + _MARGIN) + motion[..., 0].astype(np.int64)  # (hb, wb)
+    cols = 2 * (np.arange(wb)[None, :] * BLOCK + _MARGIN) + motion[..., 1].astype(np.int64)
+    offs = 2 * np.arange(BLOCK)
+    r = rows[:, :, None, None] + offs[None, None, :, None]  # (hb, wb, B, 1)
+    c = cols[:, :, None, None] + offs[None, None, None, :]  # (hb, wb, 1, B)
+    return plane[r, c].transpose(0, 2, 1, 3).reshape(hb * BLOCK, wb * BLOCK)
 
 
 def compensate(reference: np.ndarray, motion: np.ndarray) -> np.ndarray:
-    """Prediction ``(H, W)`` of the reference's dtype: each block copied from its displaced position
-    in the edge-replicated ``(H, W)`` reference."""
+    """``(H, W)`` uint8 prediction: each block of the ``(H, W)`` uint8 reference taken from its position
+    moved by ``motion`` (``(hb, wb, 2)`` half pixels), borders edge-replicated."""
     height, width = reference.shape
     hb, wb, _ = motion.shape
-    margin = MAX_DISPLACEMENT
-    padded = np.pad(reference, ((margin, margin + hb * BLOCK - height), (margin, margin + wb * BLOCK - width)),
-                    mode="edge")
-    rows = (np.arange(hb)[:, None] * BLOCK + motion[..., 0].astype(np.int64) + margin)  # (hb, wb)
-    cols = (np.arange(wb)[None, :] * BLOCK + motion[..., 1].astype(np.int64) + margin)
-    offs = np.arange(BLOCK)
-    r = rows[:, :, None, None] + offs[None, None, :, None]  # (hb, wb, B, 1)
-    c = cols[:, :, None, None] + offs[None, None, None, :]  # (hb, wb, 1, B)
-    blocks = padded[r, c]  # (hb, wb, B, B)
-    return blocks.transpose(0, 2, 1, 3).reshape(hb * BLOCK, wb * BLOCK)[:height, :width]
+    return _gather(_half_pel_plane(reference, hb, wb), motion)[:height, :width].astype(np.uint8)
 
 
 def pack_motion(motion: np.ndarray) -> bytes:
@@ -159,6 +201,6 @@ def unpack_motion(data: bytes, height: int, width: int) -> np.ndarray:
     diff = np.frombuffer(raw, dtype=np.int8).reshape(hb, wb, 2).astype(np.int16)
     diff[:, 0] = np.cumsum(diff[:, 0], axis=0)
     motion = np.cumsum(diff, axis=1)
-    if np.abs(motion).max(initial=0) > MAX_DISPLACEMENT:
-        raise BitstreamError(f"motion vector beyond ±{MAX_DISPLACEMENT} pixels")
+    if np.abs(motion).max(initial=0) > MAX_VECTOR:
+        raise BitstreamError(f"motion vector beyond ±{MAX_VECTOR} half pixels")
     return motion.astype(np.int8)

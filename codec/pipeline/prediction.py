@@ -104,7 +104,7 @@ class SceneReconstructor:
     def estimate(self, scene: np.ndarray) -> tuple[bytes, np.ndarray]:
         """Motion of ``scene`` (``(H, W)`` float in [0, 1]) from the reference:
         ``(packed motion, (H, W) float32 prediction)``."""
-        motion = estimate_motion(scene_values(self.reference), scene)
+        motion = estimate_motion(self.reference, scene)
         return pack_motion(motion), self.prediction(motion)
 
 

@@ -25,7 +25,7 @@ from codec.io import open_spikes
 from codec.metrics.scene import psnr
 from codec.models.scene_codec import SceneCodec
 from codec.pipeline.config import DEFAULT_INTER_OFFSET
-from codec.pipeline.prediction import PredictiveEncoder
+from codec.pipeline.prediction import PredictiveEncoder, SceneReconstructor
 from codec.reconstruct import get_reconstructor
 from codec.reconstruct.stream import iter_scenes
 
@@ -101,10 +101,12 @@ def reds_inter_points(intra: SceneCodec, inter: SceneCodec, spikes_dir: Path, wi
             psnrs = []
             for scenes in sequences:
                 encoder = PredictiveEncoder(intra, coder, period, *scenes[0].shape, q, DEFAULT_INTER_OFFSET)
+                decoder = SceneReconstructor(intra, coder, *scenes[0].shape, q, DEFAULT_INTER_OFFSET)
                 for i, scene in enumerate(scenes):
-                    bits += 8 * len(encoder.encode(i, scene)[1])
+                    mode, payload = encoder.encode(i, scene)
+                    bits += 8 * len(payload)
                     pixels += scene.size
-                    psnrs.append(psnr(scene * 255.0, encoder.mirror.reference.astype(np.float32), peak=255.0))
+                    psnrs.append(psnr(scene * 255.0, decoder.decode(mode, payload).astype(np.float32), peak=255.0))
             row[label] = {"bpp": round(bits / pixels, 4), "psnr": round(float(np.mean(psnrs)), 3)}
         row["inter_saving_percent"] = round(100 * (1 - row["inter"]["bpp"] / row["intra"]["bpp"]), 2)
         points.append(row)

@@ -26,6 +26,7 @@ import torch
 
 from codec.models.registry import INTER, build_model, get_config, load_model
 from codec.pipeline.motion import compensate, estimate_motion
+from codec.pipeline.prediction import quantize_scene, scene_values
 from codec.reconstruct.features import CONTEXT, temporal_features
 from codec.reconstruct.net import load_weights, predict_rate
 from codec.reconstruct.windows import block_extent
@@ -76,10 +77,12 @@ class ScenePairs:
 
 
 def motion_prediction(reference: torch.Tensor, scene: torch.Tensor) -> torch.Tensor:
-    """Block-motion prediction of each ``(B, 1, h, w)`` scene from its reference (same shape)."""
+    """Block-motion prediction of each ``(B, 1, h, w)`` scene from its reference (same shape, 8-bit
+    values ``k/255``), exactly as the product predicts: ``(B, 1, h, w)`` float32."""
     out = []
     for ref, cur in zip(reference[:, 0].numpy(), scene[:, 0].numpy()):
-        out.append(compensate(ref, estimate_motion(ref, cur)))
+        ref8 = quantize_scene(ref)
+        out.append(scene_values(compensate(ref8, estimate_motion(ref8, cur))))
     return torch.from_numpy(np.stack(out))[:, None]
 
 
