@@ -32,6 +32,7 @@ from client.report import fidelity_fields, finite_or_none, rate_fields, referenc
 from client.sources import SpikeInput, open_input
 from codec.anchors import AnchorInput, get_anchor, import_vvc_outputs
 from codec.anchors.video import DEFAULT_QPS, VideoAnchor
+from codec.bitstream import FORMAT_VERSION
 from codec.errors import SpikecodecError
 from codec.pipeline import Decoder, Encoder, EncoderConfig
 from codec.pipeline.config import DEFAULT_INTER_OFFSET
@@ -167,7 +168,8 @@ def plan(spec: str, settings: BenchSettings, tag: str = "") -> list[Job]:
         variants = [(curve, config)]
         if period > 1:
             inter = load_inter_codec(settings.model)
-            config = {**config, "intra_period": period, "inter_sha256": inter.weights_sha256, "motion_block": BLOCK}
+            config = {**config, "intra_period": period, "inter_sha256": inter.weights_sha256, "motion_block": BLOCK,
+                      "format_version": FORMAT_VERSION}
             variants = [(f"{curve}-ip{period}" + ("" if offset == DEFAULT_INTER_OFFSET else f"-o{offset:g}"),
                          {**config, "inter_offset": offset}) for offset in settings.inter_offsets]
         for (curve, config), q in ((v, q) for v in variants for q in qualities):

@@ -30,8 +30,8 @@ if TYPE_CHECKING:
 
 #: per stage: steps, learning rate, batch, crop, optional anneal (last steps, lr)
 #: (attention: per phase frozen/finetune). codec, attention and inter are the settings of
-#: the shipped weights (see their records; inter's first 950 steps used 16-px motion
-#: blocks, the search has 32-px ones now); joint is the run that was measured to
+#: the shipped weights (see their records; inter's motion changed during its run: 16-px
+#: integer blocks to step 950, 32-px integer to 1,850, 32-px half-pel after); joint is the run that was measured to
 #: make the evaluation RD worse (README, "Training"), so ``--stage all`` leaves it out.
 DEFAULTS = {
     "codec": {"steps": 14000, "lr": 5e-4, "batch": 8, "crop": 128, "anneal": (1500, 5e-5)},
@@ -171,7 +171,8 @@ def _inter(args: argparse.Namespace, runs: Path) -> dict:
     record["command"] = (f"spikecodec train --stage inter --steps {summary['step']} "
                          f"--batch {s['batch']} --crop {s['crop']} --lr {s['lr']:g}")
     record["intra_sha256"] = base_sha
-    record["motion"] = {"block": BLOCK, "max_displacement": MAX_DISPLACEMENT, "inter_offset": DEFAULT_INTER_OFFSET}
+    record["motion"] = {"block": BLOCK, "max_displacement": MAX_DISPLACEMENT, "vectors": "half-pel",
+                        "inter_offset": DEFAULT_INTER_OFFSET}
     intra = load_scene_codec(args.model)
     measure = {"reds_inter": lambda inter: reds_inter_points(intra, inter, args.data / "spikes")}
     record = export_model(model, args.model, INTER, record, args.data, kodak=False, reds=False, evaluations=measure)
