@@ -54,6 +54,7 @@ class ServerConfig:
     recon: str = _opt("tfp", "default scene reconstruction: tfp, tfi or net")
     attention: str = _opt("none", "default encoder attention: none, soam or bisoam")
     model: str = _opt("spikecodec-base", "default scene codec model")
+    #: codec.pipeline.config.DEFAULT_INTRA_PERIOD (not imported: it would load torch with the config)
     intra_period: int = _opt(32, "default intra period: every n-th scene intra, the others may be inter; 1 = all intra")
     torch_threads: int = _opt(2, "intra-op torch threads of the process")
     log_level: str = _opt("INFO", "DEBUG, INFO, WARNING or ERROR")

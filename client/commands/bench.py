@@ -89,7 +89,8 @@ def run(args: argparse.Namespace) -> dict:
         raise SpikecodecError(f"unknown reconstruction(s) {', '.join(bad)}; choose from {', '.join(RECONSTRUCTORS)}")
     settings = BenchSettings(
         window=args.window, offset=args.offset, recon=recons[0], model=args.model, qualities=args.qualities,
-        attentions=args.attention, intra_periods=args.intra_period, inter_offsets=args.inter_offset or BenchSettings.inter_offsets, anchors=args.anchor, qps=args.qps,
+        attentions=args.attention, intra_periods=args.intra_period,
+        inter_offsets=args.inter_offset or BenchSettings.inter_offsets, anchors=args.anchor, qps=args.qps,
         preset=args.preset, threads=args.threads,
         vvc_outputs=args.vvc_outputs, fr_window=args.fr_window, height=args.height, width=args.width,
         planes=args.planes, crop=parse_crop(args.crop), fps=args.fps, seed=args.seed,

@@ -48,7 +48,7 @@ class Encoder:
         num_planes: planes pushed so far.
         num_scenes: scene records produced so far.
         timings: seconds spent in ``setup`` (loading the models), ``reconstruct`` and scene ``coding``
-            (which includes decoding the chosen payload for the next scene's reference).
+            (which includes the motion search and reconstructing the next scene's reference).
         predictor: mode decisions and the decoder mirror (``predictor.modes`` counts the modes).
     """
 
