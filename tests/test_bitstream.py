@@ -71,11 +71,22 @@ def test_round_trip_record_by_record_and_whole():
     assert parse_all(b"".join(records)) == expected
 
 
-def test_header_json_is_canonical_and_round_trips():
+@pytest.mark.parametrize("intra_period", [1, 32])
+def test_header_round_trips_in_a_compact_binary_body(intra_period):
     header = make_header(301)
-    assert StreamHeader.from_json(header.to_json()) == header
-    assert header.to_json() == make_header(301).to_json()
-    assert b" " not in header.to_json()
+    if intra_period > 1:
+        header = make_header(301, intra_period=intra_period, inter_sha256="cd" * 32, inter_offset=1.5, quality=2.7)
+    body = header.to_bytes()
+    assert StreamHeader.from_bytes(body) == header
+    assert len(body) == 86 + (1 + 3) + (1 + 4) + 1 + len(header.model) + 32 * (1 + (intra_period > 1))
+
+
+def _header_body(**changes) -> bytearray:
+    """The header body of ``make_header()`` with bytes replaced: ``{offset: bytes}``."""
+    body = bytearray(make_header().to_bytes())
+    for at, value in changes.values():
+        body[at : at + len(value)] = value
+    return body
 
 
 @given(st.lists(st.integers(0, 10_000), max_size=12))
@@ -151,7 +162,7 @@ def test_truncation_inside_a_scene_names_it():
         parse_all(data)
 
 
-@pytest.mark.parametrize("version", [1, 2, FORMAT_VERSION + 1])
+@pytest.mark.parametrize("version", [1, 2, 3, FORMAT_VERSION + 1])
 def test_other_versions_are_refused(version):
     """Earlier formats (2: integer motion vectors) and later ones are refused, never misread."""
     data = bytearray(b"".join(make_stream()[0]))
@@ -173,7 +184,7 @@ def _stream_with(*middle: bytes, header: StreamHeader | None = None) -> bytes:
         (_stream_with(end_record(100, 0), end_record(100, 0)), r"record 1 \(end\).*100 planes need 3 scenes"),
         (_stream_with(scene_record(0, 16, b""), end_record(20, 1)) + b"\0", r"1 bytes of trailing data after the end record"),
         (_stream_with(end_record(16, 0)), r"record 1 \(end\).*no scene: 16 planes end before the first centre 16"),
-        (_stream_with(frame(KIND_HEADER, make_header().to_json())), r"record 1 .*second header record"),
+        (_stream_with(frame(KIND_HEADER, make_header().to_bytes())), r"record 1 .*second header record"),
         (header_record(make_header())[6:], r"not a \.spkc stream: bad magic"),
         (_stream_with(frame(ord("Z"), b"")), r"record 1 .*unknown record kind 0x5a"),
         (_stream_with(frame(KIND_SCENE, b"abc")), r"scene body of 3 bytes is shorter"),
@@ -195,12 +206,15 @@ def test_stream_must_start_with_a_header():
 @pytest.mark.parametrize(
     "body, message",
     [
-        (b"\xff", "not valid JSON"),
-        (b"[1]", "not a JSON object"),
-        (b'{"height": 1}', "missing"),
-        (make_header().to_json().replace(b'"height":250', b'"height":-1'), "'height' must be a positive integer"),
-        (make_header().to_json().replace(b'"reset_mechanism":"mod"', b'"reset_mechanism":"x"'), "'sensor'"),
-        (make_header().to_json().replace(b'"model_sha256":"' + SHA.encode(), b'"model_sha256":"' + b"g" * 64), "sha256"),
+        (b"\xff", "shorter than its 86-byte fixed part"),
+        (bytes(_header_body(height=(0, b"\0\0\0\0"))), "'height' must be a positive integer"),
+        (bytes(_header_body(window=(16, b"\0\0\0\0"))), "'window' must be a positive integer"),
+        (bytes(_header_body(reset=(60, b"\x07"))), "'sensor': unknown reset mechanism 7"),
+        (bytes(_header_body(threshold=(44, struct.pack(">d", -1.0)))), "'sensor'"),
+        (bytes(_header_body(name=(87, b"\xff"))), "not valid UTF-8"),
+        (bytes(_header_body(name_length=(86, b"\xf0"))), "truncated inside its names"),
+        (make_header().to_bytes()[:-1], "its fields need"),
+        (make_header().to_bytes() + b"\0", "its fields need"),
     ],
 )
 def test_bad_header_fields(body, message):

@@ -263,7 +263,7 @@ def test_stream_for_other_weights_is_refused(stream):
     forged = StreamHeader(**{**header.__dict__, "inter_sha256": "0" * 64})
     with pytest.raises(BitstreamError, match=r"encoded with 'spikecodec-base' \(inter\) weights sha256 000000000000"):
         Decoder().push(header_record(forged))
-    unknown = PREAMBLE.pack(b"SPKC", FORMAT_VERSION) + frame(KIND_HEADER, StreamHeader(**{**header.__dict__, "model": "nope"}).to_json())
+    unknown = PREAMBLE.pack(b"SPKC", FORMAT_VERSION) + frame(KIND_HEADER, StreamHeader(**{**header.__dict__, "model": "nope"}).to_bytes())
     with pytest.raises(BitstreamError, match="stream needs scene codec 'nope'"):
         Decoder().push(unknown)
 

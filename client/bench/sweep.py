@@ -164,12 +164,11 @@ def plan(spec: str, settings: BenchSettings, tag: str = "") -> list[Job]:
         qualities = settings.qualities or tuple(codec.qualities)
         low, high = codec.quality_range
         curve, config = f"spikecodec-{attention}", {**base, "model": codec.name, "sha256": codec.weights_sha256,
-                                                     "attention": attention}
+                                                     "attention": attention, "format_version": FORMAT_VERSION}
         variants = [(curve, config)]
         if period > 1:
             inter = load_inter_codec(settings.model)
-            config = {**config, "intra_period": period, "inter_sha256": inter.weights_sha256, "motion_block": BLOCK,
-                      "format_version": FORMAT_VERSION}
+            config = {**config, "intra_period": period, "inter_sha256": inter.weights_sha256, "motion_block": BLOCK}
             variants = [(f"{curve}-ip{period}" + ("" if offset == DEFAULT_INTER_OFFSET else f"-o{offset:g}"),
                          {**config, "inter_offset": offset}) for offset in settings.inter_offsets]
         for (curve, config), q in ((v, q) for v in variants for q in qualities):

@@ -2,7 +2,7 @@
 
 A stream is written and read scene by scene: every record is a ``bytes`` object
 that can travel alone (one gRPC message per record) and be parsed incrementally
-from any split of a byte stream or a file. Format version 3 (all integers
+from any split of a byte stream or a file. Format version 4 (all integers
 big-endian)::
 
     stream   = preamble header-record scene-record* end-record
@@ -12,11 +12,11 @@ big-endian)::
     frame-crc = zlib.crc32(kind | length)    a corrupt kind or length is caught
     body-crc  = zlib.crc32(body)             before the body is even read
 
-    kind "H" header  body = UTF-8 JSON object (sorted keys), see StreamHeader:
-                     height, width, num_planes (0 = unknown while live), window K,
-                     offset C0, sensor (codec.sensor.SensorParams fields),
-                     recon, attention, model, model_sha256, quality,
-                     intra_period, inter_sha256, inter_offset
+    kind "H" header  body = binary fields, see codec.bitstream.header: height,
+                     width, num_planes (0 = unknown while live), window K,
+                     offset C0, quality, intra_period, inter_offset, sensor
+                     (codec.sensor.SensorParams fields), recon, attention,
+                     model, model sha256, inter sha256 (when intra_period > 1)
     kind "S" scene   body = index u32 | centre u64 | mode u8 | payload (scene codec bytes)
                      mode 0 intra: the payload codes the scene;
                      mode 1 inter: half-pixel block motion vectors, then the scene

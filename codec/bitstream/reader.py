@@ -136,7 +136,7 @@ class RecordParser:
     def _parse(self, kind: int, body: bytes, at: int) -> Record:
         if kind == KIND_HEADER:
             try:
-                self.header = StreamHeader.from_json(body)
+                self.header = StreamHeader.from_bytes(body)
             except BitstreamError as err:
                 self._fail(kind, at, str(err))
             return self.header

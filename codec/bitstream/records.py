@@ -58,7 +58,7 @@ def frame(kind: int, body: bytes) -> bytes:
 
 def header_record(header: StreamHeader) -> bytes:
     """The first bytes of a stream: preamble (magic, version) and the header record."""
-    return PREAMBLE.pack(MAGIC, FORMAT_VERSION) + frame(KIND_HEADER, header.to_json())
+    return PREAMBLE.pack(MAGIC, FORMAT_VERSION) + frame(KIND_HEADER, header.to_bytes())
 
 
 def scene_record(index: int, centre: int, payload: bytes, mode: int = MODE_INTRA) -> bytes:
