@@ -36,7 +36,7 @@ from codec.bitstream import FORMAT_VERSION
 from codec.errors import SpikecodecError
 from codec.pipeline import Decoder, Encoder, EncoderConfig
 from codec.pipeline.config import DEFAULT_INTER_OFFSET
-from codec.pipeline.motion import BLOCK
+from codec.pipeline.motion import BLOCK, LENGTH_PENALTY
 from codec.pipeline.prediction import quantize_scene, scene_values
 from codec.regenerate import regenerate
 
@@ -168,7 +168,8 @@ def plan(spec: str, settings: BenchSettings, tag: str = "") -> list[Job]:
         variants = [(curve, config)]
         if period > 1:
             inter = load_inter_codec(settings.model)
-            config = {**config, "intra_period": period, "inter_sha256": inter.weights_sha256, "motion_block": BLOCK}
+            config = {**config, "intra_period": period, "inter_sha256": inter.weights_sha256, "motion_block": BLOCK,
+                      "length_penalty": LENGTH_PENALTY}
             variants = [(f"{curve}-ip{period}" + ("" if offset == DEFAULT_INTER_OFFSET else f"-o{offset:g}"),
                          {**config, "inter_offset": offset}) for offset in settings.inter_offsets]
         for (curve, config), q in ((v, q) for v in variants for q in qualities):
