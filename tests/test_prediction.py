@@ -14,6 +14,7 @@ from codec.errors import BitstreamError, SpikecodecError
 from codec.models import load_inter_codec, load_scene_codec
 from codec.pipeline import Decoder, Encoder, EncoderConfig
 from codec.pipeline import motion
+from codec.pipeline.config import DEFAULT_INTER_OFFSET
 from codec.pipeline.motion import (
     BLOCK,
     MAX_DISPLACEMENT,
@@ -243,7 +244,7 @@ def test_reader_refuses_an_inter_scene_where_the_period_forces_intra(moving_spik
         StreamHeader(**{**header.__dict__, "intra_period": 1})
     with pytest.raises(BitstreamError, match="'inter_offset' must be >= 0"):
         StreamHeader(**{**header.__dict__, "inter_offset": -1.0})
-    assert header.inter_offset == 1.0
+    assert header.inter_offset == DEFAULT_INTER_OFFSET == 1.5
 
 
 def test_flipped_motion_bytes_are_an_error_not_wrong_scenes(moving_spikes):
