@@ -12,6 +12,7 @@ from client.cli import main
 from client.report import reference_scenes
 from client.sources import open_input
 from codec.anchors import get_anchor
+from codec.pipeline.config import DEFAULT_INTER_OFFSET
 
 PLANES, CROP, WINDOW = 96, (64, 128), 32
 QPS = (32, 42)
@@ -72,7 +73,7 @@ def test_bench_sweep_files_curves_and_resume(reds_dat: Path, tmp_path: Path, cap
 
     # inter offsets: one curve each, the default one named without a suffix (and cached)
     offsets = ["bench", str(reds_dat), "-o", str(out), "--planes", str(PLANES), "--crop", "64x128",
-               "--qualities", "2,5", "--attention", "none", "--intra-period", "32", "--inter-offset", "1,0",
+               "--qualities", "2,5", "--attention", "none", "--intra-period", "32", "--inter-offset", f"{DEFAULT_INTER_OFFSET:g},0",
                "--qps", ",".join(map(str, QPS)), "--preset", "faster", "--anchor", "vvc", "--json"]
     assert main(offsets) == 0
     result = json.loads(capsys.readouterr().out)
