@@ -17,7 +17,7 @@ away some of the reference's noise.
 Vectors are coded as differences from the left neighbour (the first column
 from the block above) in signed order-0 Exp-Golomb codes (H.264's ``se(v)``: 0 takes
 1 bit, ±1 3 bits, ±2..3 5 bits), most significant bit first, zero-padded to a
-byte. On the DAVIS evaluation scenes that is 81 bytes per scene of 8x13 blocks
+byte. On the DAVIS evaluation scenes that is 83 bytes per scene of 8x13 blocks
 where zlib-deflated int8 differences took 119.
 """
 
