@@ -81,6 +81,15 @@ def test_header_round_trips_in_a_compact_binary_body(intra_period):
     assert len(body) == 86 + (1 + 3) + (1 + 4) + 1 + len(header.model) + 32 * (1 + (intra_period > 1))
 
 
+@pytest.mark.parametrize(
+    "changes, message",
+    [({"height": 2**32}, "header field out of range"), ({"model": "m" * 256}, "longer than 255 bytes")],
+)
+def test_headers_the_binary_layout_cannot_hold_are_refused(changes, message):
+    with pytest.raises(BitstreamError, match=message):
+        make_header(**changes).to_bytes()
+
+
 def _header_body(**changes) -> bytearray:
     """The header body of ``make_header()`` with bytes replaced: ``{offset: bytes}``."""
     body = bytearray(make_header().to_bytes())
