@@ -171,7 +171,7 @@ def test_truncation_inside_a_scene_names_it():
         parse_all(data)
 
 
-@pytest.mark.parametrize("version", [1, 2, 3, FORMAT_VERSION + 1])
+@pytest.mark.parametrize("version", [1, 2, 3, 4, FORMAT_VERSION + 1])
 def test_other_versions_are_refused(version):
     """Earlier formats (2: integer motion vectors) and later ones are refused, never misread."""
     data = bytearray(b"".join(make_stream()[0]))

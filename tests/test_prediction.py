@@ -68,26 +68,53 @@ def test_motion_finds_half_pixel_shifts(photo):
     assert half < 0.001 and half < 0.2 * integer
 
 
-def test_compensation_is_integer_bilinear_and_replicates_edges():
+def test_uniform_motion_compensates_as_an_integer_bilinear_shift_with_replicated_edges():
     h, w = 2 * BLOCK + 8, 3 * BLOCK + 8
     reference = (np.arange(h * w) % 251).astype(np.uint8).reshape(h, w)
     a = reference.astype(np.int32)
-    motion = np.zeros((*grid_shape(h, w), 2), dtype=np.int8)
-    motion[0, 0] = (-MAX_VECTOR, -MAX_VECTOR)  # reaches into the replicated corner
-    motion[1, 1] = (6, -8)  # (3, -4) pixels
-    motion[0, 1] = (1, 0)  # half a pixel down
-    motion[1, 2] = (-3, 5)  # (-1.5, 2.5) pixels
-    out = compensate(reference, motion)
-    assert out.shape == reference.shape and out.dtype == np.uint8
-    assert (out[BLOCK : 2 * BLOCK, :BLOCK] == reference[BLOCK : 2 * BLOCK, :BLOCK]).all()
-    assert (out[BLOCK : 2 * BLOCK, BLOCK : 2 * BLOCK] == reference[BLOCK + 3 : 2 * BLOCK + 3, BLOCK - 4 : 2 * BLOCK - 4]).all()
-    assert (out[:BLOCK, BLOCK : 2 * BLOCK] == (a[:BLOCK, BLOCK : 2 * BLOCK] + a[1 : BLOCK + 1, BLOCK : 2 * BLOCK] + 1) >> 1).all()
-    r, c = slice(BLOCK - 2, 2 * BLOCK - 2), slice(2 * BLOCK + 2, 3 * BLOCK + 2)
-    r1, c1 = slice(BLOCK - 1, 2 * BLOCK - 1), slice(2 * BLOCK + 3, 3 * BLOCK + 3)
-    expected = (a[r, c] + a[r, c1] + a[r1, c] + a[r1, c1] + 2) >> 2
-    assert (out[BLOCK : 2 * BLOCK, 2 * BLOCK : 3 * BLOCK] == expected).all()
+    field = np.zeros((*grid_shape(h, w), 2), dtype=np.int8)
+
+    def shifted(vector):
+        field[:] = vector
+        out = compensate(reference, field)
+        assert out.shape == reference.shape and out.dtype == np.uint8
+        return out
+
+    assert (shifted((0, 0)) == reference).all()
+    assert (shifted((6, -8))[:-3, 4:] == reference[3:, :-4]).all()  # (3, -4) pixels
+    assert (shifted((1, 0))[:-1] == (a[:-1] + a[1:] + 1) >> 1).all()  # half a pixel down
+    expected = (a[:-2, 2:-1] + a[:-2, 3:] + a[1:-1, 2:-1] + a[1:-1, 3:] + 2) >> 2
+    assert (shifted((-3, 5))[2:, :-3] == expected).all()  # (-1.5, 2.5) pixels
     corner = MAX_DISPLACEMENT
-    assert (out[:corner, :corner] == reference[0, 0]).all()
+    assert (shifted((-MAX_VECTOR, -MAX_VECTOR))[:corner, :corner] == reference[0, 0]).all()
+
+
+def test_overlapped_compensation_matches_a_per_pixel_definition():
+    """Every pixel is the rounded sin^2-weighted mix of the samples of the (up to) four blocks
+    whose centres surround it, each moved by its own vector; edge blocks stand in beyond the grid."""
+    rng = np.random.default_rng(3)
+    h, w = 2 * BLOCK + 8, 3 * BLOCK + 8
+    reference = rng.integers(0, 256, size=(h, w), dtype=np.uint8)
+    hb, wb = grid_shape(h, w)
+    field = rng.integers(-9, 10, size=(hb, wb, 2)).astype(np.int8)
+    def sample(y, x, vector):
+        """The reference at ``(y, x) + vector / 2``: rounded mean of the 1, 2 or 4 nearest pixels."""
+        fy, fx = 2 * y + int(vector[0]), 2 * x + int(vector[1])
+        taps = [int(reference[min(max(r, 0), h - 1), min(max(c, 0), w - 1)])
+                for r in {fy // 2, (fy + 1) // 2} for c in {fx // 2, (fx + 1) // 2}]
+        return (sum(taps) + len(taps) // 2) // len(taps)
+
+    def weights(pos, blocks):  # [(block, weight in 64ths)] of the two centres around pixel pos
+        upper = (pos - BLOCK // 2) // BLOCK
+        ramp = round(64 * np.sin(np.pi * (pos - upper * BLOCK - BLOCK // 2 + 0.5) / (2 * BLOCK)) ** 2)
+        return [(min(max(upper, 0), blocks - 1), 64 - ramp), (min(max(upper + 1, 0), blocks - 1), ramp)]
+
+    out = compensate(reference, field)
+    for y in range(h):
+        for x in range(w):
+            total = sum(wy * wx * sample(y, x, field[i, j])
+                        for i, wy in weights(y, hb) for j, wx in weights(x, wb))
+            assert out[y, x] == (total + 2048) // 4096, (y, x)
 
 
 def test_motion_vectors_round_trip_and_damage_is_reported():

@@ -2,7 +2,7 @@
 
 A stream is written and read scene by scene: every record is a ``bytes`` object
 that can travel alone (one gRPC message per record) and be parsed incrementally
-from any split of a byte stream or a file. Format version 4 (all integers
+from any split of a byte stream or a file. Format version 5 (all integers
 big-endian)::
 
     stream   = preamble header-record scene-record* end-record
@@ -20,7 +20,7 @@ big-endian)::
     kind "S" scene   body = index u32 | centre u64 | mode u8 | payload (scene codec bytes)
                      mode 0 intra: the payload codes the scene;
                      mode 1 inter: half-pixel block motion vectors, then the scene
-                     minus the previous decoded scene so moved (inter codec),
+                     minus the previous decoded scene so moved, blocks overlapped (inter codec),
                      allowed unless index % intra_period == 0
     kind "E" end     body = num_planes u64 | num_scenes u32
 

@@ -31,7 +31,7 @@ from codec.simulate.neuron import INIT_STATES, RESET_MECHANISMS
 #: first four bytes of every ``.spkc`` stream
 MAGIC = b"SPKC"
 #: container format version written by this build (and the only one it reads)
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _FIXED = struct.Struct(">IIQII" "dId" "ddBdBqd")

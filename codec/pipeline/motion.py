@@ -1,8 +1,13 @@
 """Block motion: estimate, code and apply half-pixel motion vectors between two scenes.
 
 The inter mode predicts a scene from the previous decoded 8-bit scene moved
-block by block (``BLOCK`` x ``BLOCK`` pixels, edge-replicated borders).
-Vectors are in half pixels. Estimation is a two-level full search on the sum
+block by block (one vector per ``BLOCK`` x ``BLOCK`` pixels, edge-replicated borders),
+with overlapped blocks (:func:`compensate`): each pixel mixes the predictions of the
+four nearest block vectors, so the prediction has no block seams for the learned
+residual codec to spend bits on. On the DAVIS evaluation scenes (learned
+reconstruction, ip32 streams at qualities 1, 3 and 5) that took 1.4-4.6 % off the
+bytes at 0.05-0.15 dB higher PSNR against ground truth, the most on car-roundabout and parkour.
+Vectors are in half pixels. Estimation searches plain (non-overlapped) blocks: a two-level full search on the sum
 of absolute differences: ``±COARSE_RADIUS`` coarse pixels on ``COARSE``-times
 average-pooled scenes, then ``±FINE_RADIUS`` pixels around that at full
 resolution, so displacements up to ``±(COARSE * COARSE_RADIUS + FINE_RADIUS)``
@@ -41,6 +46,10 @@ MAX_VECTOR = 2 * MAX_DISPLACEMENT + 1
 _MARGIN = MAX_DISPLACEMENT + 1
 #: half-pixel steps tried around the integer vector, the integer vector first (it wins ties)
 _HALF_STEPS = ((0, 0), (-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
+#: overlapped compensation: weight (in 64ths) of the lower/right block for a pixel ``t`` pixels past the
+#: centre of the block above/left of it, ``round(64 sin^2(pi (t + 0.5) / (2 BLOCK)))``; the other takes the rest
+_RAMP_SCALE = 64
+_RAMP = np.rint(_RAMP_SCALE * np.sin(np.pi * (np.arange(BLOCK) + 0.5) / (2 * BLOCK)) ** 2).astype(np.int32)
 #: a displacement of ``d`` pixels (L1, half pixels count half) costs ``LENGTH_PENALTY * d`` in mean absolute difference
 #: (scene units): a tie-breaker towards short vectors. Coding DAVIS (blackswan, parkour) and REDS
 #: scenes at qualities 2 and 4, 0.2 / 255 cost 0.5-1.7 % more bits at 0.03-0.05 dB lower PSNR than
@@ -172,11 +181,30 @@ def _gather(plane: np.ndarray, motion: np.ndarray) -> np.ndarray:
 
 
 def compensate(reference: np.ndarray, motion: np.ndarray) -> np.ndarray:
-    """``(H, W)`` uint8 prediction: each block of the ``(H, W)`` uint8 reference taken from its position
-    moved by ``motion`` (``(hb, wb, 2)`` half pixels), borders edge-replicated."""
+    """``(H, W)`` uint8 overlapped-block prediction from the ``(H, W)`` uint8 reference and
+    ``motion`` (``(hb, wb, 2)`` half pixels), borders edge-replicated.
+
+    Each pixel mixes the half-pixel samples of the four blocks whose centres surround it, moved
+    by their own vectors, with separable weights ``_RAMP`` (a sin^2 window over two blocks, in
+    64ths; beyond the grid the edge blocks' vectors stand in): ``sum(wy * wx * sample) / 4096``,
+    rounded. A block's centre pixel is its own vector's sample; a uniform field gives the plain
+    shifted reference.
+    """
     height, width = reference.shape
     hb, wb, _ = motion.shape
-    return _gather(_half_pel_plane(reference, hb, wb), motion)[:height, :width].astype(np.uint8)
+    plane = _half_pel_plane(reference, hb, wb)
+    field = np.pad(motion.astype(np.int64), ((1, 1), (1, 1), (0, 0)), mode="edge")
+    ys, xs = np.arange(height), np.arange(width)
+    row_block, row_step = np.divmod(ys - BLOCK // 2, BLOCK)  # block centre above (-1: none), distance from it
+    col_block, col_step = np.divmod(xs - BLOCK // 2, BLOCK)
+    out = np.zeros((height, width), dtype=np.int32)
+    for di, wy in ((0, _RAMP_SCALE - _RAMP[row_step]), (1, _RAMP[row_step])):
+        for dj, wx in ((0, _RAMP_SCALE - _RAMP[col_step]), (1, _RAMP[col_step])):
+            vectors = field[row_block[:, None] + 1 + di, col_block[None, :] + 1 + dj]  # (H, W, 2)
+            rows = 2 * (ys[:, None] + _MARGIN) + vectors[..., 0]
+            cols = 2 * (xs[None, :] + _MARGIN) + vectors[..., 1]
+            out += wy[:, None] * wx[None, :] * plane[rows, cols]
+    return ((out + _RAMP_SCALE**2 // 2) // _RAMP_SCALE**2).astype(np.uint8)
 
 
 def pack_motion(motion: np.ndarray) -> bytes:

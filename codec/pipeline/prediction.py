@@ -5,7 +5,7 @@
     intra:  payload = intra codec(scene)
             decoded = round8(intra^-1(payload))
     inter:  motion  = estimate_motion(reference, scene)          (codec.pipeline.motion)
-            pred    = compensate(reference, motion)
+            pred    = compensate(reference, motion)             (overlapped blocks)
             payload = len(motion) u16 LE | motion | inter codec(scene - pred) at the inter quality
             decoded = round8(pred + inter^-1(residual))
             reference = the previous decoded scene, 8-bit, exactly what the decoder has
