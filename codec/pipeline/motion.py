@@ -193,20 +193,19 @@ def compensate(reference: np.ndarray, motion: np.ndarray) -> np.ndarray:
     height, width = reference.shape
     hb, wb, _ = motion.shape
     plane = _half_pel_plane(reference, hb, wb)
+    stride = plane.shape[1]
     field = np.pad(motion.astype(np.int32), ((1, 1), (1, 1), (0, 0)), mode="edge")
+    shifts = field[..., 0] * stride + field[..., 1]  # (hb + 2, wb + 2) vectors as flat plane offsets
     ys, xs = np.arange(height, dtype=np.int32), np.arange(width, dtype=np.int32)
     row_block, row_step = np.divmod(ys - BLOCK // 2, BLOCK)  # block centre above (-1: none), distance from it
     col_block, col_step = np.divmod(xs - BLOCK // 2, BLOCK)
-    stride = plane.shape[1]
     unmoved = 2 * (ys[:, None] + _MARGIN) * stride + 2 * (xs[None, :] + _MARGIN)  # flat plane index, (H, W)
-    row_weights = (_RAMP_SCALE - _RAMP[row_step], _RAMP[row_step])
-    col_weights = (_RAMP_SCALE - _RAMP[col_step], _RAMP[col_step])
+    samples = plane.ravel()
     out = np.zeros((height, width), dtype=np.int32)
-    for di, wy in enumerate(row_weights):
-        row_vectors = field[row_block + 1 + di]  # (H, wb + 2, 2)
-        for dj, wx in enumerate(col_weights):
-            vectors = row_vectors[:, col_block + 1 + dj]  # (H, W, 2)
-            out += wy[:, None] * wx[None, :] * plane.ravel()[unmoved + vectors[..., 0] * stride + vectors[..., 1]]
+    for di, wy in enumerate((_RAMP_SCALE - _RAMP[row_step], _RAMP[row_step])):
+        row_shifts = shifts[row_block + 1 + di]  # (H, wb + 2)
+        for dj, wx in enumerate((_RAMP_SCALE - _RAMP[col_step], _RAMP[col_step])):
+            out += np.outer(wy, wx) * samples[unmoved + row_shifts[:, col_block + 1 + dj]]
     return ((out + _RAMP_SCALE**2 // 2) // _RAMP_SCALE**2).astype(np.uint8)
 
 
