@@ -10,12 +10,14 @@ from codec.reconstruct.windows import default_offset, scene_centres
 #: scenes from one intra scene to the next by default (32 scenes of K = 32 planes:
 #: an intra scene every 1024 planes, 51 ms at 20 kHz)
 DEFAULT_INTRA_PERIOD = 32
-#: quality steps inter scenes are coded below the stream's quality. With the shipped
-#: (6,000-step) inter weights and format 4, scene-PSNR BD-rates against VVC all-intra on
-#: the same scenes (``spikecodec bench --inter-offset 1,1.5,2``; README, "Measured"):
-#: DAVIS learned / TFP scenes +6.1 / +5.2 % at 1, +5.5 / +4.4 % at 1.5, +5.3 / +4.2 % at 2;
-#: REDS -39.8 / -42.6 %, -41.5 / -44.5 %, -43.7 / -46.9 %. 1.5 keeps most of that and
-#: has the best DAVIS ISI-PSNR BD-rates (+59 / +55 %, against +70 / +53 % at 1, +71 / +48 % at 2)
+#: quality steps inter scenes are coded below the stream's quality. Scene-PSNR BD-rates
+#: against VVC all-intra on the same scenes (``spikecodec bench --inter-offset``; README,
+#: "Measured"), DAVIS learned / TFP scenes and REDS learned / TFP: with format 4 and the
+#: 6,000-step inter weights +6.1 / +5.2 % and -39.8 / -42.6 % at 1, +5.5 / +4.4 % and
+#: -41.5 / -44.5 % at 1.5, +5.3 / +4.2 % and -43.7 / -46.9 % at 2; with format 5 and the
+#: 7,000-step weights -2.6 / -3.5 % and -45.0 / -48.1 % at 1.5, -3.0 / -3.5 % and -46.7 /
+#: -50.1 % at 2. 1.5 keeps most of that and has the better ISI-PSNR BD-rates (format 5:
+#: DAVIS +40 / +32 % against +45 / +31 %, REDS +2.1 / +0.9 % against +4.2 / +22.0 %)
 DEFAULT_INTER_OFFSET = 1.5
 
 
