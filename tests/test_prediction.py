@@ -198,13 +198,17 @@ def test_inter_scenes_follow_motion_and_decode_bit_identically(photo):
 
 
 def test_a_cut_falls_back_to_intra(photo):
+    """A cut from a photo to a plain scene: the residual (the photo, negated) costs several times
+    what intra coding the plain scene does, so the encoder retries intra and keeps it."""
     intra, inter = load_scene_codec(), load_inter_codec()
     encoder = PredictiveEncoder(intra, inter, 32, 96, 128, 3.0)
-    encoder.encode(0, 0.1 + 0.6 * photo[:96, :128])
-    mode, _ = encoder.encode(1, 0.7 - 0.6 * photo[-96:, -128:][::-1] ** 0.5)
-    assert mode == MODE_INTRA
+    plain = np.tile(np.linspace(0.2, 0.4, 128, dtype=np.float32), (96, 1))
+    assert encoder.encode(0, plain)[0] == MODE_INTRA
+    assert encoder.encode(1, 0.1 + 0.6 * photo[:96, :128])[0] == MODE_INTER  # cheaper than intra at q3
+    mode, payload = encoder.encode(2, plain)
+    assert mode == MODE_INTRA and len(payload) == len(intra.encode_scene(plain, 3.0))
     with pytest.raises(SpikecodecError, match=r"scene of shape \(96, 96\), expected \(96, 128\)"):
-        encoder.encode(2, photo[:96, :96])
+        encoder.encode(3, photo[:96, :96])
 
 
 def test_truncated_inter_payloads_are_reported(photo):
