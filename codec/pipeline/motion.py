@@ -6,11 +6,11 @@ with overlapped blocks (:func:`compensate`): each pixel mixes the predictions of
 four nearest block vectors, so the prediction has no block seams for the learned
 residual codec to spend bits on. On the DAVIS evaluation scenes (learned
 reconstruction, ip32 streams at qualities 1, 3 and 5) that took 1.4-4.6 % off the
-bytes at 0.05-0.15 dB higher PSNR against ground truth, the most on car-roundabout and parkour.
-Vectors are in half pixels. Estimation searches plain (non-overlapped) blocks: a two-level full search on the sum
-of absolute differences: ``±COARSE_RADIUS`` coarse pixels on ``COARSE``-times
-average-pooled scenes, then ``±FINE_RADIUS`` pixels around that at full
-resolution, so displacements up to ``±(COARSE * COARSE_RADIUS + FINE_RADIUS)``
+bytes at 0.05-0.15 dB higher PSNR against ground truth, the most on car-roundabout
+and parkour. Vectors are in half pixels. Estimation searches plain (non-overlapped)
+blocks: a two-level full search on the sum of absolute differences,
+``±COARSE_RADIUS`` coarse pixels on ``COARSE``-times average-pooled scenes, then
+``±FINE_RADIUS`` pixels around that at full resolution, so displacements up to ``±(COARSE * COARSE_RADIUS + FINE_RADIUS)``
 pixels are found; then the eight half-pixel neighbours of the best integer
 vector are tried. Half-pixel samples are bilinear averages in integer
 arithmetic (``(a + b + 1) >> 1``, ``(a + b + c + d + 2) >> 2``, as in H.263), so
@@ -46,8 +46,9 @@ MAX_VECTOR = 2 * MAX_DISPLACEMENT + 1
 _MARGIN = MAX_DISPLACEMENT + 1
 #: half-pixel steps tried around the integer vector, the integer vector first (it wins ties)
 _HALF_STEPS = ((0, 0), (-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
-#: overlapped compensation: weight (in 64ths) of the lower/right block for a pixel ``t`` pixels past the
-#: centre of the block above/left of it, ``round(64 sin^2(pi (t + 0.5) / (2 BLOCK)))``; the other takes the rest
+#: overlapped compensation: weight (in 64ths) of the lower/right block for a pixel ``t`` pixels
+#: past the centre of the block above/left of it, ``round(64 sin^2(pi (t + 0.5) / (2 BLOCK)))``;
+#: the other block takes the rest
 _RAMP_SCALE = 64
 _RAMP = np.rint(_RAMP_SCALE * np.sin(np.pi * (np.arange(BLOCK) + 0.5) / (2 * BLOCK)) ** 2).astype(np.int32)
 #: a displacement of ``d`` pixels (L1, half pixels count half) costs ``LENGTH_PENALTY * d`` in mean absolute difference
