@@ -10,8 +10,8 @@ bytes at 0.05-0.15 dB higher PSNR against ground truth, the most on car-roundabo
 and parkour. Vectors are in half pixels. Estimation searches plain (non-overlapped)
 blocks: a two-level full search on the sum of absolute differences,
 ``±COARSE_RADIUS`` coarse pixels on ``COARSE``-times average-pooled scenes, then
-``±FINE_RADIUS`` pixels around that at full resolution, so displacements up to ``±(COARSE * COARSE_RADIUS + FINE_RADIUS)``
-pixels are found; then the eight half-pixel neighbours of the best integer
+``±FINE_RADIUS`` pixels around that at full resolution, so displacements up to
+``±(COARSE * COARSE_RADIUS + FINE_RADIUS)`` pixels are found; then the eight half-pixel neighbours of the best integer
 vector are tried. Half-pixel samples are bilinear averages in integer
 arithmetic (``(a + b + 1) >> 1``, ``(a + b + c + d + 2) >> 2``, as in H.263), so
 encoder and decoder predict bit-identically. On the REDS recordings the

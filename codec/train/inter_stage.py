@@ -112,5 +112,6 @@ def train_inter(run: RunDir, data_root: Path, model_name: str = "spikecodec-base
     summary["data"] = {"sources": "SceneSampler (train400, sun_hays80, 16 DAVIS training sequences) "
                        f"-> integrate-and-fire, gain 0.08..1; scene pairs {SCENE_SPACING} planes apart, "
                        f"reconstructed by the net ({NET_FRACTION:.0%}) or TFP; reference = stage-I intra "
-                       "decode rounded to 8 bits, block-motion compensated (overlapped blocks)", "crop": crop, "batch": batch}
+                       "decode rounded to 8 bits, block-motion compensated (overlapped blocks)",
+                       "crop": crop, "batch": batch}
     return model, summary
