@@ -17,6 +17,7 @@ import torch
 
 from codec.errors import SpikecodecError
 from codec.models.attention import SpikeAttention
+from codec.models.context_model import GainedContextHyperprior
 from codec.models.scene_model import GainedMeanScaleHyperprior
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -29,16 +30,24 @@ VARIANTS = ATTENTIONS + (INTER,)
 
 #: lambdas of quality 1..6 (loss = lambda * 255^2 * MSE + bpp); 3..6 are the paper's points.
 LAMBDAS = (0.0018, 0.0035, 0.0067, 0.013, 0.025, 0.05)
+#: quality 1..9: the same six, then three more doublings so the top quality codes a noisy
+#: scene close to its uncoded value (noise is incompressible: that takes about 2 bits a pixel)
+WIDE_LAMBDAS = LAMBDAS + (0.1, 0.2, 0.4)
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Architecture of a named model: channels, quality lambdas, attention shape."""
+    """Architecture of a named model: channels, quality lambdas, latent context, attention shape.
+
+    ``context``: the channel-grouped checkerboard context model
+    (:class:`GainedContextHyperprior`) instead of the plain mean-scale hyperprior.
+    """
 
     name: str
     n: int
     m: int
     lambdas: tuple[float, ...] = LAMBDAS
+    context: bool = False
     attention: dict = field(default_factory=lambda: {"hidden": 16, "layers": 1, "steps": 4})
 
     def to_dict(self) -> dict:
@@ -47,6 +56,7 @@ class ModelConfig:
 
 CONFIGS: dict[str, ModelConfig] = {
     "spikecodec-base": ModelConfig("spikecodec-base", n=64, m=96),
+    "spikecodec-ctx": ModelConfig("spikecodec-ctx", n=64, m=96, lambdas=WIDE_LAMBDAS, context=True),
 }
 
 
@@ -56,14 +66,15 @@ def get_config(name: str) -> ModelConfig:
     return CONFIGS[name]
 
 
-def build_model(config: ModelConfig, variant: str = "none") -> GainedMeanScaleHyperprior:
+def build_model(config: ModelConfig, variant: str = "none") -> GainedMeanScaleHyperprior | GainedContextHyperprior:
     """A freshly initialised model of ``config`` for ``variant`` (an attention or ``"inter"``)."""
     if variant not in VARIANTS:
         raise SpikecodecError(f"unknown model variant {variant!r} (known: {', '.join(VARIANTS)})")
     module = None
     if variant in ("soam", "bisoam"):
         module = SpikeAttention(config.n, bidirectional=variant == "bisoam", **config.attention)
-    return GainedMeanScaleHyperprior(config.n, config.m, config.lambdas, module)
+    cls = GainedContextHyperprior if config.context else GainedMeanScaleHyperprior
+    return cls(config.n, config.m, config.lambdas, module)
 
 
 def weights_stem(name: str, variant: str = "none") -> str:

@@ -56,15 +56,19 @@ class CropSampler:
         crop: square crop side in pixels.
         gain: ``(low, high)`` range of the uniform random intensity gain.
         seed: RNG seed (the sampler state is saved in checkpoints).
+        tfp_noise: fraction of crops turned into what TFP makes of a still scene
+            (:func:`tfp_quantize`), so the codec also learns the statistics of the
+            scenes it codes most.
     """
 
     def __init__(self, paths: list[Path], crop: int = 128, gain: tuple[float, float] = (0.3, 1.0),
-                 seed: int = 0):
+                 seed: int = 0, tfp_noise: float = 0.0):
         self.images = [img for img in map(_gray, paths) if min(img.shape) >= crop]
         if not self.images:
             raise ValueError(f"no training image is at least {crop}x{crop}")
         self.crop = crop
         self.gain = gain
+        self.tfp_noise = tfp_noise
         self.rng = np.random.default_rng(seed)
 
     def batch(self, size: int) -> torch.Tensor:
@@ -78,4 +82,17 @@ class CropSampler:
             if self.rng.random() < 0.5:
                 patch = patch[:, ::-1]
             out[i, 0] = patch * (self.rng.uniform(*self.gain) / 255.0)
+            if self.rng.random() < self.tfp_noise:
+                out[i, 0] = tfp_quantize(out[i, 0], int(self.rng.choice(TFP_WINDOWS)), self.rng)
         return torch.from_numpy(out)
+
+
+#: TFP windows (planes) of the noisy training crops
+TFP_WINDOWS = (16, 32, 64)
+
+
+def tfp_quantize(rate: np.ndarray, window: int, rng: np.random.Generator) -> np.ndarray:
+    """What TFP reconstructs from ``window`` planes of a pixel firing at a constant ``rate``
+    (spikes/plane) with a uniformly random integrator phase: ``floor(rate*K + U) / K``."""
+    phase = rng.random(rate.shape, dtype=np.float32)
+    return np.floor(rate * window + phase) / np.float32(window)

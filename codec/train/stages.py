@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 #: worse (README, "Training"), so ``--stage all`` leaves it out.
 DEFAULTS = {
     "codec": {"steps": 14000, "lr": 5e-4, "batch": 8, "crop": 128, "anneal": (1500, 5e-5)},
+    "codec:spikecodec-ctx": {"steps": 30000, "lr": 1e-4, "batch": 8, "crop": 128, "anneal": (2000, 2e-5),
+                             "init": "spikecodec-base", "tfp_noise": 0.5},
     "joint": {"steps": 2100, "lr": 3e-4, "batch": 8, "crop": 128},
     "attention": {"steps": (200, 400), "lr": (3e-4, 1e-5), "batch": 2, "crop": 64},
     "inter": {"steps": 8500, "lr": 2e-4, "batch": 8, "crop": 128, "anneal": (500, 5e-5)},
@@ -57,7 +59,7 @@ def last_metrics(run: RunDir, step: int) -> dict:
 
 
 def _settings(stage: str, args: argparse.Namespace) -> dict:
-    out = dict(DEFAULTS[stage])
+    out = dict(DEFAULTS.get(f"{stage}:{args.model}", DEFAULTS[stage]))
     for key in ("steps", "lr", "batch", "crop"):
         value = getattr(args, key)
         if value is not None:
@@ -80,9 +82,10 @@ def _codec(args: argparse.Namespace, runs: Path) -> dict:
     from codec.train.codec_stage import train_codec
     from codec.train.export import export_model
 
-    run, s = RunDir(runs / "codec"), _settings("codec", args)
+    run = RunDir(runs / ("codec" if args.model == "spikecodec-base" else f"codec-{args.model}"))
+    s = _settings("codec", args)
     model, summary = train_codec(run, args.data, args.model, s["steps"], s["batch"], s["crop"], s["lr"],
-                                 anneal=s.get("anneal"))
+                                 anneal=s.get("anneal"), init=s.get("init"), tfp_noise=s.get("tfp_noise", 0.0))
     record = _record("I: codec on gray natural images", summary, run, s)
     record["command"] = (f"spikecodec train --stage codec --steps {summary['step']} "
                          f"--batch {s['batch']} --crop {s['crop']} --lr {s['lr']:g}")

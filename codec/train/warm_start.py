@@ -1,0 +1,46 @@
+"""Start a model from the committed weights of another (a smaller or older configuration).
+
+Tensors whose names and shapes match are copied. Gain tables with fewer quality
+levels are extended by continuing their last step in log gain (the levels are
+spaced by a constant lambda ratio), so new top levels start as finer quantizers
+of the same latent. Everything else keeps its fresh initialisation (for the
+context model, a correction that starts at zero: see
+:class:`codec.models.context_model.GroupContext`).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from codec.models.registry import load_model
+
+
+def extend_levels(table: torch.Tensor, levels: int) -> torch.Tensor:
+    """``(L, C)`` log-gain table -> ``(levels, C)``, continuing the last row-to-row step."""
+    if len(table) >= levels:
+        return table[:levels]
+    step = table[-1] - table[-2]
+    extra = [table[-1] + step * (i + 1) for i in range(levels - len(table))]
+    return torch.cat([table, torch.stack(extra)])
+
+
+def initialise_from(model: nn.Module, name: str, variant: str = "none") -> list[str]:
+    """Copy the committed weights of ``name``/``variant`` into ``model`` where they fit.
+
+    Returns:
+        The names of the parameters and buffers that were copied.
+    """
+    source, _, _ = load_model(name, variant)
+    target = model.state_dict()
+    copied = []
+    for key, value in source.state_dict().items():
+        if key not in target:
+            continue
+        if key.endswith(("log_gain", "log_inverse")):
+            value = extend_levels(value, target[key].shape[0])
+        if value.shape == target[key].shape:
+            target[key] = value.clone().contiguous()
+            copied.append(key)
+    model.load_state_dict(target)
+    return copied
