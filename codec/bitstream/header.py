@@ -1,18 +1,8 @@
 """The stream header: everything a decoder needs before the first scene.
 
-Serialized as a fixed binary layout (big-endian; 143 bytes all intra, 175 with an
-inter codec, where the JSON of format version 3 took about 470: a stream of ten
-1 KB scenes paid 4 % for it),
-inside a CRC-checked record (see :mod:`codec.bitstream`)::
-
-    height u32 | width u32 | num_planes u64 | window u32 | offset u32
-    quality f64 | intra_period u32 | inter_offset f64
-    sensor: threshold f64 | alpha f64 | reset_mechanism u8 | tau f64 (0 = none)
-            | init u8 | seed i64 | plane_rate f64
-    recon, attention, model: each u8 length | UTF-8
-    model_sha256: 32 bytes | inter_sha256: 32 bytes, only when intra_period > 1
-
-Enumerations are indexes into :data:`codec.simulate.neuron.RESET_MECHANISMS` and
+A fixed binary layout (big-endian) inside a CRC-checked record; the byte layout
+is specified in docs/format.md. Enumerations are indexes into
+:data:`GOP_STRUCTURES`, :data:`codec.simulate.neuron.RESET_MECHANISMS` and
 :data:`~codec.simulate.neuron.INIT_STATES`.
 """
 
@@ -31,10 +21,15 @@ from codec.simulate.neuron import INIT_STATES, RESET_MECHANISMS
 #: first four bytes of every ``.spkc`` stream
 MAGIC = b"SPKC"
 #: container format version written by this build (and the only one it reads)
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
+#: scene structures: every scene intra; a chain of P scenes (each from the one before);
+#: hierarchical B scenes between anchors ``gop_size`` scenes apart
+GOP_STRUCTURES = ("intra", "low-delay", "random-access")
+#: largest ``gop_size`` (the decoder holds up to this many scenes for reordering)
+MAX_GOP_SIZE = 64
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-_FIXED = struct.Struct(">IIQII" "dId" "ddBdBqd")
+_FIXED = struct.Struct(">IIQII" "dIBH" "ddBdBqd")
 _DIGEST_BYTES = 32
 
 
@@ -54,15 +49,13 @@ class StreamHeader:
         attention: scene codec attention (``none``, ``soam``, ``bisoam``).
         model: scene codec name in the model registry.
         model_sha256: hex sha256 of the codec weights (decoders must match it).
-        quality: scene codec quality.
+        quality: the stream's nominal scene codec quality (each scene record carries the
+            quality it was coded at).
         intra_period: scene ``i`` is intra coded when ``i % intra_period == 0``;
-            the others may be inter coded (residual against the previous decoded
-            scene). 1 = all intra.
-        inter_sha256: hex sha256 of the inter codec weights; empty when
-            ``intra_period`` is 1.
-        inter_offset: inter scenes are coded at quality
-            ``max(1, quality - inter_offset)`` (predicted scenes are cheaper to
-            code coarser, like a video coder's QP offsets).
+            the others may be predicted. 1 = all intra.
+        gop: scene structure, one of :data:`GOP_STRUCTURES`.
+        gop_size: scenes from one anchor to the next (random access; 1 otherwise).
+        inter_sha256: hex sha256 of the inter codec weights; empty for ``gop == "intra"``.
     """
 
     height: int
@@ -77,8 +70,14 @@ class StreamHeader:
     quality: float
     sensor: SensorParams = field(default_factory=SensorParams)
     intra_period: int = 1
+    gop: str = "intra"
+    gop_size: int = 1
     inter_sha256: str = ""
-    inter_offset: float = 0.0
+
+    @property
+    def predicted(self) -> bool:
+        """Whether scenes may be predicted (an inter codec is needed)."""
+        return self.gop != "intra"
 
     def __post_init__(self) -> None:
         for name in ("height", "width", "window", "intra_period"):
@@ -95,16 +94,18 @@ class StreamHeader:
                 raise BitstreamError(f"header field {name!r} must be a non-empty string, got {value!r}")
         if not isinstance(self.model_sha256, str) or not _SHA256.fullmatch(self.model_sha256):
             raise BitstreamError(f"header field 'model_sha256' must be 64 lowercase hex digits, got {self.model_sha256!r}")
-        if self.intra_period == 1 and self.inter_sha256 != "":
-            raise BitstreamError("header field 'inter_sha256' must be empty when intra_period is 1")
-        if self.intra_period > 1 and (not isinstance(self.inter_sha256, str) or not _SHA256.fullmatch(self.inter_sha256)):
+        if self.gop not in GOP_STRUCTURES:
+            raise BitstreamError(f"header field 'gop' must be one of {', '.join(GOP_STRUCTURES)}, got {self.gop!r}")
+        largest = MAX_GOP_SIZE if self.gop == "random-access" else 1
+        if not _is_int(self.gop_size) or not 1 <= self.gop_size <= largest:
+            raise BitstreamError(f"header field 'gop_size' must be in 1..{largest} for {self.gop}, got {self.gop_size!r}")
+        if not self.predicted and self.inter_sha256 != "":
+            raise BitstreamError("header field 'inter_sha256' must be empty for an all-intra stream")
+        if self.predicted and (not isinstance(self.inter_sha256, str) or not _SHA256.fullmatch(self.inter_sha256)):
             raise BitstreamError(f"header field 'inter_sha256' must be 64 lowercase hex digits, got {self.inter_sha256!r}")
-        for name in ("quality", "inter_offset"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise BitstreamError(f"header field {name!r} must be a finite number, got {value!r}")
-        if self.inter_offset < 0:
-            raise BitstreamError(f"header field 'inter_offset' must be >= 0, got {self.inter_offset!r}")
+        value = self.quality
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise BitstreamError(f"header field 'quality' must be a finite number, got {value!r}")
         if not isinstance(self.sensor, SensorParams):
             raise BitstreamError(f"header field 'sensor' must be SensorParams, got {type(self.sensor).__name__}")
 
@@ -113,7 +114,7 @@ class StreamHeader:
         sensor = self.sensor
         try:
             fixed = _FIXED.pack(self.height, self.width, self.num_planes, self.window, self.offset,
-                                float(self.quality), self.intra_period, float(self.inter_offset),
+                                float(self.quality), self.intra_period, GOP_STRUCTURES.index(self.gop), self.gop_size,
                                 sensor.threshold, sensor.alpha, RESET_MECHANISMS.index(sensor.reset_mechanism),
                                 sensor.tau or 0.0, INIT_STATES.index(sensor.init), sensor.seed, sensor.plane_rate)
         except struct.error as err:
@@ -131,13 +132,15 @@ class StreamHeader:
         """
         if len(body) < _FIXED.size:
             raise BitstreamError(f"header of {len(body)} bytes is shorter than its {_FIXED.size}-byte fixed part")
-        (height, width, num_planes, window, offset, quality, intra_period, inter_offset,
+        (height, width, num_planes, window, offset, quality, intra_period, gop, gop_size,
          threshold, alpha, reset, tau, init, seed, plane_rate) = _FIXED.unpack_from(body)
+        if gop >= len(GOP_STRUCTURES):
+            raise BitstreamError(f"header field 'gop': unknown structure {gop}")
         at, names = _FIXED.size, []
         for _ in range(3):
             value, at = _read_short_string(body, at)
             names.append(value)
-        digests = 2 if intra_period > 1 else 1
+        digests = 1 if GOP_STRUCTURES[gop] == "intra" else 2
         if len(body) != at + digests * _DIGEST_BYTES:
             raise BitstreamError(f"header has {len(body)} bytes, its fields need {at + digests * _DIGEST_BYTES}")
         model_sha256 = body[at : at + _DIGEST_BYTES].hex()
@@ -151,8 +154,8 @@ class StreamHeader:
             raise BitstreamError(f"header field 'sensor': {err}") from None
         return cls(height=height, width=width, num_planes=num_planes, window=window, offset=offset,
                    recon=names[0], attention=names[1], model=names[2], model_sha256=model_sha256,
-                   quality=quality, sensor=sensor, intra_period=intra_period, inter_sha256=inter_sha256,
-                   inter_offset=inter_offset)
+                   quality=quality, sensor=sensor, intra_period=intra_period, gop=GOP_STRUCTURES[gop],
+                   gop_size=gop_size, inter_sha256=inter_sha256)
 
 
 def _short_string(value: str) -> bytes:

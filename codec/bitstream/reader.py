@@ -19,29 +19,38 @@ from codec.bitstream.header import FORMAT_VERSION, MAGIC, StreamHeader
 from codec.bitstream.records import (
     CRC,
     END_BODY,
-    FRAME,
     KIND_END,
     KIND_HEADER,
     KIND_NAMES,
     KIND_SCENE,
     MAX_BODY_BYTES,
-    MODE_INTER,
+    MODE_B,
+    MODE_INTRA,
     MODE_NAMES,
+    MODE_P,
     PREAMBLE,
-    SCENE_HEAD,
+    QUALITY_SCALE,
     EndRecord,
     Record,
     SceneRecord,
+    crc8,
 )
+from codec.bitstream.varint import read_uvarint
 from codec.errors import BitstreamError
 
 
 class RecordParser:
     """Validating, incremental parser of one ``.spkc`` stream.
 
+    Scene records come in coding order. The parser checks that each scene is new,
+    within ``gop_size`` scenes of the first scene not yet seen, and that its mode's
+    references exist; it names them in :attr:`SceneRecord.references`: a P scene's is
+    the nearest scene before it that was seen, a B scene's the nearest seen on each side.
+
     Attributes:
         header: the stream header once its record was read, else ``None``.
         num_scenes: scene records read so far.
+        next_index: the first scene index not yet seen (all below it were).
         ended: whether the end record was read.
         bytes_read: bytes of complete records consumed (the stream size once ended).
     """
@@ -49,8 +58,10 @@ class RecordParser:
     def __init__(self) -> None:
         self.header: StreamHeader | None = None
         self.num_scenes = 0
+        self.next_index = 0
         self.ended = False
         self.bytes_read = 0
+        self._pending: set[int] = set()  # seen indices above next_index
         self._buf = bytearray()
         self._records = 0
 
@@ -83,13 +94,30 @@ class RecordParser:
                 end record.
         """
         if self._buf:
-            kind, detail = self._truncation()
-            raise BitstreamError(f"truncated in {self._where(kind)}: {detail}")
+            raise BitstreamError(f"truncated in {self._where()}: {self._truncation()}")
         if self.header is None:
             raise BitstreamError("empty stream: no .spkc header")
         if not self.ended:
-            after = f"scene {self.num_scenes - 1}" if self.num_scenes else "the header"
+            after = f"{self.num_scenes} scene records" if self.num_scenes else "the header"
             raise BitstreamError(f"missing end record: stream truncated after {after}")
+
+    def _frame(self, buf: memoryview, start: int) -> tuple[int, int, int] | None:
+        """``(kind, body length, body offset)`` of the record at ``buf[start:]``, None if incomplete."""
+        if len(buf) <= start:
+            return None
+        kind = buf[start]
+        self._check_kind(kind, start)
+        parsed = read_uvarint(buf, start + 1)
+        if parsed is None:
+            return None
+        length, at = parsed
+        if len(buf) <= at:
+            return None
+        if crc8(bytes(buf[start:at])) != buf[at]:
+            self._fail(None, start, "record head CRC mismatch (corrupt kind or length)")
+        if length > MAX_BODY_BYTES:
+            self._fail(kind, start, f"body of {length} bytes exceeds the {MAX_BODY_BYTES}-byte limit")
+        return kind, length, at + 1
 
     def _next(self, buf: memoryview) -> tuple[Record | None, int]:
         """Parse one record at the start of ``buf``: ``(record, bytes)`` or ``(None, 0)`` if incomplete."""
@@ -107,15 +135,10 @@ class RecordParser:
             if version != FORMAT_VERSION:
                 raise BitstreamError(f"unknown version {version} (this build reads version {FORMAT_VERSION})")
             start = PREAMBLE.size
-        if len(buf) < start + FRAME.size:
+        framed = self._frame(buf, start)
+        if framed is None:
             return None, 0
-        kind, length, frame_crc = FRAME.unpack_from(buf, start)
-        if zlib.crc32(buf[start : start + 5]) != frame_crc:
-            self._fail(None, start, "frame CRC mismatch (corrupt kind or length)")
-        self._check_kind(kind, start)
-        if length > MAX_BODY_BYTES:
-            self._fail(kind, start, f"body of {length} bytes exceeds the {MAX_BODY_BYTES}-byte limit")
-        body_start = start + FRAME.size
+        kind, length, body_start = framed
         stop = body_start + length + CRC.size
         if len(buf) < stop:
             return None, 0
@@ -147,20 +170,48 @@ class RecordParser:
     def _parse_scene(self, body: bytes, at: int) -> SceneRecord:
         header = self.header
         assert header is not None
-        if len(body) < SCENE_HEAD.size:
-            self._fail(KIND_SCENE, at, f"scene body of {len(body)} bytes is shorter than its {SCENE_HEAD.size}-byte head")
-        index, centre, mode = SCENE_HEAD.unpack_from(body)
-        expected = header.offset + self.num_scenes * header.window
-        if index != self.num_scenes or centre != expected:
-            self._fail(KIND_SCENE, at, f"got scene {index} at centre {centre}, expected scene {self.num_scenes} at centre {expected}")
+        parsed = read_uvarint(body, 1) if body else None
+        if parsed is None or parsed[1] >= len(body):
+            self._fail(KIND_SCENE, at, f"scene body of {len(body)} bytes is shorter than its head")
+        mode, (index, head_end) = body[0], parsed
+        quality_byte = body[head_end]
         if mode not in MODE_NAMES:
             self._fail(KIND_SCENE, at, f"unknown scene mode {mode}")
-        if mode == MODE_INTER and index % header.intra_period == 0:
-            self._fail(KIND_SCENE, at, f"scene {index} is inter coded, but the intra period {header.intra_period} makes it intra")
+        if quality_byte == 0:
+            self._fail(KIND_SCENE, at, "scene quality code 0")
+        if index < self.next_index or index in self._pending:
+            self._fail(KIND_SCENE, at, f"scene {index} was already coded")
+        if index >= self.next_index + header.gop_size:
+            self._fail(KIND_SCENE, at, f"scene {index} comes more than {header.gop_size} scenes ahead of "
+                                       f"scene {self.next_index}, which is still missing")
+        centre = header.offset + index * header.window
         if header.num_planes and centre >= header.num_planes:
-            self._fail(KIND_SCENE, at, f"centre {centre} is beyond the header's {header.num_planes} planes")
+            self._fail(KIND_SCENE, at, f"scene {index} (centre {centre}) is beyond the header's {header.num_planes} planes")
+        references = self._references(mode, index, at)
+        self._pending.add(index)
+        while self.next_index in self._pending:
+            self._pending.remove(self.next_index)
+            self.next_index += 1
         self.num_scenes += 1
-        return SceneRecord(index, centre, body[SCENE_HEAD.size :], mode)
+        return SceneRecord(index, centre, mode, quality_byte / QUALITY_SCALE, body[head_end + 1 :], references)
+
+    def _references(self, mode: int, index: int, at: int) -> tuple[int, ...]:
+        """The scenes a ``mode`` scene at ``index`` is predicted from (module docstring)."""
+        header = self.header
+        assert header is not None
+        if mode == MODE_INTRA:
+            return ()
+        if index % header.intra_period == 0:
+            self._fail(KIND_SCENE, at, f"scene {index} is {MODE_NAMES[mode]}, but the intra period "
+                                       f"{header.intra_period} makes it intra")
+        if not header.predicted or (mode == MODE_B and header.gop != "random-access"):
+            self._fail(KIND_SCENE, at, f"{MODE_NAMES[mode]} scene {index} in a {header.gop} stream")
+        below = [i for i in self._pending if i < index] + ([self.next_index - 1] if self.next_index else [])
+        above = [i for i in self._pending if i > index]
+        if not below or (mode == MODE_B and not above):
+            self._fail(KIND_SCENE, at, f"{MODE_NAMES[mode]} scene {index} has no decoded reference "
+                                       f"{'on both sides' if mode == MODE_B else 'before it'}")
+        return (max(below),) if mode == MODE_P else (max(below), min(above))
 
     def _parse_end(self, body: bytes, at: int) -> EndRecord:
         header = self.header
@@ -173,6 +224,8 @@ class RecordParser:
         needed = len(range(header.offset, end.num_planes, header.window))
         if not needed:
             self._fail(KIND_END, at, f"no scene: {end.num_planes} planes end before the first centre {header.offset}")
+        if self._pending:
+            self._fail(KIND_END, at, f"scene {self.next_index} is missing")
         if end.num_scenes != self.num_scenes or needed != self.num_scenes:
             self._fail(
                 KIND_END, at,
@@ -186,26 +239,29 @@ class RecordParser:
 
     def _where(self, kind: int | None = None, at: int = 0) -> str:
         """``record N (what) at byte B`` for the record starting ``at`` bytes into the buffer."""
-        header = self.header
         byte = self.bytes_read + at
-        if header is None:
+        if self.header is None:
             what = "header"
+        elif kind == KIND_END:
+            what = "end"
+        elif kind == KIND_SCENE:
+            what = f"scene record {self.num_scenes}"
         else:
-            centre = header.offset + self.num_scenes * header.window
-            scene = f"scene {self.num_scenes}, centre {centre}"
-            if kind is None and header.num_planes:
-                kind = KIND_SCENE if centre < header.num_planes else KIND_END
-            what = {KIND_SCENE: scene, KIND_END: "end"}.get(kind, f"{scene}, or end")  # type: ignore[arg-type]
+            what = f"scene record {self.num_scenes}, or end"
         return f"record {self._records} ({what}) at byte {byte}"
 
-    def _truncation(self) -> tuple[int | None, str]:
-        """Kind (once its frame was read and checked) and extent of the incomplete record."""
+    def _truncation(self) -> str:
+        """Extent of the incomplete record at the start of the buffer."""
         have = len(self._buf)
         start = PREAMBLE.size if self.header is None else 0
-        if have < start + FRAME.size:
-            return None, f"stream ends inside the record frame ({have} bytes)"
-        kind, length, _ = FRAME.unpack_from(self._buf, start)
-        return kind, f"{have} of {start + FRAME.size + length + CRC.size} bytes"
+        try:
+            framed = self._frame(memoryview(self._buf), start) if have >= start else None
+        except BitstreamError as err:
+            return str(err)
+        if framed is None:
+            return f"stream ends inside the record head ({have} bytes)"
+        _, length, body_start = framed
+        return f"{have} of {body_start + length + CRC.size} bytes"
 
 
 def iter_file_records(source: str | Path | BinaryIO, chunk_bytes: int = 1 << 16) -> Iterator[Record]:

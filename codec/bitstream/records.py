@@ -1,4 +1,13 @@
-"""Writing records: framing, CRCs and the three record kinds (see :mod:`codec.bitstream`)."""
+"""Writing records: framing, checksums and the record kinds (layout in docs/format.md).
+
+::
+
+    record = kind u8 | length uvarint | head-crc u8 | body (length bytes) | body-crc u32 (big-endian)
+
+``head-crc`` (CRC-8 of kind and length) lets a reader refuse a corrupt length
+before waiting for a body that will never come; ``body-crc`` is
+``zlib.crc32(body)`` and covers every byte of the body, motion vectors included.
+"""
 
 from __future__ import annotations
 
@@ -8,33 +17,47 @@ from dataclasses import dataclass
 from typing import Union
 
 from codec.bitstream.header import FORMAT_VERSION, MAGIC, StreamHeader
+from codec.bitstream.varint import uvarint
 from codec.errors import BitstreamError
 
 PREAMBLE = struct.Struct(">4sH")  # magic, version
-FRAME = struct.Struct(">BII")  # kind, body length, crc32(kind | length)
 CRC = struct.Struct(">I")
-SCENE_HEAD = struct.Struct(">IQB")  # scene index, centre plane, mode
 END_BODY = struct.Struct(">QI")  # num_planes, num_scenes
 
 KIND_HEADER, KIND_SCENE, KIND_END = b"H"[0], b"S"[0], b"E"[0]
 KIND_NAMES = {KIND_HEADER: "header", KIND_SCENE: "scene", KIND_END: "end"}
 #: largest body a reader accepts (a scene payload is tens of KiB)
 MAX_BODY_BYTES = 1 << 28
-#: scene coding modes: the payload is the scene (intra) or its residual against
-#: the previous decoded scene (inter)
-MODE_INTRA, MODE_INTER = 0, 1
-MODE_NAMES = {MODE_INTRA: "intra", MODE_INTER: "inter"}
+#: scene coding modes: intra; P, predicted from the nearest decoded scene before it (coded
+#: vectors); B, predicted from the nearest decoded scenes on both sides (vectors the decoder
+#: derives itself). A P or B scene without a residual is the prediction itself (skip).
+MODE_INTRA, MODE_P, MODE_B = 0, 1, 2
+MODE_NAMES = {MODE_INTRA: "intra", MODE_P: "P", MODE_B: "B"}
+#: scene qualities travel as ``round(quality * QUALITY_SCALE)`` in one byte
+QUALITY_SCALE = 16
 
 
 @dataclass(frozen=True)
 class SceneRecord:
-    """One coded scene: its index ``i``, centre plane ``C0 + i*K``, codec payload and
-    mode (:data:`MODE_INTRA` or :data:`MODE_INTER`)."""
+    """One coded scene.
+
+    Attributes:
+        index: scene index ``i`` in time order (centre plane ``C0 + i*K``); records come
+            in coding order.
+        centre: centre plane of the scene.
+        mode: :data:`MODE_INTRA`, :data:`MODE_P` or :data:`MODE_B`.
+        quality: scene codec quality the payload was coded at (a multiple of 1/16).
+        payload: the mode's payload (:mod:`codec.bitstream.payloads`).
+        references: indexes of the decoded scenes it is predicted from (none for intra,
+            one for P, the earlier and the later one for B; :class:`RecordParser` names them).
+    """
 
     index: int
     centre: int
+    mode: int
+    quality: float
     payload: bytes
-    mode: int = MODE_INTRA
+    references: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -48,12 +71,22 @@ class EndRecord:
 Record = Union[StreamHeader, SceneRecord, EndRecord]
 
 
+def crc8(data: bytes) -> int:
+    """CRC-8 (polynomial 0x07) of ``data``; guards a record's kind and length."""
+    crc = 0
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x07) & 0xFF if crc & 0x80 else (crc << 1) & 0xFF
+    return crc
+
+
 def frame(kind: int, body: bytes) -> bytes:
-    """Wrap ``body`` as one record: ``kind | length | frame-crc | body | body-crc``."""
+    """Wrap ``body`` as one record (layout in the module docstring)."""
     if len(body) > MAX_BODY_BYTES:
         raise BitstreamError(f"{KIND_NAMES[kind]} record of {len(body)} bytes exceeds {MAX_BODY_BYTES}")
-    head = struct.pack(">BI", kind, len(body))
-    return head + CRC.pack(zlib.crc32(head)) + body + CRC.pack(zlib.crc32(body))
+    head = bytes([kind]) + uvarint(len(body))
+    return head + bytes([crc8(head)]) + body + CRC.pack(zlib.crc32(body))
 
 
 def header_record(header: StreamHeader) -> bytes:
@@ -61,9 +94,24 @@ def header_record(header: StreamHeader) -> bytes:
     return PREAMBLE.pack(MAGIC, FORMAT_VERSION) + frame(KIND_HEADER, header.to_bytes())
 
 
-def scene_record(index: int, centre: int, payload: bytes, mode: int = MODE_INTRA) -> bytes:
-    """Record of scene ``index`` centred on plane ``centre`` with the codec's ``payload``."""
-    return frame(KIND_SCENE, SCENE_HEAD.pack(index, centre, mode) + bytes(payload))
+def quality_code(quality: float) -> int:
+    """The one-byte code of a scene quality (``round(16 * quality)``).
+
+    Raises:
+        BitstreamError: a quality outside ``[1/16, 255/16]``.
+    """
+    code = round(float(quality) * QUALITY_SCALE)
+    if not 1 <= code <= 255:
+        raise BitstreamError(f"scene quality {quality} is outside the coded range")
+    return code
+
+
+def scene_record(index: int, mode: int, quality: float, payload: bytes) -> bytes:
+    """Record of scene ``index`` coded in ``mode`` at ``quality`` (see :func:`quality_code`)."""
+    if mode not in MODE_NAMES:
+        raise BitstreamError(f"unknown scene mode {mode}")
+    body = bytes([mode]) + uvarint(index) + bytes([quality_code(quality)]) + bytes(payload)
+    return frame(KIND_SCENE, body)
 
 
 def end_record(num_planes: int, num_scenes: int) -> bytes:

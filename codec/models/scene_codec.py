@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from codec.errors import SpikecodecError, SpikeFormatError
+from codec.bitstream.payloads import pack_latents, unpack_latents
+from codec.errors import BitstreamError, SpikecodecError, SpikeFormatError
 from codec.models.attention import bin_spikes
-from codec.models.payload import pack_payload, unpack_payload
+from codec.models.context_model import GainedContextHyperprior
 from codec.models.scene_model import TRANSFORM_THREADS, GainedMeanScaleHyperprior
 from codec.models.shapes import STRIDE, crop_to, pad_to_multiple, padded_size
 from codec.models.threads import fixed_threads
@@ -30,7 +31,7 @@ class SceneCodec:
         record: the weights' training record (dict).
     """
 
-    def __init__(self, model: GainedMeanScaleHyperprior, name: str, attention: str,
+    def __init__(self, model: GainedMeanScaleHyperprior | GainedContextHyperprior, name: str, attention: str,
                  weights_sha256: str, record: dict, residual: bool = False):
         self.model = model
         self.name = name
@@ -42,6 +43,8 @@ class SceneCodec:
         self.lambdas = model.lambdas
         self.qualities = tuple(range(1, len(model.lambdas) + 1))
         self.quality_range = (1.0, float(len(model.lambdas)))
+        # the context model writes one rANS string for z and y, the plain hyperprior two
+        self._strings = 1 if isinstance(model, GainedContextHyperprior) else 2
 
     def __repr__(self) -> str:
         return (f"SceneCodec(name={self.name!r}, attention={self.attention!r}, "
@@ -90,7 +93,7 @@ class SceneCodec:
             spikes_after: ``(K, H, W)`` uint8 planes after the centre (BiSOAM).
 
         Returns:
-            The payload (:mod:`codec.models.payload`).
+            The model's strings as one payload (:func:`codec.bitstream.payloads.pack_latents`).
         """
         return self._compress(scene, quality, spikes_before, spikes_after)[0]
 
@@ -120,8 +123,8 @@ class SceneCodec:
         attn = self._attention_map(scene.shape, spikes_before, spikes_after)
         x = torch.from_numpy(np.clip(scene, *self.value_range).astype(np.float32))[None, None]
         enc = self.model.compress(pad_to_multiple(x), level, attn)
-        (y,), (z,) = enc["strings"]
-        return pack_payload(scene.shape[0], scene.shape[1], y, z), enc, level
+        strings = [s for (s,) in reversed(enc["strings"])]  # z first, then y
+        return pack_latents(strings), enc, level
 
     def _decoded(self, x_hat: torch.Tensor, height: int, width: int) -> np.ndarray:
         """``(1,1,H',W')`` model output -> ``(height, width)`` float32 in ``value_range``."""
@@ -134,11 +137,17 @@ class SceneCodec:
             ``(height, width)`` float32 in ``value_range``.
 
         Raises:
-            BitstreamError: damaged payload or one coded for another size.
+            BitstreamError: a payload the model cannot decode, or a quality outside the model's range.
         """
         self._check_size(height, width)
-        level = self._level(quality)
-        y, z = unpack_payload(payload, height, width)
+        try:
+            level = self._level(quality)
+        except SpikecodecError as err:
+            raise BitstreamError(str(err)) from None
+        strings = [[s] for s in reversed(unpack_latents(payload, self._strings))]
         ph, pw = padded_size(height, width)
-        out = self.model.decompress([[y], [z]], (ph // STRIDE, pw // STRIDE), level)
+        try:
+            out = self.model.decompress(strings, (ph // STRIDE, pw // STRIDE), level)
+        except (RuntimeError, ValueError) as err:
+            raise BitstreamError(f"scene payload cannot be decoded: {err}") from None
         return self._decoded(out["x_hat"], height, width)

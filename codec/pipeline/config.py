@@ -4,26 +4,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from codec.bitstream.header import GOP_STRUCTURES, MAX_GOP_SIZE
 from codec.errors import SpikecodecError
 from codec.reconstruct.windows import default_offset, scene_centres
 
-#: scenes from one intra scene to the next by default (32 scenes of K = 32 planes:
-#: an intra scene every 1024 planes, 51 ms at 20 kHz)
+#: scenes from one forced intra scene to the next (32 scenes of K = 32 planes: 51 ms at 20 kHz)
 DEFAULT_INTRA_PERIOD = 32
-#: quality steps inter scenes are coded below the stream's quality. Scene-PSNR BD-rates
-#: against VVC all-intra on the same scenes (``spikecodec bench --inter-offset``; README,
-#: "Measured"), DAVIS learned / TFP scenes and REDS learned / TFP: with format 4 and the
-#: 6,000-step inter weights +6.1 / +5.2 % and -39.8 / -42.6 % at 1, +5.5 / +4.4 % and
-#: -41.5 / -44.5 % at 1.5, +5.3 / +4.2 % and -43.7 / -46.9 % at 2; with format 5 and the
-#: 7,000-step weights -2.6 / -3.5 % and -45.0 / -48.1 % at 1.5, -3.0 / -3.5 % and -46.7 /
-#: -50.1 % at 2. 1.5 keeps most of that and has the better ISI-PSNR BD-rates (format 5:
-#: DAVIS +40 / +32 % against +45 / +31 %, REDS +2.1 / +0.9 % against +4.2 / +22.0 %)
+#: scene structure of files and stored streams, and scenes between random-access anchors
+DEFAULT_GOP = "random-access"
+DEFAULT_GOP_SIZE = 16
+#: quality steps a low-delay P scene, and the first B layer, is coded below the stream's quality
 DEFAULT_INTER_OFFSET = 1.5
+#: quality steps each further B layer is coded coarser than the one above it
+DEFAULT_LAYER_STEP = 0.5
+#: quality steps a P anchor (random access) is coded below the stream's quality
+DEFAULT_ANCHOR_OFFSET = 0.0
+#: temporal filter before coding: neighbours on each side and their weight (0: off)
+DEFAULT_FILTER_RADIUS = 1
+DEFAULT_FILTER_STRENGTH = 1.0
 
 
 @dataclass(frozen=True)
 class EncoderConfig:
-    """Encoder settings (all of them end up in the stream header).
+    """Encoder settings (what a decoder needs of them goes into the stream header).
 
     ``recon``, ``attention`` and ``model`` are checked by the registries that
     build them (:func:`codec.reconstruct.get_reconstructor`,
@@ -38,10 +41,18 @@ class EncoderConfig:
         attention: encoder attention over the spikes, ``"none"``, ``"soam"``
             (``K`` planes before each centre) or ``"bisoam"`` (and ``K`` after).
         model: scene codec name in the model registry.
-        intra_period: scene ``i`` is intra coded when ``i % intra_period == 0``;
-            the scenes between may be coded as residuals against the previous
-            decoded scene (:mod:`codec.pipeline.prediction`). 1 = all intra.
-        inter_offset: inter scenes are coded at quality ``max(1, quality - inter_offset)``.
+        intra_period: scene ``i`` is intra coded when ``i % intra_period == 0``; the
+            others may be predicted (:mod:`codec.pipeline.prediction`).
+        gop: ``"random-access"`` (hierarchical B scenes between anchors, :mod:`codec.pipeline.gop`),
+            ``"low-delay"`` (each scene predicted from the one before) or ``"intra"``.
+        gop_size: scenes from one random-access anchor to the next.
+        inter_offset: low-delay P scenes and the first B layer are coded ``inter_offset``
+            quality steps below ``quality``; deeper B layers ``layer_step`` more per layer.
+        layer_step: see ``inter_offset``.
+        anchor_offset: random-access anchors coded as P scenes are coded ``anchor_offset``
+            quality steps below ``quality`` (intra scenes at ``quality``).
+        filter_radius, filter_strength: temporal filter before coding
+            (:mod:`codec.pipeline.temporal_filter`); radius 0 or strength 0 turn it off.
     """
 
     quality: float
@@ -51,14 +62,27 @@ class EncoderConfig:
     attention: str = "none"
     model: str = "spikecodec-base"
     intra_period: int = DEFAULT_INTRA_PERIOD
+    gop: str = DEFAULT_GOP
+    gop_size: int = DEFAULT_GOP_SIZE
     inter_offset: float = DEFAULT_INTER_OFFSET
+    layer_step: float = DEFAULT_LAYER_STEP
+    anchor_offset: float = DEFAULT_ANCHOR_OFFSET
+    filter_radius: int = DEFAULT_FILTER_RADIUS
+    filter_strength: float = DEFAULT_FILTER_STRENGTH
 
     def __post_init__(self) -> None:
         scene_centres(0, self.window, self.offset)  # raises on a bad window or offset
-        if isinstance(self.intra_period, bool) or not isinstance(self.intra_period, int) or self.intra_period < 1:
-            raise SpikecodecError(f"intra period must be an integer >= 1, got {self.intra_period!r}")
-        if not 0 <= self.inter_offset < float("inf"):
-            raise SpikecodecError(f"inter offset must be a finite number >= 0, got {self.inter_offset!r}")
+        for name, low, high in (("intra_period", 1, None), ("gop_size", 1, MAX_GOP_SIZE), ("filter_radius", 0, 8)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low or (high and value > high):
+                raise SpikecodecError(f"{name.replace('_', ' ')} must be an integer in {low}..{high or 'inf'}, "
+                                      f"got {value!r}")
+        if self.gop not in GOP_STRUCTURES:
+            raise SpikecodecError(f"unknown GOP structure {self.gop!r} (known: {', '.join(GOP_STRUCTURES)})")
+        for name in ("inter_offset", "layer_step", "anchor_offset", "filter_strength"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
+                raise SpikecodecError(f"{name.replace('_', ' ')} must be a finite number >= 0, got {value!r}")
 
     @property
     def first_centre(self) -> int:

@@ -2,11 +2,12 @@
 
 ::
 
-    bytes --RecordParser--> header: load the scene codec (and the inter codec when the
-                                    intra period is above 1; weights sha256 must match),
-                                    Regenerator(H, W, header sensor)
-                            scene:  (mode, payload) -> SceneReconstructor: intra codec, or
-                                    inter codec + previous scene -> 8-bit scene (what --scenes saves)
+    bytes --RecordParser--> header: load the scene codec (and the inter codec for predicted
+                                    streams; weights sha256 must match), Regenerator(H, W, sensor)
+                            scene:  SceneReconstructor: intra codec, or prediction from the
+                                    referenced scenes + inter codec -> 8-bit scene;
+                                    scenes wait until every earlier one is decoded (coding
+                                    order -> time order), then (what --scenes saves)
                                     -> Regenerator.push(centre, scene/255) -> planes
                             end:    Regenerator.finish(T) -> the remaining planes
 
@@ -52,6 +53,7 @@ class Decoder:
         self._parser = RecordParser()
         self._scenes: SceneReconstructor | None = None
         self._regen: Regenerator | None = None
+        self._emitted = 0  # first scene index not yet passed to regeneration
 
     def push(self, data: bytes) -> np.ndarray:
         """Consume a record (or any bytes of the stream).
@@ -94,24 +96,32 @@ class Decoder:
         codec = _installed(header.model, header.attention, header.model_sha256,
                            lambda: load_scene_codec(header.model, attention=header.attention))
         inter = None
-        if header.intra_period > 1:
+        if header.predicted:
             inter = _installed(header.model, "inter", header.inter_sha256, lambda: load_inter_codec(header.model))
         self.header = header
-        self._scenes = SceneReconstructor(codec, inter, header.height, header.width, header.quality,
-                                          header.inter_offset)
+        self._scenes = SceneReconstructor(codec, inter, header.height, header.width)
         self._regen = Regenerator(header.height, header.width, header.sensor)
         self.timings["setup"] = time.perf_counter() - tic
 
     def _scene(self, record: SceneRecord) -> np.ndarray:
+        """Decode a scene record; returns the planes of the scenes now complete in time order."""
         tic = time.perf_counter()
-        scene = self._scenes.decode(record.mode, record.payload)
-        toc = time.perf_counter()
-        if self.on_scene is not None:
-            self.on_scene(record.centre, scene)
-        planes = self._regen.push(record.centre, scene_values(scene))
-        self.timings["decoding"] += toc - tic
-        self.timings["regeneration"] += time.perf_counter() - toc
-        return planes
+        self._scenes.decode(record)
+        self.timings["decoding"] += time.perf_counter() - tic
+        out = []
+        while self._emitted in self._scenes.scenes:
+            scene = self._scenes.scenes[self._emitted]
+            centre = self.header.offset + self._emitted * self.header.window
+            tic = time.perf_counter()
+            if self.on_scene is not None:
+                self.on_scene(centre, scene)
+            out.append(self._regen.push(centre, scene_values(scene)))
+            self.timings["regeneration"] += time.perf_counter() - tic
+            # the scene just emitted may still be the earlier reference of what follows
+            self._scenes.release(self._emitted)
+            self._emitted += 1
+        h, w = self.header.height, self.header.width
+        return np.concatenate(out) if out else np.empty((0, h, w), dtype=np.uint8)
 
     def _end(self, record: EndRecord) -> np.ndarray:
         tic = time.perf_counter()

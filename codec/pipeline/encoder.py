@@ -3,15 +3,18 @@
 ::
 
     planes (t,H,W) --push--> plane buffer --(block around centre c complete)-->
-        reconstructor(block) -> scene (H,W) -> PredictiveEncoder: intra codec(scene, K planes
-        before/after c) or inter codec(scene - previous decoded scene) -> scene record
+        reconstructor(block) -> scene (H,W) -> TemporalFilter (waits for its neighbours)
+        -> scheduler (codec.pipeline.gop): intra / P / B in coding order
+        -> PredictiveEncoder (rate-distortion choice of mode) -> scene records
 
-Scene ``i`` is centred on plane ``c = C0 + i*K``. It is coded as soon as the
-planes it needs have arrived: the reconstructor's context around ``c`` and, with
-SOAM/BiSOAM, the ``K`` planes before (and after) ``c``. :meth:`Encoder.finish`
-codes the scenes left with their blocks clipped at the stream's end. Only the
-planes some pending scene still needs are kept, so memory does not grow with the
-stream, and the records do not depend on how the planes were split into pushes.
+Scene ``i`` is centred on plane ``c = C0 + i*K``. It is reconstructed as soon as
+the planes it needs have arrived (the reconstructor's context around ``c`` and,
+with SOAM/BiSOAM, the ``K`` planes before and after ``c``), filtered once its
+neighbours are reconstructed, and coded when its structure allows: at once for
+intra and low delay, with the next anchor (``gop_size`` scenes later) for random
+access. :meth:`Encoder.finish` codes the scenes left, the last one as an anchor.
+Only the planes some pending scene still needs are kept, and the records do not
+depend on how the planes were split into pushes.
 """
 
 from __future__ import annotations
@@ -24,10 +27,11 @@ from codec.bitstream import StreamHeader, end_record, header_record, scene_recor
 from codec.errors import SpikecodecError, SpikeFormatError
 from codec.models import load_inter_codec, load_scene_codec
 from codec.pipeline.config import EncoderConfig
+from codec.pipeline.gop import bisection, layer_quality
 from codec.pipeline.prediction import PredictiveEncoder
+from codec.pipeline.temporal_filter import TemporalFilter
 from codec.reconstruct import get_reconstructor
 from codec.sensor import SensorParams
-
 
 #: attention -> spike windows (before, after the centre) it reads, in units of K planes
 SPIKE_WINDOWS = {"none": (0, 0), "soam": (1, 0), "bisoam": (1, 1)}
@@ -47,8 +51,8 @@ class Encoder:
         header: the stream header.
         num_planes: planes pushed so far.
         num_scenes: scene records produced so far.
-        timings: seconds spent in ``setup`` (loading the models), ``reconstruct`` and scene ``coding``
-            (which includes the motion search and reconstructing the next scene's reference).
+        timings: seconds spent in ``setup`` (loading the models), ``reconstruct`` (including the
+            temporal filter) and scene ``coding`` (motion search, mode decision, the decoder mirror).
         predictor: mode decisions and the decoder mirror (``predictor.modes`` counts the modes).
     """
 
@@ -60,26 +64,32 @@ class Encoder:
         low, high = self.codec.quality_range
         if not low <= config.quality <= high:
             raise SpikecodecError(f"quality {config.quality:g} outside the model's range [{low:g}, {high:g}]")
-        inter = load_inter_codec(config.model) if config.intra_period > 1 else None
+        predicted = config.gop != "intra" and config.intra_period > 1
+        inter = load_inter_codec(config.model) if predicted else None
         self.recon = get_reconstructor(config.recon, config.window)
+        gop = config.gop if predicted else "intra"
         self.header = StreamHeader(
             height=height, width=width, num_planes=num_planes, window=config.window,
             offset=config.first_centre, recon=config.recon, attention=config.attention,
             model=self.codec.name, model_sha256=self.codec.weights_sha256,
-            quality=float(config.quality), sensor=sensor, intra_period=config.intra_period,
+            quality=float(config.quality), sensor=sensor, intra_period=config.intra_period if predicted else 1,
+            gop=gop, gop_size=config.gop_size if gop == "random-access" else 1,
             inter_sha256=inter.weights_sha256 if inter else "",
-            inter_offset=float(config.inter_offset) if inter else 0.0,
         )
-        self.predictor = PredictiveEncoder(self.codec, inter, config.intra_period, height, width,
-                                           self.header.quality, self.header.inter_offset)
+        self.predictor = PredictiveEncoder(self.codec, inter, height, width)
+        self.filter = TemporalFilter(config.filter_radius, config.filter_strength)
         before, after = self.recon.context
         spikes_before, spikes_after = SPIKE_WINDOWS[config.attention]
         self._spikes = (spikes_before * config.window, spikes_after * config.window)
         self._before, self._after = max(before, self._spikes[0]), max(after, self._spikes[1])
         self._buffer = np.empty((0, height, width), dtype=np.uint8)
         self._base = 0  # stream index of self._buffer[0]
+        self._waiting: dict[int, np.ndarray] = {}  # filtered scenes waiting for their anchor
+        self._spike_windows: dict[int, tuple[np.ndarray | None, np.ndarray | None]] = {}  # SOAM/BiSOAM only
+        self._anchor = -1  # index of the last coded anchor (random access)
         self.num_planes = 0
         self.num_scenes = 0
+        self._reconstructed = 0
         self._finished = False
         self.timings = {"setup": time.perf_counter() - tic, "reconstruct": 0.0, "coding": 0.0}
 
@@ -89,16 +99,16 @@ class Encoder:
 
     @property
     def buffered_planes(self) -> int:
-        """Planes held for scenes not yet coded."""
+        """Planes held for scenes not yet reconstructed."""
         return len(self._buffer)
 
     @property
     def next_centre(self) -> int:
-        """Centre plane of the next scene to code."""
-        return self.header.offset + self.num_scenes * self.header.window
+        """Centre plane of the next scene to reconstruct."""
+        return self.header.offset + self._reconstructed * self.header.window
 
     def push(self, planes: np.ndarray) -> list[bytes]:
-        """Add ``(t, H, W)`` uint8/bool 0/1 planes; returns the records of the scenes now complete."""
+        """Add ``(t, H, W)`` uint8/bool 0/1 planes; returns the records of the scenes now coded."""
         if self._finished:
             raise SpikeFormatError("encoder already finished")
         planes = np.asarray(planes)
@@ -113,7 +123,7 @@ class Encoder:
         self.num_planes += len(planes)
         records = []
         while self.next_centre + self._after < self.num_planes:
-            records.append(self._code_next())
+            records += self._reconstruct_next()
         self._drop_unneeded()
         return records
 
@@ -129,7 +139,14 @@ class Encoder:
             )
         records = []
         while self.next_centre < self.num_planes:
-            records.append(self._code_next())
+            records += self._reconstruct_next()
+        tic = time.perf_counter()
+        filtered = self.filter.flush()
+        self.timings["reconstruct"] += time.perf_counter() - tic
+        for index, scene in filtered:
+            records += self._schedule(index, scene)
+        if self._waiting:
+            records += self._code_gop(max(self._waiting))
         records.append(end_record(self.num_planes, self.num_scenes))
         self._finished = True
         self._buffer = self._buffer[:0]
@@ -140,22 +157,58 @@ class Encoder:
         start, stop = max(start, 0), min(stop, self.num_planes)
         return self._buffer[start - self._base : max(start, stop) - self._base]
 
-    def _code_next(self) -> bytes:
-        centre = self.next_centre
+    def _reconstruct_next(self) -> list[bytes]:
+        index, centre = self._reconstructed, self.next_centre
         tic = time.perf_counter()
         before, after = self.recon.context
         block = self._planes(centre - before, centre + after + 1)
         scene = self.recon.reconstruct(block, centre - max(0, centre - before))
-        toc = time.perf_counter()
         before, after = self._spikes
-        spikes_before = self._planes(centre - before, centre) if before else None
-        spikes_after = self._planes(centre + 1, centre + 1 + after) if after else None
-        mode, payload = self.predictor.encode(self.num_scenes, scene, spikes_before, spikes_after)
-        self.timings["reconstruct"] += toc - tic
-        self.timings["coding"] += time.perf_counter() - toc
-        record = scene_record(self.num_scenes, centre, payload, mode)
+        if before or after:
+            self._spike_windows[index] = (self._planes(centre - before, centre).copy() if before else None,
+                                          self._planes(centre + 1, centre + 1 + after).copy() if after else None)
+        filtered = self.filter.push(index, scene)
+        self.timings["reconstruct"] += time.perf_counter() - tic
+        self._reconstructed += 1
+        return [record for i, s in filtered for record in self._schedule(i, s)]
+
+    def _schedule(self, index: int, scene: np.ndarray) -> list[bytes]:
+        """Code what the structure allows now that filtered scene ``index`` is ready."""
+        header = self.header
+        if header.gop == "random-access":
+            self._waiting[index] = scene
+            return self._code_gop(index) if index % header.gop_size == 0 else []
+        references = (index - 1,) if header.gop == "low-delay" and index else ()
+        quality = self.config.quality - self.config.inter_offset if references else self.config.quality
+        record = self._code(index, scene, references, quality)
+        self.predictor.mirror.release(index)
+        return [record]
+
+    def _code_gop(self, anchor: int) -> list[bytes]:
+        """Code ``anchor`` (intra, or P from the previous anchor), then the B scenes before it."""
+        previous = (self._anchor,) if self._anchor >= 0 else ()
+        quality = self.config.quality - (self.config.anchor_offset if previous else 0.0)
+        records = [self._code(anchor, self._waiting.pop(anchor), previous, quality)]
+        for index, layer, earlier, later in bisection(self._anchor, anchor):
+            quality = layer_quality(self.config.quality, layer, self.config.inter_offset, self.config.layer_step,
+                                    self.codec.quality_range[0])
+            records.append(self._code(index, self._waiting.pop(index), (earlier, later), quality))
+        self.predictor.mirror.release(anchor)
+        self._anchor = anchor
+        return records
+
+    def _code(self, index: int, scene: np.ndarray, references: tuple[int, ...], quality: float) -> bytes:
+        tic = time.perf_counter()
+        if index % self.header.intra_period == 0:
+            references = ()
+        quality = max(self.codec.quality_range[0], quality)
+        spikes_before, spikes_after = self._spike_windows.pop(index, (None, None))
+        mode, coded_quality, payload = self.predictor.encode(index, scene, quality, references,
+                                                             spikes_before, spikes_after,
+                                                             allow_intra=len(references) < 2)
+        self.timings["coding"] += time.perf_counter() - tic
         self.num_scenes += 1
-        return record
+        return scene_record(index, mode, coded_quality, payload)
 
     def _drop_unneeded(self) -> None:
         keep = min(max(0, self.next_centre - self._before), self.num_planes)

@@ -1,41 +1,41 @@
-"""Scene prediction: intra scenes, and inter scenes coded against the previous decoded scene.
+"""Scene prediction: intra, P and B scenes, and the encoder's rate-distortion choice among them.
 
 ::
 
-    intra:  payload = intra codec(scene)
-            decoded = round8(intra^-1(payload))
-    inter:  motion  = estimate_motion(reference, scene)          (codec.pipeline.motion)
-            pred    = compensate(reference, motion)             (overlapped blocks)
-            payload = len(motion) u16 LE | motion | inter codec(scene - pred) at the inter quality
-            decoded = round8(pred + inter^-1(residual))
-            reference = the previous decoded scene, 8-bit, exactly what the decoder has
+    intra:  decoded = round8(intra^-1(latents))
+    P:      motion  = estimate_motion(reference, scene)              coded (codec.bitstream.vectors)
+            pred    = compensate(reference, motion)                  (overlapped blocks)
+    B:      to_earlier, to_later = estimate_motion(earlier, scene), estimate_motion(later, scene)
+                                                                     coded, or none: then the decoder
+                      or derive_motion(earlier, later)              derives them from the references
+            pred    = (compensate(earlier, to_earlier) + compensate(later, to_later) + 1) >> 1
+    P / B:  decoded = round8(pred + inter^-1(latents))   or   round8(pred)   without a residual (skip)
 
-Scene ``i`` is intra when ``i % intra_period == 0`` (``intra_period = 1``: all
-intra, no inter codec needed). Between those the encoder codes the residual
-with the inter codec and falls back to intra when the residual costs more than
-:data:`INTRA_RETRY` times the last intra scene (a cut, fast motion), keeping the
-smaller payload. The encoder takes its reference from the codec's own
-reconstruction of the latent it coded (``SceneCodec.encode_and_decode``, the
-decoder's output bit for bit without entropy decoding) and the same prediction
-arithmetic as :class:`SceneReconstructor`, so both sides hold bit-identical
-references and nothing drifts. All-intra streams keep no reference.
+References are decoded 8-bit scenes, exactly what the decoder holds; the
+:class:`~codec.bitstream.reader.RecordParser` names them in each scene record.
+The encoder takes each scene's decoded value from the latent it coded
+(``SceneCodec.encode_and_decode``, bit for bit the decoder's output without
+entropy decoding) and uses the same prediction arithmetic, so nothing drifts.
+
+The encoder picks, per scene, the candidate with the least ``bits + lambda *
+255^2 * SSE`` (SSE in scene units, lambda of the scene's quality: the cost the
+codec was trained to minimise).
 """
 
 from __future__ import annotations
 
-import struct
+import math
+from dataclasses import dataclass
 
 import numpy as np
 
-from codec.bitstream import MODE_INTER, MODE_INTRA
+from codec.bitstream import MODE_B, MODE_INTRA, MODE_NAMES, MODE_P, SceneRecord
+from codec.bitstream.payloads import pack_predicted, unpack_predicted
+from codec.bitstream.records import QUALITY_SCALE
 from codec.errors import BitstreamError, SpikecodecError
 from codec.models import SceneCodec
-from codec.pipeline.motion import compensate, estimate_motion, pack_motion, unpack_motion
-
-_MOTION_LENGTH = struct.Struct("<H")
-
-#: an inter payload above this fraction of the last intra payload makes the encoder try intra too
-INTRA_RETRY = 0.8
+from codec.bitstream.vectors import pack_bi_motion, unpack_bi_motion
+from codec.pipeline.motion import compensate, derive_motion, estimate_motion, pack_motion, unpack_motion
 
 
 def quantize_scene(scene: np.ndarray) -> np.ndarray:
@@ -48,115 +48,205 @@ def scene_values(scene8: np.ndarray) -> np.ndarray:
     return scene8.astype(np.float32) / np.float32(255.0)
 
 
+def coded_quality(quality: float) -> float:
+    """``quality`` rounded to what a scene record can carry (a multiple of 1/16)."""
+    return round(float(quality) * QUALITY_SCALE) / QUALITY_SCALE
+
+
+def bidirectional_prediction(earlier: np.ndarray, later: np.ndarray, to_earlier: np.ndarray,
+                             to_later: np.ndarray) -> np.ndarray:
+    """``(H, W)`` uint8 average of the two references moved by their fields."""
+    total = compensate(earlier, to_earlier).astype(np.uint16) + compensate(later, to_later)
+    return ((total + 1) >> 1).astype(np.uint8)
+
+
 class SceneReconstructor:
-    """The decoder side: payloads in, 8-bit scenes out, keeping the reference.
+    """The decoder side: scene records in, 8-bit scenes out, keeping possible references.
 
     Args:
         intra: the scene codec.
         inter: the residual codec, ``None`` for all-intra streams.
         height, width: scene size in pixels.
-        quality: the stream's quality (intra scenes).
-        inter_offset: inter scenes are coded at ``max(lowest quality, quality - inter_offset)``.
 
     Attributes:
-        reference: the last decoded ``(H, W)`` uint8 scene, ``None`` before the first.
+        scenes: decoded ``(H, W)`` uint8 scenes by index that may still serve as references.
     """
 
-    def __init__(self, intra: SceneCodec, inter: SceneCodec | None, height: int, width: int,
-                 quality: float, inter_offset: float = 0.0) -> None:
+    def __init__(self, intra: SceneCodec, inter: SceneCodec | None, height: int, width: int) -> None:
         self.intra, self.inter = intra, inter
-        self.height, self.width, self.quality = height, width, quality
-        self.inter_quality = max(inter.quality_range[0], quality - inter_offset) if inter else quality
-        self.reference: np.ndarray | None = None
+        self.height, self.width = height, width
+        self.scenes: dict[int, np.ndarray] = {}
 
-    def decode(self, mode: int, payload: bytes) -> np.ndarray:
-        """Decode one scene payload of ``mode``; returns (and keeps) the ``(H, W)`` uint8 scene.
+    def decode(self, record: SceneRecord) -> np.ndarray:
+        """Decode one scene record; returns (and keeps) its ``(H, W)`` uint8 scene.
 
         Raises:
-            BitstreamError: a damaged payload, or an inter scene without a
-                reference or an inter codec.
+            BitstreamError: a damaged payload, a reference that is not held, or a
+                predicted scene without an inter codec.
         """
-        if mode == MODE_INTRA:
-            scene = self.intra.decode_scene(payload, self.height, self.width, self.quality)
-        elif self.inter is None or self.reference is None:
-            raise BitstreamError("inter scene without " + ("an inter codec" if self.inter is None else "a previous scene"))
+        if record.mode == MODE_INTRA:
+            scene = self.intra.decode_scene(record.payload, self.height, self.width, record.quality)
+            decoded = quantize_scene(scene)
         else:
-            motion, residual_payload = self._split(payload)
-            residual = self.inter.decode_scene(residual_payload, self.height, self.width, self.inter_quality)
-            scene = self.prediction(motion) + residual
-        self.reference = quantize_scene(scene)
-        return self.reference
+            if self.inter is None:
+                raise BitstreamError(f"scene {record.index} is predicted, but the stream has no inter codec")
+            motion, residual = unpack_predicted(record.payload)
+            if record.mode == MODE_P:
+                vectors = unpack_motion(motion, self.height, self.width)
+                prediction = compensate(self.reference(record.references[0]), vectors)
+            else:
+                prediction = self.b_prediction(record.index, *record.references, motion)
+            decoded = self.add_residual(prediction, residual, record.quality)
+        self.scenes[record.index] = decoded
+        return decoded
 
-    def _split(self, payload: bytes) -> tuple[np.ndarray, bytes]:
-        """Inter payload -> ``(motion (hb, wb, 2) int8, residual payload)``."""
-        if len(payload) < _MOTION_LENGTH.size:
-            raise BitstreamError(f"inter payload truncated: {len(payload)} bytes")
-        (length,) = _MOTION_LENGTH.unpack_from(payload)
-        end = _MOTION_LENGTH.size + length
-        if end > len(payload):
-            raise BitstreamError(f"inter payload truncated: motion of {length} bytes does not fit in {len(payload)}")
-        return unpack_motion(payload[_MOTION_LENGTH.size : end], self.height, self.width), payload[end:]
+    def reference(self, index: int) -> np.ndarray:
+        """The decoded scene ``index``.
 
-    def prediction(self, motion: np.ndarray) -> np.ndarray:
-        """``(H, W)`` float32 values of the reference moved by ``motion`` ``(hb, wb, 2)``."""
-        return scene_values(compensate(self.reference, motion))
+        Raises:
+            BitstreamError: it is not held (never decoded, or released).
+        """
+        if index not in self.scenes:
+            raise BitstreamError(f"reference scene {index} is not available")
+        return self.scenes[index]
 
-    def estimate(self, scene: np.ndarray) -> tuple[bytes, np.ndarray]:
-        """Motion of ``scene`` (``(H, W)`` float in [0, 1]) from the reference:
-        ``(packed motion, (H, W) float32 prediction)``."""
-        motion = estimate_motion(self.reference, scene)
-        return pack_motion(motion), self.prediction(motion)
+    def b_prediction(self, index: int, earlier: int, later: int, motion: bytes) -> np.ndarray:
+        """``(H, W)`` uint8 prediction of B scene ``index`` from its two references with the coded
+        ``motion`` (:func:`codec.bitstream.vectors.pack_bi_motion`), or derived vectors if it is empty."""
+        steps, span = index - earlier, later - earlier
+        first, second = self.reference(earlier), self.reference(later)
+        if motion:
+            fields = unpack_bi_motion(motion, self.height, self.width, steps, span)
+        else:
+            fields = derive_motion(first, second, steps, span)
+        return bidirectional_prediction(first, second, *fields)
+
+    def add_residual(self, prediction: np.ndarray, residual: bytes, quality: float) -> np.ndarray:
+        """``round8(prediction + decoded residual)``, or the prediction itself for an empty residual."""
+        if not residual:
+            return prediction
+        assert self.inter is not None
+        values = self.inter.decode_scene(residual, self.height, self.width, quality)
+        return quantize_scene(scene_values(prediction) + values)
+
+    def release(self, keep_from: int) -> None:
+        """Forget scenes below ``keep_from`` (they can no longer be references)."""
+        for index in [i for i in self.scenes if i < keep_from]:
+            del self.scenes[index]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One way to code a scene: its record fields, decoded scene, rate-distortion cost, and
+    whether it is a prediction without residual (skip)."""
+
+    mode: int
+    quality: float
+    payload: bytes
+    decoded: np.ndarray
+    cost: float
+    skip: bool = False
+
+
+def lambda_at(codec: SceneCodec, quality: float) -> float:
+    """The rate-distortion lambda of a (non-integer) quality: log-linear between trained levels."""
+    lambdas = codec.lambdas
+    level = min(max(quality - 1.0, 0.0), len(lambdas) - 1.0)
+    low = min(int(math.floor(level)), len(lambdas) - 2)
+    frac = level - low
+    return math.exp(math.log(lambdas[low]) * (1 - frac) + math.log(lambdas[low + 1]) * frac)
 
 
 class PredictiveEncoder:
-    """The encoder side: chooses each scene's mode and mirrors the decoder.
+    """The encoder side: codes each scene in the cheapest allowed mode and mirrors the decoder.
 
     Args:
         intra: the scene codec (with its attention, if any).
-        inter: the residual codec; required when ``intra_period > 1``.
-        intra_period: scenes between forced intra scenes (1 = all intra).
-        height, width, quality, inter_offset: as for :class:`SceneReconstructor`.
+        inter: the residual codec; ``None`` allows intra scenes only.
+        height, width: scene size in pixels.
 
     Attributes:
-        modes: how many scenes were coded in each mode, ``{MODE_INTRA: n, MODE_INTER: m}``.
+        mirror: the decoder's state (:class:`SceneReconstructor`).
+        modes: how many scenes were coded in each mode, ``{"intra": n, "P": n, "B": n, "skip": n}``.
     """
 
-    def __init__(self, intra: SceneCodec, inter: SceneCodec | None, intra_period: int,
-                 height: int, width: int, quality: float, inter_offset: float = 0.0) -> None:
-        if intra_period < 1:
-            raise SpikecodecError(f"intra period must be >= 1, got {intra_period}")
-        if intra_period > 1 and inter is None:
-            raise SpikecodecError("an intra period above 1 needs an inter codec")
-        self.intra_period = intra_period
-        self.mirror = SceneReconstructor(intra, inter, height, width, quality, inter_offset)
-        self.modes = {MODE_INTRA: 0, MODE_INTER: 0}
-        self._intra_bytes = 0
+    def __init__(self, intra: SceneCodec, inter: SceneCodec | None, height: int, width: int) -> None:
+        self.mirror = SceneReconstructor(intra, inter, height, width)
+        self.modes = {"intra": 0, "P": 0, "B": 0, "skip": 0}
+        self._last_intra_bits = 0
 
-    def encode(self, index: int, scene: np.ndarray, spikes_before: np.ndarray | None = None,
-               spikes_after: np.ndarray | None = None) -> tuple[int, bytes]:
-        """Code scene ``index`` (``(H, W)`` float in [0, 1]); returns ``(mode, payload)``.
+    def _cost(self, scene: np.ndarray, decoded: np.ndarray, bits: int, quality: float) -> float:
+        error = scene_values(decoded) - scene
+        return bits + lambda_at(self.mirror.intra, quality) * 255.0**2 * float(np.dot(error.ravel(), error.ravel()))
 
-        ``spikes_before``/``spikes_after`` steer the intra codec's attention (SOAM/BiSOAM).
+    def _intra(self, scene: np.ndarray, quality: float, spikes_before, spikes_after) -> Candidate:
+        payload, values = self.mirror.intra.encode_and_decode(scene, quality, spikes_before, spikes_after)
+        decoded = quantize_scene(values)
+        return Candidate(MODE_INTRA, quality, payload, decoded, self._cost(scene, decoded, 8 * len(payload), quality))
+
+    def _skip(self, mode: int, scene: np.ndarray, prediction: np.ndarray, motion: bytes, quality: float) -> Candidate:
+        """The prediction itself, without residual."""
+        payload = pack_predicted(motion, b"")
+        return Candidate(mode, quality, payload, prediction, self._cost(scene, prediction, 8 * len(payload), quality),
+                         skip=True)
+
+    def _residual(self, mode: int, scene: np.ndarray, prediction: np.ndarray, motion: bytes,
+                  quality: float) -> Candidate:
+        """The prediction plus the coded residual."""
+        inter = self.mirror.inter
+        assert inter is not None
+        base = scene_values(prediction)
+        residual, values = inter.encode_and_decode(scene - base, quality)
+        decoded = quantize_scene(base + values)
+        payload = pack_predicted(motion, residual)
+        return Candidate(mode, quality, payload, decoded, self._cost(scene, decoded, 8 * len(payload), quality))
+
+    def _predicted(self, mode: int, scene: np.ndarray, predictions: list[tuple[np.ndarray, bytes]],
+                   quality: float) -> list[Candidate]:
+        """Skip candidates of every ``(prediction (uint8), motion)``, and the residual candidate of the
+        one whose skip costs least."""
+        skips = [self._skip(mode, scene, prediction, motion, quality) for prediction, motion in predictions]
+        best = min(range(len(skips)), key=lambda i: skips[i].cost)
+        return skips + [self._residual(mode, scene, *predictions[best], quality)]
+
+    def encode(self, index: int, scene: np.ndarray, quality: float, references: tuple[int, ...] = (),
+               spikes_before: np.ndarray | None = None, spikes_after: np.ndarray | None = None,
+               allow_intra: bool = True) -> tuple[int, float, bytes]:
+        """Code scene ``index`` (``(H, W)`` float in [0, 1]) at ``quality``; returns ``(mode, quality, payload)``.
+
+        Args:
+            references: none (intra), one decoded scene before ``index`` (P) or the decoded scenes
+                on both sides (B), as the record parser will name them.
+            spikes_before, spikes_after: steer the intra codec's attention (SOAM/BiSOAM).
+            allow_intra: try intra as well for a predicted scene (it is always tried when
+                the predicted candidates cost more bits than the last intra scene).
         """
         mirror = self.mirror
         if scene.shape != (mirror.height, mirror.width):
             raise SpikecodecError(f"scene of shape {scene.shape}, expected {(mirror.height, mirror.width)}")
-        if self.intra_period == 1:
-            self.modes[MODE_INTRA] += 1
-            return MODE_INTRA, mirror.intra.encode_scene(scene, mirror.quality, spikes_before, spikes_after)
-        candidates = []
-        if index % self.intra_period and mirror.reference is not None:
-            clipped = np.clip(scene, 0.0, 1.0)
-            motion, prediction = mirror.estimate(clipped)
-            residual_payload, residual = mirror.inter.encode_and_decode(clipped - prediction, mirror.inter_quality)
-            payload = _MOTION_LENGTH.pack(len(motion)) + motion + residual_payload
-            candidates.append((MODE_INTER, payload, prediction + residual))
-        if not candidates or len(candidates[0][1]) > INTRA_RETRY * self._intra_bytes:
-            payload, decoded = mirror.intra.encode_and_decode(scene, mirror.quality, spikes_before, spikes_after)
-            candidates.append((MODE_INTRA, payload, decoded))
-        mode, payload, decoded = min(candidates, key=lambda c: len(c[1]))
-        if mode == MODE_INTRA:
-            self._intra_bytes = len(payload)
-        self.modes[mode] += 1
-        mirror.reference = quantize_scene(decoded)
-        return mode, payload
+        quality = coded_quality(quality)
+        scene = np.clip(scene, 0.0, 1.0).astype(np.float32)
+        candidates: list[Candidate] = []
+        if len(references) == 1:
+            reference = mirror.reference(references[0])
+            motion = estimate_motion(reference, scene)
+            candidates += self._predicted(MODE_P, scene, [(compensate(reference, motion), pack_motion(motion))],
+                                          quality)
+        elif len(references) == 2:
+            earlier, later = (mirror.reference(i) for i in references)
+            fields = estimate_motion(earlier, scene), estimate_motion(later, scene)
+            steps, span = index - references[0], references[1] - references[0]
+            coded = (bidirectional_prediction(earlier, later, *fields), pack_bi_motion(*fields, steps, span))
+            derived = (mirror.b_prediction(index, *references, b""), b"")
+            candidates += self._predicted(MODE_B, scene, [coded, derived], quality)
+        if not candidates or allow_intra or min(len(c.payload) for c in candidates) * 8 > self._last_intra_bits:
+            candidates.append(self._intra(scene, quality, spikes_before, spikes_after))
+        best = min(candidates, key=lambda c: c.cost)
+        if best.mode == MODE_INTRA:
+            self._last_intra_bits = 8 * len(best.payload)
+        self._count(best)
+        mirror.scenes[index] = best.decoded
+        return best.mode, best.quality, best.payload
+
+    def _count(self, chosen: Candidate) -> None:
+        self.modes["skip" if chosen.skip else MODE_NAMES[chosen.mode]] += 1
