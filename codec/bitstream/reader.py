@@ -29,11 +29,11 @@ from codec.bitstream.records import (
     MODE_NAMES,
     MODE_P,
     PREAMBLE,
-    QUALITY_SCALE,
     EndRecord,
     Record,
     SceneRecord,
     crc8,
+    quality_value,
 )
 from codec.bitstream.varint import read_uvarint
 from codec.errors import BitstreamError
@@ -193,7 +193,7 @@ class RecordParser:
             self._pending.remove(self.next_index)
             self.next_index += 1
         self.num_scenes += 1
-        return SceneRecord(index, centre, mode, quality_byte / QUALITY_SCALE, body[head_end + 1 :], references)
+        return SceneRecord(index, centre, mode, quality_value(quality_byte), body[head_end + 1 :], references)
 
     def _references(self, mode: int, index: int, at: int) -> tuple[int, ...]:
         """The scenes a ``mode`` scene at ``index`` is predicted from (module docstring)."""

@@ -33,8 +33,9 @@ MAX_BODY_BYTES = 1 << 28
 #: derives itself). A P or B scene without a residual is the prediction itself (skip).
 MODE_INTRA, MODE_P, MODE_B = 0, 1, 2
 MODE_NAMES = {MODE_INTRA: "intra", MODE_P: "P", MODE_B: "B"}
-#: scene qualities travel as ``round(quality * QUALITY_SCALE)`` in one byte
+#: scene qualities travel as ``round((quality - QUALITY_FLOOR) * QUALITY_SCALE)`` in one byte
 QUALITY_SCALE = 16
+QUALITY_FLOOR = -4
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class SceneRecord:
             in coding order.
         centre: centre plane of the scene.
         mode: :data:`MODE_INTRA`, :data:`MODE_P` or :data:`MODE_B`.
-        quality: scene codec quality the payload was coded at (a multiple of 1/16).
+        quality: scene codec quality the payload was coded at (a multiple of 1/16, from -4).
         payload: the mode's payload (:mod:`codec.bitstream.payloads`).
         references: indexes of the decoded scenes it is predicted from (none for intra,
             one for P, the earlier and the later one for B; :class:`RecordParser` names them).
@@ -95,15 +96,20 @@ def header_record(header: StreamHeader) -> bytes:
 
 
 def quality_code(quality: float) -> int:
-    """The one-byte code of a scene quality (``round(16 * quality)``).
+    """The one-byte code of a scene quality (``round(16 * (quality + 4))``).
 
     Raises:
-        BitstreamError: a quality outside ``[1/16, 255/16]``.
+        BitstreamError: a quality outside ``[-4 + 1/16, -4 + 255/16]``.
     """
-    code = round(float(quality) * QUALITY_SCALE)
+    code = round((float(quality) - QUALITY_FLOOR) * QUALITY_SCALE)
     if not 1 <= code <= 255:
         raise BitstreamError(f"scene quality {quality} is outside the coded range")
     return code
+
+
+def quality_value(code: int) -> float:
+    """Inverse of :func:`quality_code`."""
+    return code / QUALITY_SCALE + QUALITY_FLOOR
 
 
 def scene_record(index: int, mode: int, quality: float, payload: bytes) -> bytes:

@@ -1,6 +1,8 @@
 """Motion vectors on the wire: block grid, range and their entropy coding (docs/format.md).
 
-A field holds one ``(dy, dx)`` vector in half pixels per ``BLOCK`` x ``BLOCK`` block.
+A field holds one ``(dy, dx)`` vector in half pixels per ``block`` x ``block`` block;
+the encoder picks the block side per scene from :data:`BLOCKS` (large blocks for
+smooth motion cost a fraction of the bits).
 Each vector is predicted, component by component, by the median of its left, upper
 and upper-right neighbours (H.264's predictor; missing neighbours count as the
 left one, or zero in the first block). The second field of a B scene (towards
@@ -10,7 +12,9 @@ coded with rANS under a discretised Laplace distribution whose scale the encoder
 picks from :data:`SCALES` (one byte), values beyond ``±SUPPORT`` escaping to
 CompressAI's bypass code::
 
-    field(s) = scale-index u8 | rANS string
+    motion   = log2(block) u8 | field
+    field    = scale-index u8 | rANS string                          (P)
+    bi-field = first-length uvarint | field | scale-index u8 | rANS  (B: the second field's errors)
 
 A still or uniformly moving scene costs a few bytes, where one bit per
 component (Exp-Golomb) cost at least 26.
@@ -27,8 +31,9 @@ from compressai.ans import RansDecoder, RansEncoder
 from codec.bitstream.varint import read_uvarint, uvarint
 from codec.errors import BitstreamError
 
-#: block side in pixels (one vector per block)
+#: default block side in pixels (one vector per block), and the sides a stream may use
 BLOCK = 32
+BLOCKS = (16, 32, 64)
 #: largest vector component a stream may hold, half pixels (about 150 pixels)
 MAX_VECTOR = 301
 #: Laplace scales (in half pixels) an encoder may choose for a field's prediction errors
@@ -91,18 +96,24 @@ def _check(field: np.ndarray) -> np.ndarray:
     return field.astype(np.int16)
 
 
-def pack_motion(field: np.ndarray) -> bytes:
-    """``(hb, wb, 2)`` vectors -> bytes (median prediction, rANS)."""
+def _block_code(block: int) -> bytes:
+    if block not in BLOCKS:
+        raise BitstreamError(f"motion block side {block} is not one of {BLOCKS}")
+    return bytes([block.bit_length() - 1])
+
+
+def _read_block(data: bytes) -> int:
+    if not data or 1 << data[0] not in BLOCKS:
+        raise BitstreamError("motion vectors are corrupt: " + (f"block code {data[0]}" if data else "empty"))
+    return 1 << data[0]
+
+
+def _pack_field(field: np.ndarray) -> bytes:
     field = field.astype(np.int64)
     return _encode(field - _median_prediction(field))
 
 
-def unpack_motion(data: bytes, height: int, width: int, block: int = BLOCK) -> np.ndarray:
-    """Inverse of :func:`pack_motion` for an ``height x width`` scene: ``(hb, wb, 2)`` int16.
-
-    Raises:
-        BitstreamError: undecodable data or displacements out of range.
-    """
+def _unpack_field(data: bytes, height: int, width: int, block: int) -> np.ndarray:
     hb, wb = grid_shape(height, width, block)
     errors = _decode(data, hb * wb * 2).reshape(hb, wb, 2)
     if np.abs(errors).max(initial=0) > 2 * MAX_VECTOR:
@@ -112,6 +123,21 @@ def unpack_motion(data: bytes, height: int, width: int, block: int = BLOCK) -> n
         for j in range(wb):
             field[i, j] = _median_prediction_at(field, i, j) + errors[i, j]
     return _check(field)
+
+
+def pack_motion(field: np.ndarray, block: int = BLOCK) -> bytes:
+    """A P scene's ``(hb, wb, 2)`` vectors on ``block``-pixel blocks -> bytes."""
+    return _block_code(block) + _pack_field(field)
+
+
+def unpack_motion(data: bytes, height: int, width: int) -> tuple[np.ndarray, int]:
+    """Inverse of :func:`pack_motion` for an ``height x width`` scene: ``((hb, wb, 2) int16, block)``.
+
+    Raises:
+        BitstreamError: undecodable data or displacements out of range.
+    """
+    block = _read_block(data)
+    return _unpack_field(data[1:], height, width, block), block
 
 
 def _median_prediction_at(field: np.ndarray, i: int, j: int) -> np.ndarray:
@@ -131,27 +157,29 @@ def mirrored(to_earlier: np.ndarray, steps: int, span: int) -> np.ndarray:
     return -((2 * (span - steps) * to_earlier.astype(np.int64) + steps) // (2 * steps))
 
 
-def pack_bi_motion(to_earlier: np.ndarray, to_later: np.ndarray, steps: int, span: int) -> bytes:
-    """A B scene's two fields -> bytes: the first as :func:`pack_motion`, the second's errors
+def pack_bi_motion(to_earlier: np.ndarray, to_later: np.ndarray, steps: int, span: int, block: int = BLOCK) -> bytes:
+    """A B scene's two fields -> bytes: the first coded like a P field, the second's errors
     against :func:`mirrored` in one more string."""
-    first = pack_motion(to_earlier)
+    first = _pack_field(to_earlier)
     second = _encode(to_later.astype(np.int64) - mirrored(to_earlier, steps, span))
-    return uvarint(len(first)) + first + second
+    return _block_code(block) + uvarint(len(first)) + first + second
 
 
-def unpack_bi_motion(data: bytes, height: int, width: int, steps: int, span: int,
-                     block: int = BLOCK) -> tuple[np.ndarray, np.ndarray]:
-    """Inverse of :func:`pack_bi_motion`: ``(to_earlier, to_later)``.
+def unpack_bi_motion(data: bytes, height: int, width: int, steps: int,
+                     span: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Inverse of :func:`pack_bi_motion`: ``(to_earlier, to_later, block)``.
 
     Raises:
         BitstreamError: undecodable data or displacements out of range.
     """
-    parsed = read_uvarint(data, 0)
+    block = _read_block(data)
+    parsed = read_uvarint(data, 1)
     if parsed is None or sum(parsed) > len(data):
         raise BitstreamError(f"B motion truncated: {len(data)} bytes")
     length, start = parsed
     split = start + length
-    to_earlier = unpack_motion(data[start:split], height, width, block)
+    to_earlier = _unpack_field(data[start:split], height, width, block)
     hb, wb = grid_shape(height, width, block)
     errors = _decode(data[split:], hb * wb * 2).reshape(hb, wb, 2)
-    return to_earlier, _check(mirrored(to_earlier, steps, span) + np.clip(errors, -4 * MAX_VECTOR, 4 * MAX_VECTOR))
+    to_later = _check(mirrored(to_earlier, steps, span) + np.clip(errors, -4 * MAX_VECTOR, 4 * MAX_VECTOR))
+    return to_earlier, to_later, block

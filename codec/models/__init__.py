@@ -29,7 +29,7 @@ from functools import lru_cache
 warnings.filterwarnings("ignore", message=r"`torch.jit.script` is deprecated", category=FutureWarning)
 
 from codec.errors import SpikecodecError
-from codec.models.registry import ATTENTIONS, CONFIGS, INTER, load_model
+from codec.models.registry import ATTENTIONS, CONFIGS, INTER, first_quality, get_config, load_model
 from codec.models.scene_codec import SceneCodec
 
 __all__ = ["ATTENTIONS", "CONFIGS", "SceneCodec", "load_inter_codec", "load_scene_codec"]
@@ -60,4 +60,5 @@ def load_inter_codec(name: str = "spikecodec-base") -> SceneCodec:
         SpikecodecError: unknown name, missing weights or a sha256 mismatch.
     """
     model, digest, record = load_model(name, INTER)
-    return SceneCodec(model, name, "none", digest, record, residual=True)
+    return SceneCodec(model, name, "none", digest, record, residual=True,
+                      first_quality=first_quality(get_config(name), INTER))

@@ -33,6 +33,9 @@ LAMBDAS = (0.0018, 0.0035, 0.0067, 0.013, 0.025, 0.05)
 #: quality 1..9: the same six, then three more doublings so the top quality codes a noisy
 #: scene close to its uncoded value (noise is incompressible: that takes about 2 bits a pixel)
 WIDE_LAMBDAS = LAMBDAS + (0.1, 0.2, 0.4)
+#: the residual codec's extra levels below quality 1 (qualities -1 and 0): B scenes of deep
+#: temporal layers need residuals far cheaper than any intra scene
+RESIDUAL_LAMBDAS_BELOW = (0.00045, 0.0009)
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,8 @@ class ModelConfig:
 
     ``context``: the channel-grouped checkerboard context model
     (:class:`GainedContextHyperprior`) instead of the plain mean-scale hyperprior.
+    ``residual_lambdas_below``: lambdas the inter (residual) codec has below quality 1, so its
+    qualities start at ``1 - len(residual_lambdas_below)``.
     """
 
     name: str
@@ -48,6 +53,7 @@ class ModelConfig:
     m: int
     lambdas: tuple[float, ...] = LAMBDAS
     context: bool = False
+    residual_lambdas_below: tuple[float, ...] = ()
     attention: dict = field(default_factory=lambda: {"hidden": 16, "layers": 1, "steps": 4})
 
     def to_dict(self) -> dict:
@@ -56,7 +62,8 @@ class ModelConfig:
 
 CONFIGS: dict[str, ModelConfig] = {
     "spikecodec-base": ModelConfig("spikecodec-base", n=64, m=96),
-    "spikecodec-ctx": ModelConfig("spikecodec-ctx", n=64, m=96, lambdas=WIDE_LAMBDAS, context=True),
+    "spikecodec-ctx": ModelConfig("spikecodec-ctx", n=64, m=96, lambdas=WIDE_LAMBDAS, context=True,
+                                  residual_lambdas_below=RESIDUAL_LAMBDAS_BELOW),
 }
 
 
@@ -74,7 +81,17 @@ def build_model(config: ModelConfig, variant: str = "none") -> GainedMeanScaleHy
     if variant in ("soam", "bisoam"):
         module = SpikeAttention(config.n, bidirectional=variant == "bisoam", **config.attention)
     cls = GainedContextHyperprior if config.context else GainedMeanScaleHyperprior
-    return cls(config.n, config.m, config.lambdas, module)
+    return cls(config.n, config.m, role_lambdas(config, variant), module)
+
+
+def role_lambdas(config: ModelConfig, variant: str = "none") -> tuple[float, ...]:
+    """The lambdas of ``variant``'s quality levels: the inter codec adds its levels below quality 1."""
+    return config.residual_lambdas_below + config.lambdas if variant == INTER else config.lambdas
+
+
+def first_quality(config: ModelConfig, variant: str = "none") -> int:
+    """The quality of ``variant``'s lowest level (1, or below for an inter codec with extra levels)."""
+    return 1 - len(config.residual_lambdas_below) if variant == INTER else 1
 
 
 def weights_stem(name: str, variant: str = "none") -> str:

@@ -25,14 +25,16 @@ class SceneCodec:
         residual: True for the inter codec, which codes the difference of a scene
             and its reference: values in ``value_range = (-1, 1)`` instead of ``(0, 1)``.
         weights_sha256: hex sha256 of the weight file (put it in stream headers).
-        qualities: ``(1, ..., N)``; any float in ``quality_range`` is valid too.
-        quality_range: ``(1.0, float(N))``.
+        qualities: the integer qualities of the trained levels, ``(1, ..., N)`` (an inter codec
+            may start lower, see :func:`codec.models.registry.first_quality`); any float in
+            ``quality_range`` is valid too.
+        quality_range: ``(first, last)`` quality.
         lambdas: rate-distortion lambda of each integer quality.
         record: the weights' training record (dict).
     """
 
     def __init__(self, model: GainedMeanScaleHyperprior | GainedContextHyperprior, name: str, attention: str,
-                 weights_sha256: str, record: dict, residual: bool = False):
+                 weights_sha256: str, record: dict, residual: bool = False, first_quality: int = 1):
         self.model = model
         self.name = name
         self.attention = attention
@@ -41,8 +43,8 @@ class SceneCodec:
         self.weights_sha256 = weights_sha256
         self.record = record
         self.lambdas = model.lambdas
-        self.qualities = tuple(range(1, len(model.lambdas) + 1))
-        self.quality_range = (1.0, float(len(model.lambdas)))
+        self.qualities = tuple(range(first_quality, first_quality + len(model.lambdas)))
+        self.quality_range = (float(self.qualities[0]), float(self.qualities[-1]))
         # the context model writes one rANS string for z and y, the plain hyperprior two
         self._strings = 1 if isinstance(model, GainedContextHyperprior) else 2
 
@@ -54,7 +56,7 @@ class SceneCodec:
         low, high = self.quality_range
         if not low <= float(quality) <= high:
             raise SpikecodecError(f"quality {quality} outside [{low:g}, {high:g}]")
-        return float(quality) - 1.0
+        return float(quality) - low
 
     @staticmethod
     def _check_size(height: int, width: int) -> None:

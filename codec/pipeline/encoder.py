@@ -25,7 +25,7 @@ import numpy as np
 
 from codec.bitstream import StreamHeader, end_record, header_record, scene_record
 from codec.errors import SpikecodecError, SpikeFormatError
-from codec.models import load_inter_codec, load_scene_codec
+from codec.models import SceneCodec, load_inter_codec, load_scene_codec
 from codec.pipeline.config import EncoderConfig
 from codec.pipeline.gop import bisection, layer_quality
 from codec.pipeline.prediction import PredictiveEncoder
@@ -46,6 +46,8 @@ class Encoder:
         sensor: sensor parameters, written to the header for regeneration.
         num_planes: planes the stream will have, or 0 if unknown (live); when
             given, the header carries it and :meth:`finish` checks it.
+        codecs: ``(intra, inter)`` scene codecs to use instead of the installed weights of
+            ``config.model`` (training evaluates weights before they are installed).
 
     Attributes:
         header: the stream header.
@@ -57,15 +59,16 @@ class Encoder:
     """
 
     def __init__(self, config: EncoderConfig, height: int, width: int,
-                 sensor: SensorParams = SensorParams(), num_planes: int = 0) -> None:
+                 sensor: SensorParams = SensorParams(), num_planes: int = 0,
+                 codecs: tuple[SceneCodec, SceneCodec | None] | None = None) -> None:
         tic = time.perf_counter()
         self.config = config
-        self.codec = load_scene_codec(config.model, attention=config.attention)
+        self.codec = codecs[0] if codecs else load_scene_codec(config.model, attention=config.attention)
         low, high = self.codec.quality_range
         if not low <= config.quality <= high:
             raise SpikecodecError(f"quality {config.quality:g} outside the model's range [{low:g}, {high:g}]")
         predicted = config.gop != "intra" and config.intra_period > 1
-        inter = load_inter_codec(config.model) if predicted else None
+        inter = (codecs[1] if codecs else load_inter_codec(config.model)) if predicted else None
         self.recon = get_reconstructor(config.recon, config.window)
         gop = config.gop if predicted else "intra"
         self.header = StreamHeader(
@@ -190,8 +193,7 @@ class Encoder:
         quality = self.config.quality - (self.config.anchor_offset if previous else 0.0)
         records = [self._code(anchor, self._waiting.pop(anchor), previous, quality)]
         for index, layer, earlier, later in bisection(self._anchor, anchor):
-            quality = layer_quality(self.config.quality, layer, self.config.inter_offset, self.config.layer_step,
-                                    self.codec.quality_range[0])
+            quality = layer_quality(self.config.quality, layer, self.config.inter_offset, self.config.layer_step)
             records.append(self._code(index, self._waiting.pop(index), (earlier, later), quality))
         self.predictor.mirror.release(anchor)
         self._anchor = anchor
@@ -201,7 +203,8 @@ class Encoder:
         tic = time.perf_counter()
         if index % self.header.intra_period == 0:
             references = ()
-        quality = max(self.codec.quality_range[0], quality)
+        low = self.predictor.mirror.inter.quality_range[0] if references else self.codec.quality_range[0]
+        quality = max(low, quality)
         spikes_before, spikes_after = self._spike_windows.pop(index, (None, None))
         mode, coded_quality, payload = self.predictor.encode(index, scene, quality, references,
                                                              spikes_before, spikes_after,

@@ -31,9 +31,9 @@ def bisection(first: int, last: int, layer: int = 1) -> Iterator[tuple[int, int,
     yield from bisection(middle, last, layer + 1)
 
 
-def layer_quality(quality: float, layer: int, offset: float, step: float, lowest: float) -> float:
+def layer_quality(quality: float, layer: int, offset: float, step: float) -> float:
     """Quality of a scene of temporal ``layer`` (0: anchors) in a stream coded at ``quality``:
-    ``quality - offset - step * (layer - 1)`` for B layers, never below ``lowest``."""
+    ``quality - offset - step * (layer - 1)`` for B layers (the coder clamps it to its range)."""
     if layer == 0:
         return quality
-    return max(lowest, quality - offset - step * (layer - 1))
+    return quality - offset - step * (layer - 1)

@@ -26,15 +26,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
 from codec.bitstream import MODE_B, MODE_INTRA, MODE_NAMES, MODE_P, SceneRecord
 from codec.bitstream.payloads import pack_predicted, unpack_predicted
-from codec.bitstream.records import QUALITY_SCALE
+from codec.bitstream.records import quality_code, quality_value
 from codec.errors import BitstreamError, SpikecodecError
 from codec.models import SceneCodec
-from codec.bitstream.vectors import pack_bi_motion, unpack_bi_motion
+from codec.bitstream.vectors import BLOCK, pack_bi_motion, unpack_bi_motion
 from codec.pipeline.motion import compensate, derive_motion, estimate_motion, pack_motion, unpack_motion
 
 
@@ -50,13 +51,17 @@ def scene_values(scene8: np.ndarray) -> np.ndarray:
 
 def coded_quality(quality: float) -> float:
     """``quality`` rounded to what a scene record can carry (a multiple of 1/16)."""
-    return round(float(quality) * QUALITY_SCALE) / QUALITY_SCALE
+    return quality_value(quality_code(quality))
+
+
+#: motion block sides the encoder tries for P and B scenes (it keeps the cheapest)
+MOTION_BLOCKS = (32, 64)
 
 
 def bidirectional_prediction(earlier: np.ndarray, later: np.ndarray, to_earlier: np.ndarray,
-                             to_later: np.ndarray) -> np.ndarray:
+                             to_later: np.ndarray, block: int = BLOCK) -> np.ndarray:
     """``(H, W)`` uint8 average of the two references moved by their fields."""
-    total = compensate(earlier, to_earlier).astype(np.uint16) + compensate(later, to_later)
+    total = compensate(earlier, to_earlier, block).astype(np.uint16) + compensate(later, to_later, block)
     return ((total + 1) >> 1).astype(np.uint8)
 
 
@@ -92,8 +97,8 @@ class SceneReconstructor:
                 raise BitstreamError(f"scene {record.index} is predicted, but the stream has no inter codec")
             motion, residual = unpack_predicted(record.payload)
             if record.mode == MODE_P:
-                vectors = unpack_motion(motion, self.height, self.width)
-                prediction = compensate(self.reference(record.references[0]), vectors)
+                vectors, block = unpack_motion(motion, self.height, self.width)
+                prediction = compensate(self.reference(record.references[0]), vectors, block)
             else:
                 prediction = self.b_prediction(record.index, *record.references, motion)
             decoded = self.add_residual(prediction, residual, record.quality)
@@ -116,10 +121,8 @@ class SceneReconstructor:
         steps, span = index - earlier, later - earlier
         first, second = self.reference(earlier), self.reference(later)
         if motion:
-            fields = unpack_bi_motion(motion, self.height, self.width, steps, span)
-        else:
-            fields = derive_motion(first, second, steps, span)
-        return bidirectional_prediction(first, second, *fields)
+            return bidirectional_prediction(first, second, *unpack_bi_motion(motion, self.height, self.width, steps, span))
+        return bidirectional_prediction(first, second, *derive_motion(first, second, steps, span))
 
     def add_residual(self, prediction: np.ndarray, residual: bytes, quality: float) -> np.ndarray:
         """``round8(prediction + decoded residual)``, or the prediction itself for an empty residual."""
@@ -151,7 +154,7 @@ class Candidate:
 def lambda_at(codec: SceneCodec, quality: float) -> float:
     """The rate-distortion lambda of a (non-integer) quality: log-linear between trained levels."""
     lambdas = codec.lambdas
-    level = min(max(quality - 1.0, 0.0), len(lambdas) - 1.0)
+    level = min(max(quality - codec.quality_range[0], 0.0), len(lambdas) - 1.0)
     low = min(int(math.floor(level)), len(lambdas) - 2)
     frac = level - low
     return math.exp(math.log(lambdas[low]) * (1 - frac) + math.log(lambdas[low + 1]) * frac)
@@ -168,18 +171,22 @@ class PredictiveEncoder:
     Attributes:
         mirror: the decoder's state (:class:`SceneReconstructor`).
         modes: how many scenes were coded in each mode, ``{"intra": n, "P": n, "B": n, "skip": n}``.
+        on_coded: if set, called with ``(index, decoded (H, W) uint8 scene)`` for every coded scene.
     """
 
     def __init__(self, intra: SceneCodec, inter: SceneCodec | None, height: int, width: int) -> None:
         self.mirror = SceneReconstructor(intra, inter, height, width)
         self.modes = {"intra": 0, "P": 0, "B": 0, "skip": 0}
+        self.on_coded: Callable[[int, np.ndarray], None] | None = None
         self._last_intra_bits = 0
 
     def _cost(self, scene: np.ndarray, decoded: np.ndarray, bits: int, quality: float) -> float:
         error = scene_values(decoded) - scene
-        return bits + lambda_at(self.mirror.intra, quality) * 255.0**2 * float(np.dot(error.ravel(), error.ravel()))
+        scale = self.mirror.inter or self.mirror.intra  # the inter codec's levels reach lower
+        return bits + lambda_at(scale, quality) * 255.0**2 * float(np.dot(error.ravel(), error.ravel()))
 
     def _intra(self, scene: np.ndarray, quality: float, spikes_before, spikes_after) -> Candidate:
+        quality = max(quality, self.mirror.intra.quality_range[0])
         payload, values = self.mirror.intra.encode_and_decode(scene, quality, spikes_before, spikes_after)
         decoded = quantize_scene(values)
         return Candidate(MODE_INTRA, quality, payload, decoded, self._cost(scene, decoded, 8 * len(payload), quality))
@@ -229,16 +236,20 @@ class PredictiveEncoder:
         candidates: list[Candidate] = []
         if len(references) == 1:
             reference = mirror.reference(references[0])
-            motion = estimate_motion(reference, scene)
-            candidates += self._predicted(MODE_P, scene, [(compensate(reference, motion), pack_motion(motion))],
-                                          quality)
+            predictions = []
+            for block in MOTION_BLOCKS:
+                field = estimate_motion(reference, scene, block)
+                predictions.append((compensate(reference, field, block), pack_motion(field, block)))
+            candidates += self._predicted(MODE_P, scene, predictions, quality)
         elif len(references) == 2:
             earlier, later = (mirror.reference(i) for i in references)
-            fields = estimate_motion(earlier, scene), estimate_motion(later, scene)
             steps, span = index - references[0], references[1] - references[0]
-            coded = (bidirectional_prediction(earlier, later, *fields), pack_bi_motion(*fields, steps, span))
-            derived = (mirror.b_prediction(index, *references, b""), b"")
-            candidates += self._predicted(MODE_B, scene, [coded, derived], quality)
+            predictions = [(mirror.b_prediction(index, *references, b""), b"")]  # derived vectors
+            for block in MOTION_BLOCKS:
+                fields = estimate_motion(earlier, scene, block), estimate_motion(later, scene, block)
+                predictions.append((bidirectional_prediction(earlier, later, *fields, block),
+                                    pack_bi_motion(*fields, steps, span, block)))
+            candidates += self._predicted(MODE_B, scene, predictions, quality)
         if not candidates or allow_intra or min(len(c.payload) for c in candidates) * 8 > self._last_intra_bits:
             candidates.append(self._intra(scene, quality, spikes_before, spikes_after))
         best = min(candidates, key=lambda c: c.cost)
@@ -246,6 +257,8 @@ class PredictiveEncoder:
             self._last_intra_bits = 8 * len(best.payload)
         self._count(best)
         mirror.scenes[index] = best.decoded
+        if self.on_coded is not None:
+            self.on_coded(index, best.decoded)
         return best.mode, best.quality, best.payload
 
     def _count(self, chosen: Candidate) -> None:

@@ -3,11 +3,10 @@
 - :func:`rd_points`: gray images (Kodak, evaluation only) coded as ``(H,W)`` scenes
   in [0,1]; PSNR after rounding the decoded scene to 8 bits; bpp counts the
   whole payload (including its 13-byte header).
-- :func:`reds_inter_points`: every scene (``K = 32``) of the two REDS recordings,
-  reconstructed by the learned reconstructor, coded all intra and with inter
-  scenes (one intra scene, the rest predicted, at the default inter quality
-  offset); bpp and PSNR against the
-  uncoded scenes, so the inter codec's saving is measured at equal quality.
+- :func:`reds_inter_points`: the two REDS recordings encoded by the product's
+  encoder (learned reconstruction, ``K = 32``) all intra and random access with
+  the given codecs; bpp and PSNR against the uncoded scenes, so the inter codec's
+  saving is measured at equal quality.
 - :func:`reds_points`: the two real REDS spike recordings: the scene of plane 150
   reconstructed by the learned reconstructor from the real spikes, coded with the
   16 planes before/after it given to the attention, and compared with the
@@ -24,8 +23,9 @@ from PIL import Image
 from codec.io import open_spikes
 from codec.metrics.scene import psnr
 from codec.models.scene_codec import SceneCodec
-from codec.pipeline.config import DEFAULT_INTER_OFFSET
-from codec.pipeline.prediction import PredictiveEncoder, SceneReconstructor
+from codec.pipeline.config import EncoderConfig
+from codec.pipeline.encoder import Encoder
+from codec.pipeline.prediction import scene_values
 from codec.reconstruct import get_reconstructor
 from codec.reconstruct.stream import iter_scenes
 
@@ -56,7 +56,7 @@ def rd_points(codec: SceneCodec, images: list[np.ndarray]) -> list[dict]:
             pixels += img.size
             out = np.round(codec.decode_scene(payload, *img.shape, q) * 255.0)
             psnrs.append(psnr(img * 255.0, out, peak=255.0))
-        points.append({"quality": q, "lambda": codec.lambdas[q - 1], "bpp": round(bits / pixels, 4),
+        points.append({"quality": q, "lambda": codec.lambdas[q - codec.qualities[0]], "bpp": round(bits / pixels, 4),
                        "psnr": round(float(np.mean(psnrs)), 3)})
     return points
 
@@ -87,27 +87,31 @@ def reds_points(codec: SceneCodec, spikes_dir: Path) -> list[dict]:
 
 
 def reds_inter_points(intra: SceneCodec, inter: SceneCodec, spikes_dir: Path, window: int = 32) -> list[dict]:
-    """Per quality: bpp and PSNR (dB, against the uncoded scenes) of the REDS scenes coded
-    all intra and with inter scenes, and the inter bitrate saving in percent."""
-    sequences = []
+    """Per intra quality: bpp and PSNR (dB, against the uncoded scenes) of the REDS recordings
+    encoded all intra and random access, and the random-access bitrate saving in percent."""
+    recordings = []
     for name, _ in REDS:
         with open_spikes(spikes_dir / f"{name}.dat") as reader:
-            sequences.append([scene for _, scene in iter_scenes(reader, "net", window)])
+            planes = reader.read(0, reader.num_planes)
+            uncoded = [scene for _, scene in iter_scenes(reader, "net", window)]
+        recordings.append((planes, uncoded))
     points = []
     for q in intra.qualities:
         row: dict = {"quality": q}
-        for label, coder, period in (("intra", None, 1), ("inter", inter, len(sequences[0]) + 1)):
+        for gop in ("intra", "random-access"):
             bits = pixels = 0
             psnrs = []
-            for scenes in sequences:
-                encoder = PredictiveEncoder(intra, coder, period, *scenes[0].shape, q, DEFAULT_INTER_OFFSET)
-                decoder = SceneReconstructor(intra, coder, *scenes[0].shape, q, DEFAULT_INTER_OFFSET)
-                for i, scene in enumerate(scenes):
-                    mode, payload = encoder.encode(i, scene)
-                    bits += 8 * len(payload)
-                    pixels += scene.size
-                    psnrs.append(psnr(scene * 255.0, decoder.decode(mode, payload).astype(np.float32), peak=255.0))
-            row[label] = {"bpp": round(bits / pixels, 4), "psnr": round(float(np.mean(psnrs)), 3)}
-        row["inter_saving_percent"] = round(100 * (1 - row["inter"]["bpp"] / row["intra"]["bpp"]), 2)
+            for planes, uncoded in recordings:
+                decoded: dict[int, np.ndarray] = {}
+                config = EncoderConfig(quality=q, window=window, recon="net", gop=gop)
+                encoder = Encoder(config, *planes.shape[1:], codecs=(intra, inter), num_planes=len(planes))
+                encoder.predictor.on_coded = decoded.__setitem__
+                records = [encoder.header_record(), *encoder.push(planes), *encoder.finish()]
+                bits += 8 * sum(map(len, records))
+                pixels += len(uncoded) * uncoded[0].size
+                psnrs += [psnr(scene * 255.0, scene_values(decoded[i]) * 255.0, peak=255.0)
+                          for i, scene in enumerate(uncoded)]
+            row[gop] = {"bpp": round(bits / pixels, 4), "psnr": round(float(np.mean(psnrs)), 3)}
+        row["inter_saving_percent"] = round(100 * (1 - row["random-access"]["bpp"] / row["intra"]["bpp"]), 2)
         points.append(row)
     return points

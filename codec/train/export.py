@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import torch
 
-from codec.models.registry import INTER, WEIGHTS_DIR, file_sha256, get_config, weights_stem
+from codec.models.registry import INTER, WEIGHTS_DIR, file_sha256, first_quality, get_config, weights_stem
 from codec.models.scene_codec import SceneCodec
 from codec.models.scene_model import GainedMeanScaleHyperprior
 from codec.train.evaluate import load_gray, rd_points, reds_points
@@ -45,7 +45,8 @@ def export_model(model: GainedMeanScaleHyperprior, model_name: str, variant: str
             p.copy_(p.half().float())
     model.update(force=True, update_quantiles=True)
     residual = variant == INTER
-    codec = SceneCodec(model, model_name, "none" if residual else variant, "", {}, residual=residual)
+    codec = SceneCodec(model, model_name, "none" if residual else variant, "", {}, residual=residual,
+                       first_quality=first_quality(get_config(model_name), variant))
     measured = {key: measure(codec) for key, measure in (evaluations or {}).items()}
     kodak_rd = rd_points(codec, load_gray(data_root / "images" / "kodak")) if kodak else None
     reds_rd = reds_points(codec, data_root / "spikes") if reds else None

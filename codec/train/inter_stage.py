@@ -1,20 +1,20 @@
-"""Inter stage: train the residual (inter) scene codec on consecutive simulated scenes.
+"""Inter stage: train the residual (inter) scene codec on P and B predictions of simulated scenes.
 
-Scenes ``K = 32`` planes apart are reconstructed from simulated spikes (TFP or
-the learned network, half the samples each, as the product encodes them); the
-previous one is coded by the frozen intra codec (stage I weights, 8-bit
-rounded like the decoder's reference), moved by the product's block motion
-compensation, and the inter codec learns to code what is left::
+Triplets of scenes ``d`` scenes apart (``K = 32`` planes each) come from a bank of
+scene sequences the product's simulator and reconstructors made once from the
+training videos and photographs (:mod:`codec.train.scene_bank`). The outer two
+are coded by a frozen intra codec (rounded to 8 bits like the decoder's
+references). Half the samples are B scenes (the middle one from both ends), half
+P scenes (the middle or the last one from the first), predicted by the product's
+own motion search and overlapped compensation, and the inter codec learns what is left::
 
-    prev, cur = recon(spikes around c), recon(spikes around c + K)
-    ref = round8(intra(prev, level))                 # frozen
-    pred = compensate(ref, estimate_motion(ref, cur))
-    r = cur - pred                                   # in [-1, 1]
-    loss = lambda * 255^2 * MSE(inter(r), r) + bpp   # = MSE of pred + r_hat against cur
+    ref_i = round8(intra(scene_i, level))                          # frozen
+    pred  = compensate(ref, estimate_motion(ref, cur))              (P)
+          | avg(compensate(ref_0, v_0), compensate(ref_2, v_2))     (B)
+    r     = cur - pred                                              # in [-1, 1]
+    loss  = lambda * 255^2 * MSE(inter(r), r) + bpp
 
-It starts from the intra weights (same architecture), so residuals are coded
-from the first step and training only adapts the transforms and entropy models
-to residual statistics.
+It starts from committed inter weights where they fit (:mod:`codec.train.warm_start`).
 """
 
 from __future__ import annotations
@@ -24,94 +24,80 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from codec.models.registry import INTER, build_model, get_config, load_model
+from codec.models.registry import INTER, build_model, get_config, load_model, role_lambdas
 from codec.pipeline.motion import compensate, estimate_motion
-from codec.pipeline.prediction import quantize_scene, scene_values
-from codec.reconstruct.features import CONTEXT, temporal_features
-from codec.reconstruct.net import load_weights, predict_rate
-from codec.reconstruct.windows import block_extent
+from codec.pipeline.prediction import bidirectional_prediction, scene_values
 from codec.train.loop import fit, trainable
 from codec.train.losses import rd_loss
-from codec.train.recon_data import SceneSampler
 from codec.train.runs import RunDir
-from codec.train.spike_batches import fire
+from codec.train.scene_bank import draw, load_bank
+from codec.train.warm_start import initialise_from
 
-#: planes between the two scenes of a training pair (the product's default ``K``)
-SCENE_SPACING = 32
-#: fraction of pairs reconstructed by the learned network (the rest by TFP over K planes)
-NET_FRACTION = 0.5
-
-
-def tfp_rate(spikes: torch.Tensor, centre: int, window: int = SCENE_SPACING) -> torch.Tensor:
-    """TFP of ``(B, n, h, w)`` planes over the product's ``K``-plane block around ``centre`` -> ``(B, 1, h, w)``."""
-    before, after = block_extent(window)
-    return spikes[:, centre - before : centre + after + 1].float().mean(dim=1, keepdim=True)
+#: scene distances ``d`` of the triplets
+DISTANCES = (1, 2, 4)
+#: fraction of B samples (the rest are P)
+B_FRACTION = 0.5
 
 
-class ScenePairs:
-    """Pairs ``(prev, cur)`` of reconstructed scenes ``SCENE_SPACING`` planes apart.
-
-    Args:
-        sampler: scene sequences spanning ``CONTEXT[0]`` planes before the first
-            centre to ``CONTEXT[1]`` after the second.
-        recon: the learned reconstruction network (frozen).
-        rng: batch randomness.
-    """
-
-    def __init__(self, data_root: Path, rng: np.random.Generator):
-        self.sampler = SceneSampler(data_root, span=(CONTEXT[0], SCENE_SPACING + CONTEXT[1]))
-        self.recon = load_weights()
-        self.rng = rng
-
-    @torch.no_grad()
-    def batch(self, size: int, crop: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(prev, cur)``, each ``(size, 1, crop, crop)`` float32 scenes in [0, 1]."""
-        spikes, _ = fire(self.sampler.scenes(self.rng, size, crop), self.rng)
-        use_net = torch.from_numpy(self.rng.random(size) < NET_FRACTION).view(-1, 1, 1, 1)
-        out = []
-        for centre in (CONTEXT[0], CONTEXT[0] + SCENE_SPACING):
-            block = spikes[:, centre - CONTEXT[0] : centre + CONTEXT[1] + 1]
-            net = predict_rate(self.recon, temporal_features(block, CONTEXT[0]))
-            out.append(torch.where(use_net, net, tfp_rate(spikes, centre)).clamp(0.0, 1.0))
-        return out[0], out[1]
-
-
-def motion_prediction(reference: torch.Tensor, scene: torch.Tensor) -> torch.Tensor:
-    """Block-motion prediction of each ``(B, 1, h, w)`` scene from its reference (same shape, 8-bit
-    values ``k/255``), exactly as the product predicts: ``(B, 1, h, w)`` float32."""
-    out = []
-    for ref, cur in zip(reference[:, 0].numpy(), scene[:, 0].numpy()):
-        ref8 = quantize_scene(ref)
-        out.append(scene_values(compensate(ref8, estimate_motion(ref8, cur))))
-    return torch.from_numpy(np.stack(out))[:, None]
+def prediction(references: list[np.ndarray], scene: np.ndarray) -> np.ndarray:
+    """The product's P (one 8-bit reference) or B (two) prediction of ``scene``, float32 in [0, 1]."""
+    fields = [estimate_motion(ref, scene) for ref in references]
+    if len(references) == 1:
+        return scene_values(compensate(references[0], fields[0]))
+    return scene_values(bidirectional_prediction(references[0], references[1], *fields))
 
 
 def train_inter(run: RunDir, data_root: Path, model_name: str = "spikecodec-base",
                 steps: int = 4000, batch: int = 8, crop: int = 128, lr: float = 1e-4,
-                seed: int = 2, anneal: tuple[int, float] | None = None) -> tuple[torch.nn.Module, dict]:
-    """Train (or resume) the inter codec; returns ``(model, fit summary with data description)``."""
+                seed: int = 2, anneal: tuple[int, float] | None = None,
+                reference_model: str | None = None, init: str | None = None) -> tuple[torch.nn.Module, dict]:
+    """Train (or resume) the inter codec; returns ``(model, fit summary with data description)``.
+
+    Args:
+        reference_model: the intra codec that codes the references (default: ``model_name``'s).
+        init: start from this model's committed inter weights (default: ``model_name``'s intra weights).
+    """
     torch.manual_seed(seed)
     config = get_config(model_name)
-    intra = load_model(model_name)[0]
+    reference_name = reference_model or model_name
+    intra = load_model(reference_name)[0]
     model = build_model(config, INTER)
-    model.load_state_dict(intra.state_dict())
+    if not run.checkpoint_path.is_file():
+        source, variant = (init, INTER) if init else (model_name, "none")
+        copied = initialise_from(model, source, variant, below=len(config.residual_lambdas_below))
+        run.log(event="init", source=f"{source}/{variant}", tensors=len(copied))
+    model = model.to(memory_format=torch.channels_last)
     rng = np.random.default_rng(seed)
-    pairs = ScenePairs(data_root, rng)
-    lambdas = torch.tensor(config.lambdas)
+    bank = load_bank(run.path / "bank.npz", data_root)
+    lambdas = torch.tensor(role_lambdas(config, INTER))
+    below = len(config.residual_lambdas_below)
+    intra_levels = len(intra.lambdas)
     run.log(event="start", stage="inter", batch=batch, crop=crop)
 
     def step_loss() -> dict:
-        prev, cur = pairs.batch(batch, crop)
+        distance = int(rng.choice(DISTANCES))
+        scenes = torch.from_numpy(np.stack([draw(bank, rng, crop, distance) for _ in range(batch)]))
         level = torch.from_numpy(rng.integers(len(lambdas), size=batch))
+        intra_level = (level - below).clamp(0, intra_levels - 1)
         with torch.no_grad():
-            ref = torch.round(intra(prev, level)["x_hat"].clamp(0.0, 1.0) * 255.0) / 255.0
-        residual = cur - motion_prediction(ref, cur)
+            refs = [torch.round(intra(scenes[:, k : k + 1], intra_level)["x_hat"].clamp(0.0, 1.0) * 255.0)
+                    .to(torch.uint8)[:, 0].numpy() for k in (0, 2)]
+        targets, predictions = [], []
+        for i in range(batch):
+            if rng.random() < B_FRACTION:
+                cur, references = scenes[i, 1].numpy(), [refs[0][i], refs[1][i]]
+            else:
+                cur, references = scenes[i, int(rng.integers(1, 3))].numpy(), [refs[0][i]]
+            targets.append(cur)
+            predictions.append(prediction(references, cur))
+        residual = torch.from_numpy(np.stack(targets) - np.stack(predictions))[:, None]
+        residual = residual.contiguous(memory_format=torch.channels_last)
         return rd_loss(model(residual, level), residual, lambdas[level])
 
     summary = fit(run, model, trainable(model), step_loss, steps, lr, rng=rng, anneal=anneal)
-    summary["data"] = {"sources": "SceneSampler (train400, sun_hays80, 16 DAVIS training sequences) "
-                       f"-> integrate-and-fire, gain 0.08..1; scene pairs {SCENE_SPACING} planes apart, "
-                       f"reconstructed by the net ({NET_FRACTION:.0%}) or TFP; reference = stage-I intra "
-                       "decode rounded to 8 bits, block-motion compensated (overlapped blocks)",
-                       "crop": crop, "batch": batch}
+    summary["data"] = {"sources": "scene bank (codec.train.scene_bank: 16 DAVIS training sequences and "
+                       "48 panned train400/sun_hays80 photographs, simulated, TFP and net scenes, K = 32); "
+                       f"triplets {DISTANCES} scenes apart; references = {reference_name} intra decode rounded to "
+                       f"8 bits; {B_FRACTION:.0%} B (bi-prediction), the rest P, motion by the product's search, "
+                       "overlapped compensation", "crop": crop, "batch": batch, "initialised_from": init}
     return model, summary

@@ -42,6 +42,8 @@ DEFAULTS = {
     "joint": {"steps": 2100, "lr": 3e-4, "batch": 8, "crop": 128},
     "attention": {"steps": (200, 400), "lr": (3e-4, 1e-5), "batch": 2, "crop": 64},
     "inter": {"steps": 8500, "lr": 2e-4, "batch": 8, "crop": 128, "anneal": (500, 5e-5)},
+    "inter:spikecodec-ctx": {"steps": 12000, "lr": 2e-4, "batch": 8, "crop": 128, "anneal": (1000, 2e-5),
+                             "reference_model": "spikecodec-base", "init": "spikecodec-base"},
 }
 #: the stages ``--stage all`` runs, in order (reproduces the shipped weights)
 SHIPPED_STAGES = ("recon", "codec", "attention", "inter")
@@ -168,17 +170,18 @@ def _inter(args: argparse.Namespace, runs: Path) -> dict:
     from codec.train.export import export_model
     from codec.train.inter_stage import train_inter
 
-    run, s = RunDir(runs / "inter"), _settings("inter", args)
-    base_sha = file_sha256(WEIGHTS_DIR / f"{args.model}.pth")
+    run = RunDir(runs / ("inter" if args.model == "spikecodec-base" else f"inter-{args.model}"))
+    s = _settings("inter", args)
+    reference = s.get("reference_model") or args.model
     model, summary = train_inter(run, args.data, args.model, s["steps"], s["batch"], s["crop"], s["lr"],
-                                 anneal=s.get("anneal"))
-    record = _record("inter: residual codec on consecutive simulated scenes", summary, run, s)
-    record["command"] = (f"spikecodec train --stage inter --steps {summary['step']} "
+                                 anneal=s.get("anneal"), reference_model=reference, init=s.get("init"))
+    record = _record("inter: residual codec on P and B predictions of simulated scenes", summary, run, s)
+    record["command"] = (f"spikecodec train --stage inter --model {args.model} --steps {summary['step']} "
                          f"--batch {s['batch']} --crop {s['crop']} --lr {s['lr']:g}")
-    record["intra_sha256"] = base_sha
+    record["intra_sha256"] = file_sha256(WEIGHTS_DIR / f"{reference}.pth")
     record["motion"] = {"block": BLOCK, "max_displacement": MAX_DISPLACEMENT, "vectors": "half-pel",
                         "inter_offset": DEFAULT_INTER_OFFSET}
-    intra = load_scene_codec(args.model)
+    intra = load_scene_codec(reference)
     measure = {"reds_inter": lambda inter: reds_inter_points(intra, inter, args.data / "spikes")}
     record = export_model(model, args.model, INTER, record, args.data, kodak=False, reds=False, evaluations=measure)
     return {"steps": record["steps"], "reds_inter": record["reds_inter"], "sha256": record["sha256"]}

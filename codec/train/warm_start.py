@@ -16,17 +16,21 @@ from torch import nn
 from codec.models.registry import load_model
 
 
-def extend_levels(table: torch.Tensor, levels: int) -> torch.Tensor:
-    """``(L, C)`` log-gain table -> ``(levels, C)``, continuing the last row-to-row step."""
-    if len(table) >= levels:
-        return table[:levels]
-    step = table[-1] - table[-2]
-    extra = [table[-1] + step * (i + 1) for i in range(levels - len(table))]
-    return torch.cat([table, torch.stack(extra)])
+def extend_levels(table: torch.Tensor, levels: int, below: int = 0) -> torch.Tensor:
+    """``(L, C)`` log-gain table -> ``(levels, C)`` with ``below`` new levels before the first and
+    the rest after the last, continuing the first and last row-to-row steps."""
+    above = levels - len(table) - below
+    if above < 0 or below < 0:
+        raise ValueError(f"cannot fit {len(table)} levels into {levels} with {below} below")
+    low_step, high_step = table[1] - table[0], table[-1] - table[-2]
+    rows = ([table[0] - low_step * (below - i) for i in range(below)] + list(table)
+            + [table[-1] + high_step * (i + 1) for i in range(above)])
+    return torch.stack(rows)
 
 
-def initialise_from(model: nn.Module, name: str, variant: str = "none") -> list[str]:
-    """Copy the committed weights of ``name``/``variant`` into ``model`` where they fit.
+def initialise_from(model: nn.Module, name: str, variant: str = "none", below: int = 0) -> list[str]:
+    """Copy the committed weights of ``name``/``variant`` into ``model`` where they fit; gain tables
+    get ``below`` new levels under the source's first (and the rest of any extra above its last).
 
     Returns:
         The names of the parameters and buffers that were copied.
@@ -38,7 +42,7 @@ def initialise_from(model: nn.Module, name: str, variant: str = "none") -> list[
         if key not in target:
             continue
         if key.endswith(("log_gain", "log_inverse")):
-            value = extend_levels(value, target[key].shape[0])
+            value = extend_levels(value, target[key].shape[0], below)
         if value.shape == target[key].shape:
             target[key] = value.clone().contiguous()
             copied.append(key)
