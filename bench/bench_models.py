@@ -6,13 +6,8 @@ processes, the CPU time much less), the load average, and the time of the two
 transforms alone, so a regression can be placed (the rest is the hyperprior and
 CompressAI's entropy coding). The same scene is then coded all-intra by vvenc
 (presets medium and faster, QP 32, as many threads) for the ratio the issue
-asks for (target: 10x faster than vvenc medium). Inter scenes are timed on the
-scene moved by (2, 5) pixels, predicted from the intra-coded scene: motion
-search, inter coding, the intra fallback check and the encoder's own
-reconstruction of its choice; decoding is motion compensation plus the inter
-codec. Intra scenes of such a stream also cost the encoder a reconstruction
-(``intra_in_stream_encode_ms``); all-intra streams (``--intra-period 1``) skip it. Run:
-``python -m bench.bench_models [--repeat N]``.
+asks for (target: 10x faster than vvenc medium). Whole streams in each scene
+structure are timed by :mod:`bench.bench_gop`. Run: ``python -m bench.bench_models [--repeat N]``.
 """
 
 from __future__ import annotations
@@ -88,42 +83,6 @@ def bench(attention: str, repeat: int) -> dict:
             "qualities": rows, **parts}
 
 
-def bench_inter(repeat: int) -> dict:
-    """Encode / decode ms of one inter scene (see the module docstring) per quality."""
-    from codec.bitstream.records import MODE_NAMES
-    from codec.models import load_inter_codec, load_scene_codec
-    from codec.pipeline.config import DEFAULT_INTER_OFFSET
-    from codec.pipeline.prediction import PredictiveEncoder, SceneReconstructor
-
-    intra, inter = load_scene_codec(), load_inter_codec()
-    scene, source = test_scene()
-    moved = np.roll(scene, (2, 5), axis=(0, 1))
-    h, w = scene.shape
-    rows = []
-    for q in sorted({intra.qualities[0], intra.qualities[len(intra.qualities) // 2], intra.qualities[-1]}):
-        encoder = PredictiveEncoder(intra, inter, 1000, h, w, q, DEFAULT_INTER_OFFSET)
-        encoder.encode(0, scene)
-        reference = encoder.mirror.reference
-
-        def encode() -> tuple[int, bytes]:
-            encoder.mirror.reference = reference
-            return encoder.encode(1, moved)
-
-        mode, payload = encode()
-        decoder = SceneReconstructor(intra, inter, h, w, q, DEFAULT_INTER_OFFSET)
-
-        def decode() -> None:
-            decoder.reference = reference
-            decoder.decode(mode, payload)
-
-        enc, dec = median_ms(encode, repeat), median_ms(decode, repeat)
-        intra_enc = median_ms(lambda: encoder.encode(0, scene), repeat)
-        rows.append({"quality": q, "mode": MODE_NAMES[mode], "bytes": len(payload),
-                     "encode_ms": enc[0], "decode_ms": dec[0], "encode_cpu_ms": enc[1], "decode_cpu_ms": dec[1],
-                     "intra_in_stream_encode_ms": intra_enc[0]})
-    return {"scene": source, "size": [h, w], "qualities": rows}
-
-
 def vvenc_times(threads: int, copies: int = 4, qp: int = 32) -> dict:
     """vvenc all-intra encode / ffmpeg ``vvc`` decode ms per scene on :func:`test_scene`,
     per preset (``copies`` frames of it, so start-up is amortised)."""
@@ -143,7 +102,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     result = {"bench": "models", "runs": [bench(a, args.repeat) for a in args.attention],
-              "inter": bench_inter(args.repeat), "vvenc_same_scene": vvenc_times(args.threads)}
+              "vvenc_same_scene": vvenc_times(args.threads)}
     base = next((r for r in result["runs"] if r["attention"] == "none"), None)
     if base is not None:
         encode = statistics.median(q["encode_ms"] for q in base["qualities"])
