@@ -28,6 +28,7 @@ import torch
 
 from codec.io import open_spikes, open_writer
 from codec.metrics import stream_fidelity
+from codec.options import RECONSTRUCTIONS
 from codec.reconstruct import SceneStream, get_reconstructor
 from codec.regenerate import regenerate
 from codec.sensor import CAMERA_PLANE_RATE, SensorParams
@@ -103,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
     planes = np.concatenate(list(simulate(SyntheticSource(HEIGHT, WIDTH, seed=0), args.planes, sensor)))
     result: dict = {"height": HEIGHT, "width": WIDTH, "planes": args.planes, "window": args.window,
                     "torch_threads": torch.get_num_threads(), "load_average_1min": os.getloadavg()[0], "reconstruct": {}}
-    for method in ("tfp", "tfi", "net"):
+    for method in RECONSTRUCTIONS:
         rates, scenes = time_reconstruction(planes, method, args.window)
         result["reconstruct"][method] = rates
         if method == "tfp":

@@ -12,8 +12,8 @@ inside a CRC-checked record (see :mod:`codec.bitstream`)::
     recon, attention, model: each u8 length | UTF-8
     model_sha256: 32 bytes | inter_sha256: 32 bytes, only when intra_period > 1
 
-Enumerations are indexes into :data:`codec.simulate.neuron.RESET_MECHANISMS` and
-:data:`~codec.simulate.neuron.INIT_STATES`.
+Enumerations are indexes into :data:`codec.options.RESET_MECHANISMS` and
+:data:`~codec.options.INIT_STATES`.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from codec.errors import BitstreamError, SpikecodecError
+from codec.options import INIT_STATES, RESET_MECHANISMS
 from codec.sensor import SensorParams
-from codec.simulate.neuron import INIT_STATES, RESET_MECHANISMS
 
 #: first four bytes of every ``.spkc`` stream
 MAGIC = b"SPKC"

@@ -5,20 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from codec.errors import SpikecodecError
+from codec.options import (
+    DEFAULT_ATTENTION,
+    DEFAULT_INTER_OFFSET,
+    DEFAULT_INTRA_PERIOD,
+    DEFAULT_MODEL,
+    DEFAULT_OFFSET,
+    DEFAULT_RECONSTRUCTION,
+    DEFAULT_WINDOW,
+)
 from codec.reconstruct.windows import default_offset, scene_centres
-
-#: scenes from one intra scene to the next by default (32 scenes of K = 32 planes:
-#: an intra scene every 1024 planes, 51 ms at 20 kHz)
-DEFAULT_INTRA_PERIOD = 32
-#: quality steps inter scenes are coded below the stream's quality. Scene-PSNR BD-rates
-#: against VVC all-intra on the same scenes (``spikecodec bench --inter-offset``; README,
-#: "Measured"), DAVIS learned / TFP scenes and REDS learned / TFP: with format 4 and the
-#: 6,000-step inter weights +6.1 / +5.2 % and -39.8 / -42.6 % at 1, +5.5 / +4.4 % and
-#: -41.5 / -44.5 % at 1.5, +5.3 / +4.2 % and -43.7 / -46.9 % at 2; with format 5 and the
-#: 7,000-step weights -2.6 / -3.5 % and -45.0 / -48.1 % at 1.5, -3.0 / -3.5 % and -46.7 /
-#: -50.1 % at 2. 1.5 keeps most of that and has the better ISI-PSNR BD-rates (format 5:
-#: DAVIS +40 / +32 % against +45 / +31 %, REDS +2.1 / +0.9 % against +4.2 / +22.0 %)
-DEFAULT_INTER_OFFSET = 1.5
 
 
 @dataclass(frozen=True)
@@ -34,9 +30,9 @@ class EncoderConfig:
             (non-integer values interpolate between trained levels).
         window: ``K``, planes between scene centres and per scene block.
         offset: ``C0``, the first scene's centre plane; ``None`` for ``K//2``.
-        recon: scene reconstruction, ``"tfp"``, ``"tfi"`` or ``"net"``.
-        attention: encoder attention over the spikes, ``"none"``, ``"soam"``
-            (``K`` planes before each centre) or ``"bisoam"`` (and ``K`` after).
+        recon: scene reconstruction, one of :data:`codec.options.RECONSTRUCTIONS`.
+        attention: encoder attention over the spikes, one of :data:`codec.options.ATTENTIONS`
+            (``soam``: ``K`` planes before each centre; ``bisoam``: and ``K`` after).
         model: scene codec name in the model registry.
         intra_period: scene ``i`` is intra coded when ``i % intra_period == 0``;
             the scenes between may be coded as residuals against the previous
@@ -45,11 +41,11 @@ class EncoderConfig:
     """
 
     quality: float
-    window: int = 32
-    offset: int | None = None
-    recon: str = "tfp"
-    attention: str = "none"
-    model: str = "spikecodec-base"
+    window: int = DEFAULT_WINDOW
+    offset: int | None = DEFAULT_OFFSET
+    recon: str = DEFAULT_RECONSTRUCTION
+    attention: str = DEFAULT_ATTENTION
+    model: str = DEFAULT_MODEL
     intra_period: int = DEFAULT_INTRA_PERIOD
     inter_offset: float = DEFAULT_INTER_OFFSET
 

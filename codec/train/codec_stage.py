@@ -12,13 +12,14 @@ from pathlib import Path
 import torch
 
 from codec.models.registry import build_model, get_config
+from codec.options import DEFAULT_MODEL
 from codec.train.data import CropSampler, training_paths
 from codec.train.loop import fit, trainable
 from codec.train.losses import rd_loss
 from codec.train.runs import RunDir
 
 
-def train_codec(run: RunDir, data_root: Path, model_name: str = "spikecodec-base",
+def train_codec(run: RunDir, data_root: Path, model_name: str = DEFAULT_MODEL,
                 steps: int = 20000, batch: int = 8, crop: int = 128, lr: float = 2e-4,
                 seed: int = 0, anneal: tuple[int, float] | None = None) -> tuple[torch.nn.Module, dict]:
     """Train (or resume) stage I; returns ``(model, fit summary with data description)``.

@@ -24,7 +24,7 @@ from PIL import Image
 from codec.io import open_spikes
 from codec.metrics.scene import psnr
 from codec.models.scene_codec import SceneCodec
-from codec.pipeline.config import DEFAULT_INTER_OFFSET
+from codec.options import DEFAULT_INTER_OFFSET
 from codec.pipeline.prediction import PredictiveEncoder, SceneReconstructor
 from codec.reconstruct import get_reconstructor
 from codec.reconstruct.stream import iter_scenes

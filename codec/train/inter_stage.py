@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from codec.models.registry import INTER, build_model, get_config, load_model
+from codec.options import DEFAULT_MODEL
 from codec.pipeline.motion import compensate, estimate_motion
 from codec.pipeline.prediction import quantize_scene, scene_values
 from codec.reconstruct.features import CONTEXT, temporal_features
@@ -86,7 +87,7 @@ def motion_prediction(reference: torch.Tensor, scene: torch.Tensor) -> torch.Ten
     return torch.from_numpy(np.stack(out))[:, None]
 
 
-def train_inter(run: RunDir, data_root: Path, model_name: str = "spikecodec-base",
+def train_inter(run: RunDir, data_root: Path, model_name: str = DEFAULT_MODEL,
                 steps: int = 4000, batch: int = 8, crop: int = 128, lr: float = 1e-4,
                 seed: int = 2, anneal: tuple[int, float] | None = None) -> tuple[torch.nn.Module, dict]:
     """Train (or resume) the inter codec; returns ``(model, fit summary with data description)``."""
