@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from codec.options import ATTENTIONS
+
 SHARED_SCENE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "spikes" / "reds_203_part2_gt.png"
 
 
@@ -55,7 +57,7 @@ def bench(attention: str, repeat: int) -> dict:
     from codec.models import load_scene_codec
     from codec.models.shapes import pad_to_multiple
 
-    codec = load_scene_codec("spikecodec-base", attention)
+    codec = load_scene_codec(attention=attention)
     scene, source = test_scene()
     h, w = scene.shape
     kwargs = {}
@@ -97,8 +99,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--attention", nargs="+", default=["none", "soam", "bisoam"],
-                        choices=["none", "soam", "bisoam"])
+    parser.add_argument("--attention", nargs="+", default=list(ATTENTIONS), choices=ATTENTIONS)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     result = {"bench": "models", "runs": [bench(a, args.repeat) for a in args.attention],

@@ -18,6 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
+from codec import options
 from codec.pipeline import Decoder, Encoder, EncoderConfig
 from codec.sensor import CAMERA_PLANE_RATE, SensorParams
 from codec.simulate import SyntheticSource, simulate
@@ -69,10 +70,10 @@ def _rates(seconds: float, planes: int, scenes: int, stages: dict[str, float]) -
 def main(argv: Sequence[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_pipeline", description=__doc__.splitlines()[0])
     parser.add_argument("--planes", type=int, default=640, help="planes to encode (default 640)")
-    parser.add_argument("--quality", type=float, default=3.0)
-    parser.add_argument("--window", type=int, default=32)
-    parser.add_argument("--recon", default="tfp", choices=("tfp", "tfi", "net"))
-    parser.add_argument("--attention", default="none", choices=("none", "soam", "bisoam"))
+    parser.add_argument("--quality", type=float, default=options.DEFAULT_QUALITY)
+    parser.add_argument("--window", type=int, default=options.DEFAULT_WINDOW)
+    parser.add_argument("--recon", default=options.DEFAULT_RECONSTRUCTION, choices=options.RECONSTRUCTIONS)
+    parser.add_argument("--attention", default=options.DEFAULT_ATTENTION, choices=options.ATTENTIONS)
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
 

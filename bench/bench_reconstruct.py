@@ -28,6 +28,7 @@ import torch
 
 from codec.io import open_spikes, open_writer
 from codec.metrics import stream_fidelity
+from codec.options import DEFAULT_WINDOW, RECONSTRUCTIONS
 from codec.reconstruct import SceneStream, get_reconstructor
 from codec.regenerate import regenerate
 from codec.sensor import CAMERA_PLANE_RATE, SensorParams
@@ -91,7 +92,8 @@ def time_stream_metrics(num_planes: int, window: int, sensor: SensorParams) -> d
 def main(argv: Sequence[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_reconstruct", description=__doc__.splitlines()[0])
     parser.add_argument("--planes", type=int, default=640, help="planes to reconstruct and regenerate (default 640)")
-    parser.add_argument("--window", type=int, default=32, help="K: planes between scene centres (default 32)")
+    parser.add_argument("--window", type=int, default=DEFAULT_WINDOW,
+                        help=f"K: planes between scene centres (default {DEFAULT_WINDOW})")
     parser.add_argument("--isi-planes", type=int, default=2000, help="stream length for the metric timing (0: skip)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -103,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
     planes = np.concatenate(list(simulate(SyntheticSource(HEIGHT, WIDTH, seed=0), args.planes, sensor)))
     result: dict = {"height": HEIGHT, "width": WIDTH, "planes": args.planes, "window": args.window,
                     "torch_threads": torch.get_num_threads(), "load_average_1min": os.getloadavg()[0], "reconstruct": {}}
-    for method in ("tfp", "tfi", "net"):
+    for method in RECONSTRUCTIONS:
         rates, scenes = time_reconstruction(planes, method, args.window)
         result["reconstruct"][method] = rates
         if method == "tfp":

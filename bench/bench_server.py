@@ -39,6 +39,7 @@ from typing import Sequence
 import grpc
 import numpy as np
 
+from codec.options import ATTENTIONS, DEFAULT_ATTENTION, DEFAULT_QUALITY, DEFAULT_RECONSTRUCTION, RECONSTRUCTIONS
 from codec.pipeline import Decoder, Encoder, EncoderConfig
 from codec.sensor import CAMERA_PLANE_RATE, SensorParams
 from codec.simulate import SyntheticSource, simulate
@@ -160,10 +161,10 @@ def main(argv: Sequence[str] | None = None) -> dict:
     parser.add_argument("--planes", type=int, default=2000, help="planes per stream (default 2000)")
     parser.add_argument("--clients", type=int, default=8, choices=range(9), metavar="0..8",
                         help="concurrent clients (default 8; 0 skips)")
-    parser.add_argument("--quality", type=float, default=3.0)
+    parser.add_argument("--quality", type=float, default=DEFAULT_QUALITY)
     parser.add_argument("--window", type=int, default=500, help="K (default 500: the cheapest real config)")
-    parser.add_argument("--recon", default="tfp", choices=("tfp", "tfi", "net"))
-    parser.add_argument("--attention", default="none", choices=("none", "soam", "bisoam"))
+    parser.add_argument("--recon", default=DEFAULT_RECONSTRUCTION, choices=RECONSTRUCTIONS)
+    parser.add_argument("--attention", default=DEFAULT_ATTENTION, choices=ATTENTIONS)
     parser.add_argument("--chunk-planes", type=int, default=32)
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)

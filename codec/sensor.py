@@ -6,7 +6,8 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from codec.errors import SpikeFormatError
-from codec.simulate.neuron import INIT_STATES, RESET_MECHANISMS, IntegrateAndFire
+from codec.options import DEFAULT_INIT, DEFAULT_RESET, INIT_STATES, RESET_MECHANISMS, InitialState, ResetMechanism
+from codec.simulate.neuron import IntegrateAndFire
 
 #: the PKU Vidar camera's plane rate in Hz
 CAMERA_PLANE_RATE = 20_000.0
@@ -29,9 +30,9 @@ class SensorParams:
 
     threshold: float = 1.0
     alpha: float = 1.0
-    reset_mechanism: str = "subtract"
+    reset_mechanism: ResetMechanism = DEFAULT_RESET
     tau: float | None = None
-    init: str = "uniform"
+    init: InitialState = DEFAULT_INIT
     seed: int = 0
     plane_rate: float = CAMERA_PLANE_RATE
 
@@ -51,7 +52,7 @@ class SensorParams:
             shape,
             threshold=self.threshold,
             alpha=self.alpha,
-            reset_mechanism=self.reset_mechanism,  # type: ignore[arg-type]
+            reset_mechanism=self.reset_mechanism,
             tau=self.tau,
             init=self.init,
             seed=self.seed,

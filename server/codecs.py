@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from codec.errors import SpikecodecError
 from codec.models import load_scene_codec
-from codec.models.registry import ATTENTIONS, CONFIGS
+from codec.models.registry import CONFIGS
+from codec.options import ATTENTIONS, RECONSTRUCTIONS
 from codec.pipeline import EncoderConfig
 from proto.spikecodec.v1 import service_pb2, spikes_pb2
 from server.config import ServerConfig
 
-RECON_METHODS = ("tfp", "tfi", "net")
+RECON_METHODS = RECONSTRUCTIONS
 
 
 def encoder_config(options: spikes_pb2.CodecOptions, defaults: ServerConfig) -> EncoderConfig:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
+from codec import options
 from codec.errors import SpikecodecError
 
 ENV_PREFIX = "SPIKECODEC_"
@@ -49,13 +50,14 @@ class ServerConfig:
     token: str = _opt("", "bearer token clients must send; empty = no authentication (prefer the environment)", secret=True)
     tls_cert: str = _opt("", "PEM certificate file; with tls_key enables TLS")
     tls_key: str = _opt("", "PEM private key file of tls_cert")
-    quality: float = _opt(3.0, "default scene codec quality")
-    window: int = _opt(64, "default planes per scene K")
-    recon: str = _opt("tfp", "default scene reconstruction: tfp, tfi or net")
-    attention: str = _opt("none", "default encoder attention: none, soam or bisoam")
-    model: str = _opt("spikecodec-base", "default scene codec model")
-    #: codec.pipeline.config.DEFAULT_INTRA_PERIOD (not imported: it would load torch with the config)
-    intra_period: int = _opt(32, "default intra period: every n-th scene intra, the others may be inter; 1 = all intra")
+    quality: float = _opt(options.DEFAULT_QUALITY, "default scene codec quality")
+    window: int = _opt(options.DEFAULT_WINDOW, "default planes per scene K")
+    recon: str = _opt(options.DEFAULT_RECONSTRUCTION,
+                      f"default scene reconstruction: {', '.join(options.RECONSTRUCTIONS)}")
+    attention: str = _opt(options.DEFAULT_ATTENTION, f"default encoder attention: {', '.join(options.ATTENTIONS)}")
+    model: str = _opt(options.DEFAULT_MODEL, "default scene codec model")
+    intra_period: int = _opt(options.DEFAULT_INTRA_PERIOD,
+                             "default intra period: every n-th scene intra, the others may be inter; 1 = all intra")
     torch_threads: int = _opt(2, "intra-op torch threads of the process")
     log_level: str = _opt("INFO", "DEBUG, INFO, WARNING or ERROR")
 
@@ -72,6 +74,10 @@ class ServerConfig:
             raise ConfigError(f"workers ({self.workers}) must exceed max_streams ({self.max_streams})")
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ConfigError("TLS needs both tls_cert and tls_key")
+        if self.recon not in options.RECONSTRUCTIONS:
+            raise ConfigError(f"recon must be one of {', '.join(options.RECONSTRUCTIONS)}, got {self.recon!r}")
+        if self.attention not in options.ATTENTIONS:
+            raise ConfigError(f"attention must be one of {', '.join(options.ATTENTIONS)}, got {self.attention!r}")
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ConfigError(f"log_level must be DEBUG, INFO, WARNING or ERROR, got {self.log_level!r}")
 

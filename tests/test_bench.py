@@ -12,7 +12,7 @@ from client.cli import main
 from client.report import reference_scenes
 from client.sources import open_input
 from codec.anchors import get_anchor
-from codec.pipeline.config import DEFAULT_INTER_OFFSET
+from codec.options import DEFAULT_INTER_OFFSET
 
 PLANES, CROP, WINDOW = 96, (64, 128), 32
 QPS = (32, 42)
@@ -97,13 +97,15 @@ def test_bench_sweep_files_curves_and_resume(reds_dat: Path, tmp_path: Path, cap
     assert ("spikecodec-none@net", "vvc@tfp") in anchors and ("spikecodec-none@net", "vvc@net") in anchors
     table = (out / "bd_rate.md").read_text()
     assert "(anchor: vvc@tfp)" in table and "(anchor: vvc@net)" in table and "references differ" in table
-    assert main(["bench", "synthetic", "-o", str(out), "--recon", "tfp,mlp"]) == 2
-    assert "unknown reconstruction(s) mlp" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["bench", "synthetic", "-o", str(out), "--recon", "tfp,mlp"])
+    assert exit_info.value.code == 2 and "unknown reconstruction(s) mlp" in capsys.readouterr().err
 
 
 def test_bench_rejects_unknown_anchor(tmp_path: Path, capsys) -> None:
-    assert main(["bench", "synthetic", "-o", str(tmp_path), "--anchor", "vvc,mpeg2"]) == 2
-    assert "unknown anchor(s) mpeg2" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["bench", "synthetic", "-o", str(tmp_path), "--anchor", "vvc,mpeg2"])
+    assert exit_info.value.code == 2 and "unknown anchor(s) mpeg2" in capsys.readouterr().err
 
 
 def test_bd_rows_measure_against_vvc_in_both_domains(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from codec.io import open_spikes, open_writer
 from codec.pipeline import Decoder, Encoder, EncoderConfig, decode_file, encode_file
 from codec.models import SceneCodec, load_scene_codec
 from codec.models.registry import build_model, get_config, load_model
+from codec.options import ATTENTION_MODULES
 from codec.reconstruct import get_reconstructor, scene_centres
 from codec.reconstruct.pngs import scene_filename
 from codec.regenerate import regenerate
@@ -84,7 +85,7 @@ def test_scenes_leave_as_soon_as_complete_and_the_buffer_stays_bounded(spikes):
     assert len(encoder.finish()) == len(centres) - len(complete) + 1
 
 
-@pytest.fixture(scope="module", params=["soam", "bisoam"])
+@pytest.fixture(scope="module", params=ATTENTION_MODULES)
 def attention_codec(request) -> SceneCodec:
     """SOAM/BiSOAM around the shipped base codec with a random non-zero attention head, so that
     every payload depends on the spikes the encoder hands over (a zero head would hide wrong windows)."""

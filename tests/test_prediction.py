@@ -14,7 +14,7 @@ from codec.errors import BitstreamError, SpikecodecError
 from codec.models import load_inter_codec, load_scene_codec
 from codec.pipeline import Decoder, Encoder, EncoderConfig
 from codec.pipeline import motion
-from codec.pipeline.config import DEFAULT_INTER_OFFSET
+from codec.options import DEFAULT_INTER_OFFSET
 from codec.pipeline.motion import (
     BLOCK,
     MAX_DISPLACEMENT,

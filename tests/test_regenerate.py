@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from codec.errors import SpikecodecError
+from codec.options import RESET_MECHANISMS
 from codec.regenerate import Regenerator, regenerate
 from codec.sensor import SensorParams
 
@@ -43,7 +44,7 @@ def test_regenerate_equals_integrate_and_fire_of_the_interpolated_intensity():
     np.testing.assert_array_equal(out, sensor.neurons((3, 4))(intensity))
 
 
-@pytest.mark.parametrize("reset", ["subtract", "zero", "mod"])
+@pytest.mark.parametrize("reset", RESET_MECHANISMS)
 def test_static_scene_counts_match_within_one_over_any_window(reset):
     rng = np.random.default_rng(1)
     rates = rng.uniform(0.0, 1.0, (6, 10))

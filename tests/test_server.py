@@ -134,13 +134,6 @@ def test_upload_then_fetch_equals_offline_encode_decode(server, stub, spikes, re
     np.testing.assert_array_equal(planes, decoded)
 
 
-def test_server_default_intra_period_is_the_encoders() -> None:
-    from codec.pipeline.config import DEFAULT_INTRA_PERIOD
-    from server.config import ServerConfig
-
-    assert ServerConfig().intra_period == DEFAULT_INTRA_PERIOD
-
-
 def test_intra_period_option_reaches_the_encoder(server, stub, spikes, tmp_path) -> None:
     all_intra = spikes_pb2.CodecOptions(quality=CODEC.quality, window=CODEC.window, recon=CODEC.recon, intra_period=1)
     reply = stub.Upload(iter(spike_messages(spikes, num_planes=T, options=all_intra)))

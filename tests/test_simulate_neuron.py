@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from codec.options import RESET_MECHANISMS
 from codec.simulate.neuron import IntegrateAndFire
 
 SHAPE = (12, 25)
@@ -78,7 +79,7 @@ def test_mod_bounds_alexiewicz_error_where_zero_does_not() -> None:
     intensity = rng.uniform(0.0, 1.5 * theta / alpha, (2000, 4, 50))  # up to 1.5 theta per plane
     charge = alpha * intensity
     errors = {}
-    for reset in ("mod", "zero", "subtract"):
+    for reset in RESET_MECHANISMS:
         neurons = IntegrateAndFire((4, 50), threshold=theta, alpha=alpha, reset_mechanism=reset, init="zero")
         errors[reset] = _alexiewicz(charge, theta * neurons.counts(intensity).astype(float))
     assert errors["mod"].max() < theta

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from codec.errors import SpikecodecError
 from codec.metrics import bd_psnr, bd_rate
+from codec.options import REFERENCE_ANCHORS
 
 #: (column, axis label, file) of each plot
 PLOTS = (
@@ -49,7 +50,7 @@ def reference_curves(by_curve: dict[str, list[dict]]) -> list[str]:
     """The anchors BD figures are measured against: ``vvc`` (all intra) and ``vvc-ra``
     (random access: the fair anchor of the inter-coded curves), each also as
     ``<anchor>@<recon>`` (one per reconstruction); without them, ``vvc-ext`` (likewise)."""
-    for bases in (("vvc", "vvc-ra"), ("vvc-ext",)):
+    for bases in (REFERENCE_ANCHORS, ("vvc-ext",)):
         found = [c for c in by_curve if c.split("@")[0] in bases]
         if found:
             return found

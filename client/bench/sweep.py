@@ -31,11 +31,21 @@ from client.bench.cache import config_hash
 from client.report import fidelity_fields, finite_or_none, rate_fields, reference_scenes, scene_psnr
 from client.sources import SpikeInput, open_input
 from codec.anchors import AnchorInput, get_anchor, import_vvc_outputs
-from codec.anchors.video import DEFAULT_QPS, VideoAnchor
+from codec.anchors.video import VideoAnchor
 from codec.bitstream import FORMAT_VERSION
 from codec.errors import SpikecodecError
 from codec.pipeline import Decoder, Encoder, EncoderConfig
-from codec.pipeline.config import DEFAULT_INTER_OFFSET
+from codec.options import (
+    ATTENTIONS,
+    DEFAULT_ANCHORS,
+    DEFAULT_FR_WINDOW,
+    DEFAULT_INTER_OFFSET,
+    DEFAULT_MODEL,
+    DEFAULT_OFFSET,
+    DEFAULT_QPS,
+    DEFAULT_RECONSTRUCTION,
+    DEFAULT_WINDOW,
+)
 from codec.pipeline.motion import BLOCK, LENGTH_PENALTY
 from codec.pipeline.prediction import quantize_scene, scene_values
 from codec.regenerate import regenerate
@@ -50,20 +60,20 @@ BLOCK_PLANES = 256
 class BenchSettings:
     """What a bench run sweeps and how sources are read (see ``spikecodec bench --help``)."""
 
-    window: int = 32
-    offset: int | None = None
-    recon: str = "tfp"
-    model: str = "spikecodec-base"
+    window: int = DEFAULT_WINDOW
+    offset: int | None = DEFAULT_OFFSET
+    recon: str = DEFAULT_RECONSTRUCTION
+    model: str = DEFAULT_MODEL
     qualities: tuple[float, ...] | None = None
-    attentions: tuple[str, ...] = ("none", "soam", "bisoam")
+    attentions: tuple[str, ...] = ATTENTIONS
     intra_periods: tuple[int, ...] = (1,)
     inter_offsets: tuple[float, ...] = (DEFAULT_INTER_OFFSET,)
-    anchors: tuple[str, ...] = ("vvc", "vvc-ra", "hevc", "count", "lossless")
+    anchors: tuple[str, ...] = DEFAULT_ANCHORS
     qps: tuple[int, ...] = DEFAULT_QPS
     preset: str = "medium"
     threads: int = 1
     vvc_outputs: str | None = None
-    fr_window: int = 32
+    fr_window: int = DEFAULT_FR_WINDOW
     height: int | None = None
     width: int | None = None
     planes: int | None = None

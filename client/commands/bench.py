@@ -8,52 +8,51 @@ every point is cached under ``DIR/points/`` as soon as it is computed, so a reru
 from __future__ import annotations
 
 import argparse
-from typing import Callable
 
 HELP = "rate-distortion sweep of the codec against VVC/HEVC/count/lossless anchors; BD-rate tables and plots"
 
 
-def _list(kind: type) -> Callable[[str], tuple]:
-    """Parser of a comma-separated list of ``kind`` (an empty string is an empty list)."""
-
-    def parse(text: str) -> tuple:
-        try:
-            return tuple(kind(v) for v in text.split(",") if v.strip())
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected comma-separated {kind.__name__} values, got {text!r}") from None
-
-    return parse
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from client.arguments import add_fr_window_argument, comma_list
+    from codec import options
+
+    def names(values: tuple) -> str:
+        return ",".join(map(str, values))
+
     parser.add_argument("sources", nargs="+", metavar="SOURCE",
                         help=".dat/.h5 recording, davis:FOLDER (frames simulated, with ground truth), "
                              "an image folder, a video, or 'synthetic'")
     parser.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder (created; reruns resume)")
-    parser.add_argument("--anchor", type=_list(str), default=("vvc", "vvc-ra", "hevc", "count", "lossless"),
-                        help="anchors: vvc,vvc-ra,hevc,hevc-intra,count,lossless (default vvc,vvc-ra,hevc,count,lossless)")
+    parser.add_argument("--anchor", type=comma_list(str, options.ANCHOR_NAMES, "anchor"), default=options.DEFAULT_ANCHORS,
+                        help=f"anchors: {names(options.ANCHOR_NAMES)} (default {names(options.DEFAULT_ANCHORS)})")
     parser.add_argument("--vvc-outputs", default=None, metavar="DIR",
                         help="external VVC outputs <source>_qp<QP>.266|.vvc|.yuv|/ (see codec.anchors.imported)")
-    parser.add_argument("--qualities", type=_list(float), default=None, help="codec qualities (default: all the model has)")
-    parser.add_argument("--attention", type=_list(str), default=("none", "soam", "bisoam"),
-                        help="attention variants of the codec (default none,soam,bisoam)")
-    parser.add_argument("--intra-period", type=_list(int), default=(1, 32),
+    parser.add_argument("--qualities", type=comma_list(float), default=None,
+                        help="codec qualities (default: all the model has)")
+    parser.add_argument("--attention", type=comma_list(str, options.ATTENTIONS, "attention"), default=options.ATTENTIONS,
+                        help=f"attention variants of the codec (default {names(options.ATTENTIONS)})")
+    parser.add_argument("--intra-period", type=comma_list(int), default=(1, options.DEFAULT_INTRA_PERIOD),
                         help="intra periods of the codec curves: 1 = all intra (spikecodec-<attention>), "
                              "N > 1 = inter coded with an intra scene every N (spikecodec-<attention>-ipN) "
-                             "(default 1,32)")
-    parser.add_argument("--inter-offset", type=_list(float), default=None,
+                             f"(default 1,{options.DEFAULT_INTRA_PERIOD})")
+    parser.add_argument("--inter-offset", type=comma_list(float), default=(options.DEFAULT_INTER_OFFSET,),
                         help="quality steps inter scenes are coded below the stream's quality, one curve each "
-                             "(spikecodec-<attention>-ipN-o<offset>; default: the encoder's, named without the suffix)")
-    parser.add_argument("--qps", type=_list(int), default=(22, 27, 32, 37, 42, 47), help="QPs of the video anchors")
+                             "(spikecodec-<attention>-ipN-o<offset>; default: the encoder's "
+                             f"{options.DEFAULT_INTER_OFFSET:g}, named without the suffix)")
+    parser.add_argument("--qps", type=comma_list(int), default=options.DEFAULT_QPS,
+                        help=f"QPs of the video anchors (default {names(options.DEFAULT_QPS)})")
     parser.add_argument("--preset", default="medium", help="video encoder preset (default medium)")
     parser.add_argument("--threads", type=int, default=1, help="video encoder threads (default 1)")
-    parser.add_argument("--model", default="spikecodec-base", help="scene codec (default spikecodec-base)")
-    parser.add_argument("--window", type=int, default=32, help="K, planes per scene (default 32)")
-    parser.add_argument("--offset", type=int, default=None, help="C0, first scene centre (default K//2)")
-    parser.add_argument("--recon", type=_list(str), default=("tfp",),
-                        help="reconstruction(s) of the codec and of the reference scenes: tfp, tfi, net, or a list "
-                             "(e.g. tfp,net: every curve once per reconstruction, named curve@recon; default tfp)")
-    parser.add_argument("--fr-window", type=int, default=32, help="planes of the windowed firing rate (default 32)")
+    parser.add_argument("--model", default=options.DEFAULT_MODEL, help=f"scene codec (default {options.DEFAULT_MODEL})")
+    parser.add_argument("--window", type=int, default=options.DEFAULT_WINDOW,
+                        help=f"K, planes per scene (default {options.DEFAULT_WINDOW})")
+    parser.add_argument("--offset", type=int, default=options.DEFAULT_OFFSET, help="C0, first scene centre (default K//2)")
+    parser.add_argument("--recon", type=comma_list(str, options.RECONSTRUCTIONS, "reconstruction"),
+                        default=(options.DEFAULT_RECONSTRUCTION,),
+                        help=f"reconstruction(s) of the codec and of the reference scenes: one of "
+                             f"{names(options.RECONSTRUCTIONS)} or a list (e.g. tfp,net: every curve once per "
+                             f"reconstruction, named curve@recon; default {options.DEFAULT_RECONSTRUCTION})")
+    add_fr_window_argument(parser)
     parser.add_argument("--planes", type=int, default=None,
                         help="planes per source (recordings: at most; simulated: exactly, default 1000)")
     parser.add_argument("--height", type=int, default=None, help=".dat height / simulated scene height (default 250)")
@@ -76,21 +75,15 @@ def run(args: argparse.Namespace) -> dict:
     from dataclasses import replace
 
     from client.sources import parse_crop
-    from codec.anchors import ANCHOR_NAMES, AnchorError
     from codec.errors import SpikecodecError
-    from codec.reconstruct.registry import RECONSTRUCTORS
 
-    unknown = [a for a in args.anchor if a not in ANCHOR_NAMES]
-    if unknown:
-        raise AnchorError(f"unknown anchor(s) {', '.join(unknown)}; choose from {', '.join(ANCHOR_NAMES)}")
     recons = tuple(dict.fromkeys(args.recon))
-    bad = [r for r in recons if r not in RECONSTRUCTORS] or ([] if recons else ["(none)"])
-    if bad:
-        raise SpikecodecError(f"unknown reconstruction(s) {', '.join(bad)}; choose from {', '.join(RECONSTRUCTORS)}")
+    if not recons:
+        raise SpikecodecError("--recon names no reconstruction")
     settings = BenchSettings(
         window=args.window, offset=args.offset, recon=recons[0], model=args.model, qualities=args.qualities,
         attentions=args.attention, intra_periods=args.intra_period,
-        inter_offsets=args.inter_offset or BenchSettings.inter_offsets, anchors=args.anchor, qps=args.qps,
+        inter_offsets=args.inter_offset, anchors=args.anchor, qps=args.qps,
         preset=args.preset, threads=args.threads,
         vvc_outputs=args.vvc_outputs, fr_window=args.fr_window, height=args.height, width=args.width,
         planes=args.planes, crop=parse_crop(args.crop), fps=args.fps, seed=args.seed,

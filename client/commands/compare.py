@@ -17,17 +17,16 @@ _GT = re.compile(r"^(?P<path>.+?)(@(?P<plane>\d+))?$")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from client.arguments import add_fr_window_argument, add_scene_arguments
+
     parser.add_argument("original", help="original spikes (.dat, .h5)")
     parser.add_argument("decoded", help="decoded spikes (.dat, .h5)")
     parser.add_argument("--gt", action="append", default=[], metavar="PNG[@PLANE]",
                         help="ground-truth scene of plane PLANE (default: the middle plane T//2); repeatable")
     parser.add_argument("--scenes", metavar="DIR", default=None, help="decoded scenes scene_<centre>.png to score")
     parser.add_argument("--bitstream", default=None, help="the .spkc (or any) file whose size gives bpsp and bpp")
-    parser.add_argument("--recon", choices=("tfp", "tfi", "net"), default="net",
-                        help="reconstructor for reference scenes (default net)")
-    parser.add_argument("--window", type=int, default=32, help="K of the scenes (default 32)")
-    parser.add_argument("--offset", type=int, default=None, help="C0 of the scenes (default K//2)")
-    parser.add_argument("--fr-window", type=int, default=32, help="planes of the windowed firing rate (default 32)")
+    add_scene_arguments(parser, recon_help="reconstructor of the reference scenes")
+    add_fr_window_argument(parser)
     parser.add_argument("--threads", type=int, default=None, help="torch threads for --method/--recon net (default: torch's choice)")
     parser.add_argument("--height", type=int, default=None, help=".dat plane height (default 250)")
     parser.add_argument("--width", type=int, default=None, help=".dat plane width (default 400)")

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 
+from codec import options
+
 HELP = "convert a spike file between .dat and .h5 (lossless, block by block)"
 
 
@@ -21,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--height", type=int, default=None, help=".dat input plane height (default 250)")
     parser.add_argument("--width", type=int, default=None, help=".dat input plane width (default 400)")
     parser.add_argument("--dataset", default=None, help="HDF5 input: read this plain (T,H,W) bool/uint8 dataset")
-    parser.add_argument("--compression", choices=("none", "gzip", "lzf"), default="none",
+    parser.add_argument("--compression", choices=options.HDF5_COMPRESSIONS, default="none",
                         help="HDF5 output: lossless chunk compression (default none)")
     parser.add_argument("--gt", action="append", default=[], metavar="PNG[@PLANE]",
                         help="HDF5 output: store this ground-truth scene for PLANE (default: the middle plane); repeatable")

@@ -9,11 +9,11 @@ HELP = "reconstruct scenes (TFP, TFI or the learned network) from spikes, one PN
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from client.arguments import add_scene_arguments
+
     parser.add_argument("input", help="spike file: .dat, .h5 or .hdf5")
     parser.add_argument("-o", "--output", required=True, metavar="DIR", help="folder for scene_<centre>.png")
-    parser.add_argument("--method", choices=("tfp", "tfi", "net"), default="net")
-    parser.add_argument("--window", type=int, default=32, help="K: planes between scene centres (default 32)")
-    parser.add_argument("--offset", type=int, default=None, help="C0: first centre plane (default K//2)")
+    add_scene_arguments(parser, recon_flag="--method")
     parser.add_argument("--gain", type=float, default=1.0, help="scene value per unit firing rate (default 1: rate 1 is white)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads for --method/--recon net (default: torch's choice)")
     parser.add_argument("--height", type=int, default=None, help=".dat plane height (default 250)")
@@ -40,14 +40,14 @@ def run(args: argparse.Namespace) -> dict:
     with open_spikes(args.input, args.height, args.width, args.dataset) as reader:
         total = len(scene_centres(reader.num_planes, args.window, args.offset))
         centres = []
-        scenes = iter_scenes(reader, args.method, args.window, args.offset, gain=args.gain)
+        scenes = iter_scenes(reader, args.recon, args.window, args.offset, gain=args.gain)
         for centre, scene in tqdm(scenes, total=total, desc="reconstruct", unit="scene", leave=False):
             write_scene_png(out / scene_filename(centre), scene)
             centres.append(centre)
         num_planes = reader.num_planes
     seconds = time.perf_counter() - started
     return {
-        "output": str(out), "method": args.method, "window": args.window,
+        "output": str(out), "method": args.recon, "window": args.window,
         "offset": centres[0] if centres else args.offset, "num_planes": num_planes, "scenes": len(centres),
         "first_centre": centres[0] if centres else None, "last_centre": centres[-1] if centres else None,
         "seconds": round(seconds, 3),

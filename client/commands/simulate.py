@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from codec import options
+
 HELP = "simulate a spike camera on an image folder, a video file or 'synthetic' (writes .h5 or .dat)"
 
 
@@ -31,10 +33,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sensor = parser.add_argument_group("sensor")
     sensor.add_argument("--threshold", type=float, default=1.0, help="firing threshold theta (default 1)")
     sensor.add_argument("--alpha", type=float, default=1.0, help="membrane gain per plane at scene value 1 (default 1)")
-    sensor.add_argument("--reset", choices=("zero", "subtract", "mod"), default="subtract",
-                        help="reset mechanism (default subtract)")
+    sensor.add_argument("--reset", choices=options.RESET_MECHANISMS, default=options.DEFAULT_RESET,
+                        help=f"reset mechanism (default {options.DEFAULT_RESET})")
     sensor.add_argument("--tau", type=float, default=None, help="leak time constant in planes (default: no leak)")
-    sensor.add_argument("--init", choices=("zero", "uniform"), default="uniform", help="initial membrane (default uniform)")
+    sensor.add_argument("--init", choices=options.INIT_STATES, default=options.DEFAULT_INIT,
+                        help=f"initial membrane (default {options.DEFAULT_INIT})")
     sensor.add_argument("--plane-rate", type=float, default=20000.0, help="planes per second (default 20000)")
     sensor.add_argument("--shot-noise", action="store_true", help="Poisson photon shot noise (slow)")
     sensor.add_argument("--electrons-per-threshold", type=float, default=1000.0,
@@ -45,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="record the ground-truth scene of these planes, e.g. 150,300 (in the .h5; PNGs with --gt-dir)")
     parser.add_argument("--gt-dir", default=None,
                         help="write ground truth as 8-bit PNGs here (default for .dat output: beside it)")
-    parser.add_argument("--compression", choices=("none", "gzip", "lzf"), default="none",
+    parser.add_argument("--compression", choices=options.HDF5_COMPRESSIONS, default="none",
                         help="HDF5 output: lossless chunk compression (default none)")
 
 

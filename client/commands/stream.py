@@ -16,6 +16,8 @@ HELP = "stream spikes through a server (live encode + decode) and report rate, f
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from client.arguments import add_codec_arguments, add_fr_window_argument, add_scene_arguments
+
     parser.add_argument("source", help=".dat/.h5 recording, image folder, video file, davis:FOLDER or 'synthetic'")
     parser.add_argument("--server", required=True, metavar="HOST:PORT", help="spikecodec server address")
     parser.add_argument("-o", "--output", default=None, help="write the decoded spikes here (.h5 or .dat)")
@@ -28,13 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the server (default 10)")
     parser.add_argument("--chunk-planes", type=int, default=32, help="planes per chunk sent (default 32)")
     codec = parser.add_argument_group("codec (default: the server's)")
-    codec.add_argument("--quality", type=float, default=0.0)
-    codec.add_argument("--window", type=int, default=0, help="K, planes per scene")
-    codec.add_argument("--recon", choices=("tfp", "tfi", "net"), default="")
-    codec.add_argument("--attention", choices=("none", "soam", "bisoam"), default="")
-    codec.add_argument("--model", default="")
-    codec.add_argument("--intra-period", type=int, default=None,
-                       help="every n-th scene intra, the others may be inter; 1 = all intra")
+    add_codec_arguments(codec, inherit=True)
+    add_scene_arguments(codec, inherit=True)
     source = parser.add_argument_group("source")
     source.add_argument("--planes", type=int, default=None,
                         help="planes to send (recordings: at most; simulated: exactly, default 1000)")
@@ -42,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     source.add_argument("--width", type=int, default=None, help=".dat width / simulated width (default 400)")
     source.add_argument("--fps", type=float, default=None, help="simulated sources: keyframes per second")
     source.add_argument("--seed", type=int, default=0, help="simulated sources: seed (default 0)")
-    parser.add_argument("--fr-window", type=int, default=32, help="planes of the windowed firing rate (default 32)")
+    add_fr_window_argument(parser)
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -62,7 +59,7 @@ def run(args: argparse.Namespace) -> dict:
 
     if args.chunk_planes <= 0:
         raise SpikeFormatError(f"--chunk-planes must be positive, got {args.chunk_planes}")
-    options = spikes_pb2.CodecOptions(quality=args.quality, window=args.window, recon=args.recon,
+    options = spikes_pb2.CodecOptions(quality=args.quality, window=args.window, offset=args.offset, recon=args.recon,
                                       attention=args.attention, model=args.model, intra_period=args.intra_period)
     with open_input(args.source, args.height, args.width, args.planes, None, args.fps, args.seed) as source, \
             Connection(args.server, token=args.token, tls=args.tls, root_certificates=args.ca_cert) as conn:

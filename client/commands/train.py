@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from codec.options import ATTENTION_MODULES, DEFAULT_MODEL
+
 HELP = "train the reconstruction network, the scene codec and the spike attention"
 STAGES = ("recon", "codec", "joint", "attention", "inter", "all")
 DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -25,8 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="shared data folder (default: ../shared/data beside the repo)")
     parser.add_argument("--runs", type=Path, default=None,
                         help="parent of the per-stage run dirs (default ~/.cache/spikecodec/runs)")
-    parser.add_argument("--model", default="spikecodec-base")
-    parser.add_argument("--attention", choices=("soam", "bisoam"), default=None,
+    parser.add_argument("--model", default=DEFAULT_MODEL)
+    parser.add_argument("--attention", choices=ATTENTION_MODULES, default=None,
                         help="attention stage: train only this one (default: both)")
     parser.add_argument("--steps", type=int, default=None,
                         help="total steps of the stage (attention: of the fine-tune phase, "

@@ -23,11 +23,9 @@ from codec.anchors.count import CountAnchor
 from codec.anchors.imported import import_vvc_outputs
 from codec.anchors.lossless import LosslessAnchor
 from codec.anchors.video import hevc, vvc
+from codec.options import ANCHOR_NAMES
 
-#: the anchor every curve's BD-rate is measured against
-REFERENCE_ANCHOR = "vvc"
-
-
+#: one factory per name of :data:`codec.options.ANCHOR_NAMES` (a test keeps them equal)
 _FACTORIES: dict[str, Callable[[str, int], Anchor]] = {
     "vvc": lambda preset, threads: vvc(preset, intra=True, threads=threads),
     "vvc-ra": lambda preset, threads: vvc(preset, intra=False, threads=threads),
@@ -36,7 +34,6 @@ _FACTORIES: dict[str, Callable[[str, int], Anchor]] = {
     "count": lambda preset, threads: CountAnchor(),
     "lossless": lambda preset, threads: LosslessAnchor(),
 }
-ANCHOR_NAMES: tuple[str, ...] = tuple(_FACTORIES)
 
 
 def get_anchor(name: str, preset: str = "medium", threads: int = 1) -> Anchor:
@@ -52,7 +49,6 @@ def get_anchor(name: str, preset: str = "medium", threads: int = 1) -> Anchor:
 
 __all__ = [
     "ANCHOR_NAMES",
-    "REFERENCE_ANCHOR",
     "Anchor",
     "AnchorError",
     "AnchorInput",

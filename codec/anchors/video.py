@@ -16,9 +16,8 @@ import numpy as np
 from codec.anchors.base import AnchorError, AnchorInput, AnchorOutput
 from codec.anchors.ffmpeg import require_decoder, require_encoder, run_ffmpeg
 from codec.anchors.frames import scenes_to_yuv420p10, yuv420p10_to_scenes
+from codec.options import DEFAULT_QPS
 
-#: the QPs of the usual VVC common test conditions plus one coarser point
-DEFAULT_QPS = (22, 27, 32, 37, 42, 47)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ order. Every problem raises :class:`codec.errors.BitstreamError` naming the
 record, e.g. ``record 8 (scene record 7) at byte 9120: body CRC mismatch``.
 """
 
-from codec.bitstream.header import FORMAT_VERSION, GOP_STRUCTURES, MAGIC, MAX_GOP_SIZE, StreamHeader
+from codec.bitstream.header import FORMAT_VERSION, MAGIC, StreamHeader
 from codec.bitstream.reader import RecordParser, iter_file_records
 from codec.bitstream.records import (
     MODE_B,
@@ -31,8 +31,6 @@ from codec.bitstream.records import (
 
 __all__ = [
     "FORMAT_VERSION",
-    "GOP_STRUCTURES",
-    "MAX_GOP_SIZE",
     "MODE_INTRA",
     "MODE_P",
     "MODE_B",

@@ -1,9 +1,8 @@
 """The stream header: everything a decoder needs before the first scene.
 
 A fixed binary layout (big-endian) inside a CRC-checked record; the byte layout
-is specified in docs/format.md. Enumerations are indexes into
-:data:`GOP_STRUCTURES`, :data:`codec.simulate.neuron.RESET_MECHANISMS` and
-:data:`~codec.simulate.neuron.INIT_STATES`.
+is specified in docs/format.md. Enumerations are indexes into :data:`GOP_CODES`,
+:data:`codec.options.RESET_MECHANISMS` and :data:`~codec.options.INIT_STATES`.
 """
 
 from __future__ import annotations
@@ -15,18 +14,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from codec.errors import BitstreamError, SpikecodecError
+from codec.options import GOP_STRUCTURES, INIT_STATES, MAX_GOP_SIZE, RESET_MECHANISMS
 from codec.sensor import SensorParams
-from codec.simulate.neuron import INIT_STATES, RESET_MECHANISMS
 
 #: first four bytes of every ``.spkc`` stream
 MAGIC = b"SPKC"
 #: container format version written by this build (and the only one it reads)
 FORMAT_VERSION = 6
-#: scene structures: every scene intra; a chain of P scenes (each from the one before);
-#: hierarchical B scenes between anchors ``gop_size`` scenes apart
-GOP_STRUCTURES = ("intra", "low-delay", "random-access")
-#: largest ``gop_size`` (the decoder holds up to this many scenes for reordering)
-MAX_GOP_SIZE = 64
+#: scene structures (:data:`codec.options.GOP_STRUCTURES`) in the order of their wire codes:
+#: every scene intra; a chain of P scenes (each from the one before); hierarchical B scenes
+#: between anchors ``gop_size`` scenes apart
+GOP_CODES = ("intra", "low-delay", "random-access")
+assert set(GOP_CODES) == set(GOP_STRUCTURES)
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _FIXED = struct.Struct(">IIQII" "dIBH" "ddBdBqd")
@@ -53,7 +52,7 @@ class StreamHeader:
             quality it was coded at).
         intra_period: scene ``i`` is intra coded when ``i % intra_period == 0``;
             the others may be predicted. 1 = all intra.
-        gop: scene structure, one of :data:`GOP_STRUCTURES`.
+        gop: scene structure, one of :data:`codec.options.GOP_STRUCTURES`.
         gop_size: scenes from one anchor to the next (random access; 1 otherwise).
         inter_sha256: hex sha256 of the inter codec weights; empty for ``gop == "intra"``.
     """
@@ -94,8 +93,8 @@ class StreamHeader:
                 raise BitstreamError(f"header field {name!r} must be a non-empty string, got {value!r}")
         if not isinstance(self.model_sha256, str) or not _SHA256.fullmatch(self.model_sha256):
             raise BitstreamError(f"header field 'model_sha256' must be 64 lowercase hex digits, got {self.model_sha256!r}")
-        if self.gop not in GOP_STRUCTURES:
-            raise BitstreamError(f"header field 'gop' must be one of {', '.join(GOP_STRUCTURES)}, got {self.gop!r}")
+        if self.gop not in GOP_CODES:
+            raise BitstreamError(f"header field 'gop' must be one of {', '.join(GOP_CODES)}, got {self.gop!r}")
         largest = MAX_GOP_SIZE if self.gop == "random-access" else 1
         if not _is_int(self.gop_size) or not 1 <= self.gop_size <= largest:
             raise BitstreamError(f"header field 'gop_size' must be in 1..{largest} for {self.gop}, got {self.gop_size!r}")
@@ -114,7 +113,7 @@ class StreamHeader:
         sensor = self.sensor
         try:
             fixed = _FIXED.pack(self.height, self.width, self.num_planes, self.window, self.offset,
-                                float(self.quality), self.intra_period, GOP_STRUCTURES.index(self.gop), self.gop_size,
+                                float(self.quality), self.intra_period, GOP_CODES.index(self.gop), self.gop_size,
                                 sensor.threshold, sensor.alpha, RESET_MECHANISMS.index(sensor.reset_mechanism),
                                 sensor.tau or 0.0, INIT_STATES.index(sensor.init), sensor.seed, sensor.plane_rate)
         except struct.error as err:
@@ -134,13 +133,13 @@ class StreamHeader:
             raise BitstreamError(f"header of {len(body)} bytes is shorter than its {_FIXED.size}-byte fixed part")
         (height, width, num_planes, window, offset, quality, intra_period, gop, gop_size,
          threshold, alpha, reset, tau, init, seed, plane_rate) = _FIXED.unpack_from(body)
-        if gop >= len(GOP_STRUCTURES):
+        if gop >= len(GOP_CODES):
             raise BitstreamError(f"header field 'gop': unknown structure {gop}")
         at, names = _FIXED.size, []
         for _ in range(3):
             value, at = _read_short_string(body, at)
             names.append(value)
-        digests = 1 if GOP_STRUCTURES[gop] == "intra" else 2
+        digests = 1 if GOP_CODES[gop] == "intra" else 2
         if len(body) != at + digests * _DIGEST_BYTES:
             raise BitstreamError(f"header has {len(body)} bytes, its fields need {at + digests * _DIGEST_BYTES}")
         model_sha256 = body[at : at + _DIGEST_BYTES].hex()
@@ -154,7 +153,7 @@ class StreamHeader:
             raise BitstreamError(f"header field 'sensor': {err}") from None
         return cls(height=height, width=width, num_planes=num_planes, window=window, offset=offset,
                    recon=names[0], attention=names[1], model=names[2], model_sha256=model_sha256,
-                   quality=quality, sensor=sensor, intra_period=intra_period, gop=GOP_STRUCTURES[gop],
+                   quality=quality, sensor=sensor, intra_period=intra_period, gop=GOP_CODES[gop],
                    gop_size=gop_size, inter_sha256=inter_sha256)
 
 

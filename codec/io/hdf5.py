@@ -33,13 +33,15 @@ import numpy as np
 from codec.errors import SpikecodecError, SpikeFormatError
 from codec.io.base import SpikeReader, SpikeWriter
 from codec.io.packing import BIT_ORDER, pack_planes, plane_bytes
+from codec.options import HDF5_COMPRESSIONS
 from codec.sensor import SensorParams
 
 SCHEMA = "spikecodec-spikes"
 SCHEMA_VERSION = 1
 SPIKES = "spikes"
 GROUND_TRUTH = "ground_truth"
-COMPRESSIONS = ("gzip", "lzf")
+#: HDF5 filters of :data:`codec.options.HDF5_COMPRESSIONS` (``"none"`` is ``compression=None``)
+COMPRESSIONS = tuple(c for c in HDF5_COMPRESSIONS if c != "none")
 #: target bytes per HDF5 chunk (chunks hold whole planes)
 _CHUNK_BYTES = 1 << 20
 _SENSOR_PREFIX = "sensor_"

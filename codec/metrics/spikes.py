@@ -27,6 +27,7 @@ import numpy as np
 from codec.errors import SpikecodecError
 from codec.io.packing import BIT_ORDER
 from codec.metrics.scene import psnr_from_mse
+from codec.options import DEFAULT_FR_WINDOW
 
 if TYPE_CHECKING:
     from codec.io import SpikeReader
@@ -130,7 +131,7 @@ class StreamFidelity:
         return asdict(self)
 
 
-def stream_fidelity(original: SpikeSource, decoded: SpikeSource, window: int = 32) -> StreamFidelity:
+def stream_fidelity(original: SpikeSource, decoded: SpikeSource, window: int = DEFAULT_FR_WINDOW) -> StreamFidelity:
     """ISI PSNR, instantaneous and windowed firing-rate PSNR and spike-count error, in pixel chunks.
 
     Args:

@@ -31,12 +31,13 @@ warnings.filterwarnings("ignore", message=r"`torch.jit.script` is deprecated", c
 from codec.errors import SpikecodecError
 from codec.models.registry import ATTENTIONS, CONFIGS, INTER, first_quality, get_config, load_model
 from codec.models.scene_codec import SceneCodec
+from codec.options import DEFAULT_ATTENTION, DEFAULT_MODEL
 
 __all__ = ["ATTENTIONS", "CONFIGS", "SceneCodec", "load_inter_codec", "load_scene_codec"]
 
 
 @lru_cache(maxsize=None)
-def load_scene_codec(name: str = "spikecodec-base", attention: str = "none") -> SceneCodec:
+def load_scene_codec(name: str = DEFAULT_MODEL, attention: str = DEFAULT_ATTENTION) -> SceneCodec:
     """The named model with the committed weights for ``attention`` (cached per process).
 
     Raises:
@@ -50,7 +51,7 @@ def load_scene_codec(name: str = "spikecodec-base", attention: str = "none") -> 
 
 
 @lru_cache(maxsize=None)
-def load_inter_codec(name: str = "spikecodec-base") -> SceneCodec:
+def load_inter_codec(name: str = DEFAULT_MODEL) -> SceneCodec:
     """The named model's inter (residual) codec with its committed weights (cached per process).
 
     It codes ``scene - reference`` in [-1, 1] (see :mod:`codec.pipeline.prediction`);

@@ -19,9 +19,9 @@ from codec.errors import SpikecodecError
 from codec.models.attention import SpikeAttention
 from codec.models.context_model import GainedContextHyperprior
 from codec.models.scene_model import GainedMeanScaleHyperprior
+from codec.options import ATTENTION_MODULES, ATTENTIONS
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-ATTENTIONS = ("none", "soam", "bisoam")
 #: the inter variant: same architecture, codes the residual of a scene against the
 #: previous decoded scene (see :mod:`codec.pipeline.prediction`)
 INTER = "inter"
@@ -78,7 +78,7 @@ def build_model(config: ModelConfig, variant: str = "none") -> GainedMeanScaleHy
     if variant not in VARIANTS:
         raise SpikecodecError(f"unknown model variant {variant!r} (known: {', '.join(VARIANTS)})")
     module = None
-    if variant in ("soam", "bisoam"):
+    if variant in ATTENTION_MODULES:
         module = SpikeAttention(config.n, bidirectional=variant == "bisoam", **config.attention)
     cls = GainedContextHyperprior if config.context else GainedMeanScaleHyperprior
     return cls(config.n, config.m, role_lambdas(config, variant), module)

@@ -4,24 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from codec.bitstream.header import GOP_STRUCTURES, MAX_GOP_SIZE
 from codec.errors import SpikecodecError
+from codec.options import (
+    DEFAULT_ANCHOR_OFFSET,
+    DEFAULT_ATTENTION,
+    DEFAULT_FILTER_RADIUS,
+    DEFAULT_FILTER_STRENGTH,
+    DEFAULT_GOP,
+    DEFAULT_GOP_SIZE,
+    DEFAULT_INTER_OFFSET,
+    DEFAULT_INTRA_PERIOD,
+    DEFAULT_LAYER_STEP,
+    DEFAULT_MODEL,
+    DEFAULT_OFFSET,
+    DEFAULT_RECONSTRUCTION,
+    DEFAULT_WINDOW,
+    GOP_STRUCTURES,
+    MAX_GOP_SIZE,
+)
 from codec.reconstruct.windows import default_offset, scene_centres
-
-#: scenes from one forced intra scene to the next (32 scenes of K = 32 planes: 51 ms at 20 kHz)
-DEFAULT_INTRA_PERIOD = 32
-#: scene structure of files and stored streams, and scenes between random-access anchors
-DEFAULT_GOP = "random-access"
-DEFAULT_GOP_SIZE = 16
-#: quality steps a low-delay P scene, and the first B layer, is coded below the stream's quality
-DEFAULT_INTER_OFFSET = 1.5
-#: quality steps each further B layer is coded coarser than the one above it
-DEFAULT_LAYER_STEP = 0.5
-#: quality steps a P anchor (random access) is coded below the stream's quality
-DEFAULT_ANCHOR_OFFSET = 0.0
-#: temporal filter before coding: neighbours on each side and their weight (0: off)
-DEFAULT_FILTER_RADIUS = 1
-DEFAULT_FILTER_STRENGTH = 1.0
 
 
 @dataclass(frozen=True)
@@ -37,9 +38,9 @@ class EncoderConfig:
             (non-integer values interpolate between trained levels).
         window: ``K``, planes between scene centres and per scene block.
         offset: ``C0``, the first scene's centre plane; ``None`` for ``K//2``.
-        recon: scene reconstruction, ``"tfp"``, ``"tfi"`` or ``"net"``.
-        attention: encoder attention over the spikes, ``"none"``, ``"soam"``
-            (``K`` planes before each centre) or ``"bisoam"`` (and ``K`` after).
+        recon: scene reconstruction, one of :data:`codec.options.RECONSTRUCTIONS`.
+        attention: encoder attention over the spikes, one of :data:`codec.options.ATTENTIONS`
+            (``soam``: ``K`` planes before each centre; ``bisoam``: and ``K`` after).
         model: scene codec name in the model registry.
         intra_period: scene ``i`` is intra coded when ``i % intra_period == 0``; the
             others may be predicted (:mod:`codec.pipeline.prediction`).
@@ -56,11 +57,11 @@ class EncoderConfig:
     """
 
     quality: float
-    window: int = 32
-    offset: int | None = None
-    recon: str = "tfp"
-    attention: str = "none"
-    model: str = "spikecodec-base"
+    window: int = DEFAULT_WINDOW
+    offset: int | None = DEFAULT_OFFSET
+    recon: str = DEFAULT_RECONSTRUCTION
+    attention: str = DEFAULT_ATTENTION
+    model: str = DEFAULT_MODEL
     intra_period: int = DEFAULT_INTRA_PERIOD
     gop: str = DEFAULT_GOP
     gop_size: int = DEFAULT_GOP_SIZE

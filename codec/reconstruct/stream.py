@@ -7,6 +7,7 @@ from typing import Iterator
 import numpy as np
 
 from codec.errors import SpikeFormatError
+from codec.options import DEFAULT_RECONSTRUCTION, DEFAULT_WINDOW
 from codec.reconstruct.base import Reconstructor
 from codec.reconstruct.registry import get_reconstructor
 from codec.reconstruct.windows import default_offset, scene_centres
@@ -65,13 +66,13 @@ class SceneStream:
         return out
 
 
-def iter_scenes(reader, method: str = "tfp", window: int = 32, offset: int | None = None, gain: float = 1.0,
-                block_planes: int = 256) -> Iterator[tuple[int, np.ndarray]]:
+def iter_scenes(reader, method: str = DEFAULT_RECONSTRUCTION, window: int = DEFAULT_WINDOW, offset: int | None = None,
+                gain: float = 1.0, block_planes: int = 256) -> Iterator[tuple[int, np.ndarray]]:
     """``(centre, scene)`` for every scene of an open :class:`codec.io.SpikeReader`.
 
     Args:
         reader: open spike reader (``iter_blocks``).
-        method: ``"tfp"``, ``"tfi"`` or ``"net"``.
+        method: one of :data:`codec.options.RECONSTRUCTIONS`.
         window, offset: ``K`` and ``C0``.
         gain: scene value per unit firing rate.
 

@@ -38,13 +38,11 @@ rounded to ``threshold / 2**32`` and clipped to ``[0, 1 - 2**-32]`` thresholds
 from __future__ import annotations
 
 import math
-from typing import Iterable, Iterator, Literal
+from typing import Iterable, Iterator
 
 import numpy as np
 
-ResetMechanism = Literal["zero", "subtract", "mod"]
-RESET_MECHANISMS: tuple[str, ...] = ("zero", "subtract", "mod")
-INIT_STATES: tuple[str, ...] = ("zero", "uniform")
+from codec.options import INIT_STATES, RESET_MECHANISMS, InitialState, ResetMechanism
 
 #: planes between re-anchored increments of the fixed-point ramp
 ANCHOR_PLANES = 256
@@ -82,7 +80,7 @@ class IntegrateAndFire:
         alpha: float = 1.0,
         reset_mechanism: ResetMechanism = "subtract",
         tau: float | None = None,
-        init: str = "zero",
+        init: InitialState = "zero",
         seed: int = 0,
     ) -> None:
         if threshold <= 0:
@@ -184,7 +182,7 @@ class IntegrateAndFire:
         threshold and a membrane in [0, threshold)."""
         return (
             self.tau is None
-            and self.reset_mechanism in ("mod", "subtract")
+            and self.reset_mechanism != "zero"  # mod and subtract agree below one threshold
             and low >= -_SLACK
             and high <= 1.0 + _SLACK
             and (

@@ -17,6 +17,7 @@ import torch
 
 from codec.models.attention import bin_spikes
 from codec.models.registry import build_model, get_config, load_model
+from codec.options import DEFAULT_MODEL
 from codec.reconstruct.net import load_weights
 from codec.train.loop import fit, trainable
 from codec.train.losses import rd_loss
@@ -34,7 +35,7 @@ def binned(data: SpikeBatch, steps: int) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.from_numpy(before), torch.from_numpy(after)
 
 
-def train_attention(runs: Path, data_root: Path, variant: str, model_name: str = "spikecodec-base",
+def train_attention(runs: Path, data_root: Path, variant: str, model_name: str = DEFAULT_MODEL,
                     steps: tuple[int, int] = (300, 400), lr: tuple[float, float] = (3e-4, 1e-5),
                     batch: int = 4, crop: int = 128, seed: int = 2) -> tuple[torch.nn.Module, dict]:
     """Run both phases for ``variant`` (``"soam"`` or ``"bisoam"``).

@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 
 from codec.models.registry import build_model, get_config
+from codec.options import DEFAULT_MODEL
 from codec.train.data import CropSampler, training_paths
 from codec.train.loop import fit, trainable
 from codec.train.losses import rd_loss
@@ -19,7 +20,7 @@ from codec.train.runs import RunDir
 from codec.train.warm_start import initialise_from
 
 
-def train_codec(run: RunDir, data_root: Path, model_name: str = "spikecodec-base",
+def train_codec(run: RunDir, data_root: Path, model_name: str = DEFAULT_MODEL,
                 steps: int = 20000, batch: int = 8, crop: int = 128, lr: float = 2e-4,
                 seed: int = 0, anneal: tuple[int, float] | None = None, init: str | None = None,
                 tfp_noise: float = 0.0) -> tuple[torch.nn.Module, dict]:

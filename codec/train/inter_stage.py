@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from codec.models.registry import INTER, build_model, get_config, load_model, role_lambdas
+from codec.options import DEFAULT_MODEL
 from codec.pipeline.motion import compensate, estimate_motion
 from codec.pipeline.prediction import bidirectional_prediction, scene_values
 from codec.train.loop import fit, trainable
@@ -47,7 +48,7 @@ def prediction(references: list[np.ndarray], scene: np.ndarray) -> np.ndarray:
     return scene_values(bidirectional_prediction(references[0], references[1], *fields))
 
 
-def train_inter(run: RunDir, data_root: Path, model_name: str = "spikecodec-base",
+def train_inter(run: RunDir, data_root: Path, model_name: str = DEFAULT_MODEL,
                 steps: int = 4000, batch: int = 8, crop: int = 128, lr: float = 1e-4,
                 seed: int = 2, anneal: tuple[int, float] | None = None,
                 reference_model: str | None = None, init: str | None = None) -> tuple[torch.nn.Module, dict]:

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from codec.models.registry import build_model, get_config, load_model
+from codec.options import DEFAULT_MODEL
 from codec.reconstruct.net import load_weights
 from codec.train.loop import fit, trainable
 from codec.train.losses import rd_loss
@@ -31,7 +32,7 @@ from codec.train.spike_batches import spike_batch
 RECON_LR_SCALE = 0.1
 
 
-def train_joint(run: RunDir, data_root: Path, model_name: str = "spikecodec-base",
+def train_joint(run: RunDir, data_root: Path, model_name: str = DEFAULT_MODEL,
                 steps: int = 500, batch: int = 4, crop: int = 128, lr: float = 2e-5,
                 seed: int = 1, anneal: tuple[int, float] | None = None
                 ) -> tuple[torch.nn.Module, torch.nn.Module, dict]:

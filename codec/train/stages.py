@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from codec.errors import SpikecodecError
 from codec.models.registry import WEIGHTS_DIR, file_sha256
 from codec.models.shapes import STRIDE
+from codec.options import ATTENTION_MODULES
 from codec.train.runs import DEFAULT_RUNS, RunDir
 
 if TYPE_CHECKING:
@@ -141,7 +142,7 @@ def _attention(args: argparse.Namespace, runs: Path) -> dict:
     lr = s["lr"] if isinstance(s["lr"], tuple) else (s["lr"], s["lr"] / 10)
     out = {}
     base_sha = file_sha256(WEIGHTS_DIR / f"{args.model}.pth")
-    for variant in (args.attention,) if args.attention else ("soam", "bisoam"):
+    for variant in (args.attention,) if args.attention else ATTENTION_MODULES:
         model, summaries = train_attention(runs, args.data, variant, args.model, steps, lr,
                                            s["batch"], s["crop"])
         phases = {phase: {"steps": summ["step"], "wall_seconds": summ["wall_seconds"], "lr": phase_lr,
@@ -164,7 +165,7 @@ def _attention(args: argparse.Namespace, runs: Path) -> dict:
 def _inter(args: argparse.Namespace, runs: Path) -> dict:
     from codec.models import load_scene_codec
     from codec.models.registry import INTER
-    from codec.pipeline.config import DEFAULT_INTER_OFFSET
+    from codec.options import DEFAULT_INTER_OFFSET
     from codec.pipeline.motion import BLOCK, MAX_DISPLACEMENT
     from codec.train.evaluate import reds_inter_points
     from codec.train.export import export_model

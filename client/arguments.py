@@ -1,0 +1,77 @@
+"""Command-line flags of the coding options, shared by every command that codes or scores.
+
+Choices and defaults come from :mod:`codec.options`; the help texts are written
+once here, so ``encode``, ``stream``, ``reconstruct``, ``compare`` and ``bench`` spell
+an option the same way. With ``inherit=True`` (``stream``) a flag left out defaults
+to ``None``: the server's configuration decides, and it has the same defaults.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, Callable
+
+from codec import options
+
+#: a parser or an argument group of one
+Parser = argparse._ActionsContainer
+
+
+def _default(value: Any, inherit: bool) -> tuple[Any, str]:
+    if inherit:
+        return None, "default: the server's"
+    shown = "K//2" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+    return value, f"default {shown}"
+
+
+def add_scene_arguments(parser: Parser, *, recon_flag: str = "--recon",
+                        recon_help: str = "scene reconstruction", inherit: bool = False) -> None:
+    """``--window K``, ``--offset C0`` and the reconstruction flag (``recon_flag``; dest ``recon``)."""
+    default, shown = _default(options.DEFAULT_WINDOW, inherit)
+    parser.add_argument("--window", type=int, default=default, help=f"K: planes between scene centres ({shown})")
+    default, shown = _default(options.DEFAULT_OFFSET, inherit)
+    parser.add_argument("--offset", type=int, default=default, help=f"C0: centre plane of the first scene ({shown})")
+    default, shown = _default(options.DEFAULT_RECONSTRUCTION, inherit)
+    parser.add_argument(recon_flag, dest="recon", choices=options.RECONSTRUCTIONS, default=default,
+                        help=f"{recon_help} ({shown})")
+
+
+def add_codec_arguments(parser: Parser, *, inherit: bool = False) -> None:
+    """``--quality``, ``--attention``, ``--model`` and ``--intra-period``."""
+    default, shown = _default(options.DEFAULT_QUALITY, inherit)
+    parser.add_argument("--quality", type=float, default=default,
+                        help=f"scene codec quality, within the model's range ({shown})")
+    default, shown = _default(options.DEFAULT_ATTENTION, inherit)
+    parser.add_argument("--attention", choices=options.ATTENTIONS, default=default,
+                        help=f"encoder attention over the spikes ({shown})")
+    default, shown = _default(options.DEFAULT_MODEL, inherit)
+    parser.add_argument("--model", default=default, help=f"scene codec name ({shown})")
+    default, shown = _default(options.DEFAULT_INTRA_PERIOD, inherit)
+    parser.add_argument("--intra-period", type=int, default=default,
+                        help=f"every n-th scene is intra coded, the others may be coded against the previous "
+                             f"scene; 1 = all intra ({shown})")
+
+
+def add_fr_window_argument(parser: Parser) -> None:
+    """``--fr-window``: planes of the windowed firing rate the report scores."""
+    parser.add_argument("--fr-window", type=int, default=options.DEFAULT_FR_WINDOW,
+                        help=f"planes of the windowed firing rate (default {options.DEFAULT_FR_WINDOW})")
+
+
+def comma_list(kind: Callable[[str], Any], choices: tuple | None = None, what: str = "value") -> Callable[[str], tuple]:
+    """An argparse ``type``: a comma-separated list of ``kind`` (an empty string is an empty list),
+    each one of ``choices`` if given (else ``unknown <what>(s) ...``)."""
+
+    def parse(text: str) -> tuple:
+        try:
+            values = tuple(kind(v.strip()) for v in text.split(",") if v.strip())
+        except ValueError:
+            name = getattr(kind, "__name__", "")
+            raise argparse.ArgumentTypeError(f"expected comma-separated {name} values, got {text!r}") from None
+        bad = [str(v) for v in values if choices is not None and v not in choices]
+        if bad:
+            raise argparse.ArgumentTypeError(
+                f"unknown {what}(s) {', '.join(bad)}; choose from {', '.join(map(str, choices or ()))}")
+        return values
+
+    return parse
