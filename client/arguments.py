@@ -37,7 +37,7 @@ def add_scene_arguments(parser: Parser, *, recon_flag: str = "--recon",
 
 
 def add_codec_arguments(parser: Parser, *, inherit: bool = False) -> None:
-    """``--quality``, ``--attention``, ``--model`` and ``--intra-period``."""
+    """``--quality``, ``--attention``, ``--model``, ``--intra-period``, ``--gop`` and ``--gop-size``."""
     default, shown = _default(options.DEFAULT_QUALITY, inherit)
     parser.add_argument("--quality", type=float, default=default,
                         help=f"scene codec quality, within the model's range ({shown})")
@@ -48,8 +48,15 @@ def add_codec_arguments(parser: Parser, *, inherit: bool = False) -> None:
     parser.add_argument("--model", default=default, help=f"scene codec name ({shown})")
     default, shown = _default(options.DEFAULT_INTRA_PERIOD, inherit)
     parser.add_argument("--intra-period", type=int, default=default,
-                        help=f"every n-th scene is intra coded, the others may be coded against the previous "
-                             f"scene; 1 = all intra ({shown})")
+                        help=f"every n-th scene is intra coded, the others may be predicted; 1 = all intra ({shown})")
+    default, shown = _default(options.DEFAULT_GOP, inherit)
+    parser.add_argument("--gop", choices=options.GOP_STRUCTURES, default=default,
+                        help="scene structure: random-access (hierarchical B scenes between anchors, "
+                             "gop-size scenes of delay), low-delay (each scene predicted from the one before) "
+                             f"or intra ({shown})")
+    default, shown = _default(options.DEFAULT_GOP_SIZE, inherit)
+    parser.add_argument("--gop-size", type=int, default=default,
+                        help=f"random access: scenes from one anchor to the next, 1..{options.MAX_GOP_SIZE} ({shown})")
 
 
 def add_fr_window_argument(parser: Parser) -> None:

@@ -23,5 +23,5 @@ def run(args: argparse.Namespace) -> dict:
 
     config = EncoderConfig(quality=args.quality, window=args.window, offset=args.offset,
                            recon=args.recon, attention=args.attention, model=args.model,
-                           intra_period=args.intra_period)
+                           intra_period=args.intra_period, gop=args.gop, gop_size=args.gop_size)
     return encode_file(args.input, args.output, config, height=args.height, width=args.width, progress=True)
