@@ -39,7 +39,9 @@ from codec.options import (
     ATTENTIONS,
     DEFAULT_ANCHORS,
     DEFAULT_FR_WINDOW,
+    DEFAULT_GOP,
     DEFAULT_INTER_OFFSET,
+    DEFAULT_INTRA_PERIOD,
     DEFAULT_MODEL,
     DEFAULT_OFFSET,
     DEFAULT_QPS,
@@ -54,6 +56,8 @@ from codec.regenerate import regenerate
 IMPORTED_CURVE = "vvc-ext"
 #: planes pushed to the encoder at a time
 BLOCK_PLANES = 256
+#: curve-name suffix of each predicted scene structure
+GOP_LABELS = {"random-access": "ra", "low-delay": "ld"}
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,7 @@ class BenchSettings:
     qualities: tuple[float, ...] | None = None
     attentions: tuple[str, ...] = ATTENTIONS
     intra_periods: tuple[int, ...] = (1,)
+    gops: tuple[str, ...] = (DEFAULT_GOP,)
     inter_offsets: tuple[float, ...] = (DEFAULT_INTER_OFFSET,)
     anchors: tuple[str, ...] = DEFAULT_ANCHORS
     qps: tuple[int, ...] = DEFAULT_QPS
@@ -175,13 +180,15 @@ def plan(spec: str, settings: BenchSettings, tag: str = "") -> list[Job]:
         low, high = codec.quality_range
         curve, config = f"spikecodec-{attention}", {**base, "model": codec.name, "sha256": codec.weights_sha256,
                                                      "attention": attention, "format_version": FORMAT_VERSION}
-        variants = [(curve, config)]
+        variants = [(curve, {**config, "gop": "intra"})]
         if period > 1:
             inter = load_inter_codec(settings.model)
             config = {**config, "intra_period": period, "inter_sha256": inter.weights_sha256, "motion_block": BLOCK,
                       "length_penalty": LENGTH_PENALTY}
-            variants = [(f"{curve}-ip{period}" + ("" if offset == DEFAULT_INTER_OFFSET else f"-o{offset:g}"),
-                         {**config, "inter_offset": offset}) for offset in settings.inter_offsets]
+            variants = [(f"{curve}-{GOP_LABELS[gop]}" + ("" if period == DEFAULT_INTRA_PERIOD else f"-ip{period}")
+                         + ("" if offset == DEFAULT_INTER_OFFSET else f"-o{offset:g}"),
+                         {**config, "gop": gop, "inter_offset": offset})
+                        for gop in settings.gops if gop != "intra" for offset in settings.inter_offsets]
         for (curve, config), q in ((v, q) for v in variants for q in qualities):
             if not low <= q <= high:
                 raise SpikecodecError(f"quality {q:g} outside {codec.name}'s range [{low:g}, {high:g}]")
@@ -221,7 +228,7 @@ def _code_ours(src: PreparedSource, job: Job, settings: BenchSettings) -> tuple[
     t, h, w = src.planes.shape
     config = EncoderConfig(quality=job.param, window=settings.window, offset=settings.offset, recon=settings.recon,
                            attention=job.config["attention"], model=settings.model,
-                           intra_period=job.config.get("intra_period", 1),
+                           intra_period=job.config.get("intra_period", 1), gop=job.config["gop"],
                            inter_offset=job.config.get("inter_offset", DEFAULT_INTER_OFFSET))
     encoder = Encoder(config, h, w, src.sensor, num_planes=t)
     records = [encoder.header_record()]

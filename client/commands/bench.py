@@ -33,8 +33,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"attention variants of the codec (default {names(options.ATTENTIONS)})")
     parser.add_argument("--intra-period", type=comma_list(int), default=(1, options.DEFAULT_INTRA_PERIOD),
                         help="intra periods of the codec curves: 1 = all intra (spikecodec-<attention>), "
-                             "N > 1 = inter coded with an intra scene every N (spikecodec-<attention>-ipN) "
-                             f"(default 1,{options.DEFAULT_INTRA_PERIOD})")
+                             "N > 1 = predicted scenes with an intra scene every N (spikecodec-<attention>-<gop>, "
+                             f"-ipN unless N = {options.DEFAULT_INTRA_PERIOD}) (default 1,{options.DEFAULT_INTRA_PERIOD})")
+    parser.add_argument("--gop", type=comma_list(str, options.GOP_STRUCTURES, "GOP structure"),
+                        default=(options.DEFAULT_GOP,),
+                        help="scene structures of the predicted curves, named ...-ra (random-access) and ...-ld "
+                             f"(low-delay) (default {options.DEFAULT_GOP})")
     parser.add_argument("--inter-offset", type=comma_list(float), default=(options.DEFAULT_INTER_OFFSET,),
                         help="quality steps inter scenes are coded below the stream's quality, one curve each "
                              "(spikecodec-<attention>-ipN-o<offset>; default: the encoder's "
@@ -82,7 +86,7 @@ def run(args: argparse.Namespace) -> dict:
         raise SpikecodecError("--recon names no reconstruction")
     settings = BenchSettings(
         window=args.window, offset=args.offset, recon=recons[0], model=args.model, qualities=args.qualities,
-        attentions=args.attention, intra_periods=args.intra_period,
+        attentions=args.attention, intra_periods=args.intra_period, gops=args.gop,
         inter_offsets=args.inter_offset, anchors=args.anchor, qps=args.qps,
         preset=args.preset, threads=args.threads,
         vvc_outputs=args.vvc_outputs, fr_window=args.fr_window, height=args.height, width=args.width,
