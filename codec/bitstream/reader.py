@@ -107,7 +107,7 @@ class RecordParser:
             return None
         kind = buf[start]
         self._check_kind(kind, start)
-        parsed = read_uvarint(buf, start + 1)
+        parsed = self._uvarint(buf, start + 1, None, start, "record length")
         if parsed is None:
             return None
         length, at = parsed
@@ -148,6 +148,14 @@ class RecordParser:
             self._fail(kind, start, "body CRC mismatch")
         return self._parse(kind, body, start), stop
 
+    def _uvarint(self, data: bytes | memoryview, offset: int, kind: int | None, at: int,
+                 what: str) -> tuple[int, int] | None:
+        """:func:`read_uvarint`, with a malformed varint reported as a problem of the record at ``at``."""
+        try:
+            return read_uvarint(data, offset)
+        except BitstreamError as err:
+            self._fail(kind, at, f"{what}: {err}")
+
     def _check_kind(self, kind: int, at: int) -> None:
         if kind not in KIND_NAMES:
             self._fail(None, at, f"unknown record kind 0x{kind:02x}")
@@ -170,7 +178,7 @@ class RecordParser:
     def _parse_scene(self, body: bytes, at: int) -> SceneRecord:
         header = self.header
         assert header is not None
-        parsed = read_uvarint(body, 1) if body else None
+        parsed = self._uvarint(body, 1, KIND_SCENE, at, "scene index") if body else None
         if parsed is None or parsed[1] >= len(body):
             self._fail(KIND_SCENE, at, f"scene body of {len(body)} bytes is shorter than its head")
         mode, (index, head_end) = body[0], parsed
