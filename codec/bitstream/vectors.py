@@ -153,8 +153,11 @@ def _median_prediction_at(field: np.ndarray, i: int, j: int) -> np.ndarray:
 
 def mirrored(to_earlier: np.ndarray, steps: int, span: int) -> np.ndarray:
     """Prediction of a B scene's vectors towards its later reference from those towards the
-    earlier one (uniform motion): ``round(-to_earlier * (span - steps) / steps)``, halves up."""
-    return -((2 * (span - steps) * to_earlier.astype(np.int64) + steps) // (2 * steps))
+    earlier one (uniform motion): ``round(-to_earlier * (span - steps) / steps)``, halves up,
+    clamped to ``±MAX_VECTOR`` (so every prediction error of a valid field is within
+    ``±2 * MAX_VECTOR``, inside the range :func:`unpack_bi_motion` accepts)."""
+    prediction = -((2 * (span - steps) * to_earlier.astype(np.int64) + steps) // (2 * steps))
+    return np.clip(prediction, -MAX_VECTOR, MAX_VECTOR)
 
 
 def pack_bi_motion(to_earlier: np.ndarray, to_later: np.ndarray, steps: int, span: int, block: int = BLOCK) -> bytes:
