@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from codec.bitstream import StreamHeader, end_record, header_record, iter_file_records, scene_record
+from codec.bitstream import MODE_INTRA, StreamHeader, end_record, header_record, iter_file_records, scene_record
 from codec.errors import BitstreamError
 from server.store import StoreDataLoss, StreamNotFound, StreamStore
 
@@ -19,7 +19,7 @@ def spkc_records(num_planes: int = 100, window: int = 20, payload: bytes = b"sce
         attention="none", model="spikecodec-base", model_sha256="ab" * 32, quality=2.0,
     )
     centres = range(window // 2, num_planes, window)
-    return [header_record(header), *(scene_record(i, c, payload + bytes([i])) for i, c in enumerate(centres)),
+    return [header_record(header), *(scene_record(i, MODE_INTRA, 2.0, payload + bytes([i])) for i in range(len(centres))),
             end_record(num_planes, len(centres))]
 
 
@@ -50,7 +50,7 @@ def test_incomplete_or_invalid_streams_leave_nothing(tmp_path: Path) -> None:
     records = spkc_records()
     with pytest.raises(BitstreamError, match="missing end record"):
         store_stream(store, records[:-1])
-    with pytest.raises(BitstreamError, match="expected scene 1 at centre 30"):
+    with pytest.raises(BitstreamError, match=r"record 2 \(scene record 1\) at byte \d+: scene 0 was already coded"):
         store_stream(store, [records[0], records[1], records[1]])
     with store.begin() as pending:  # interrupted: never committed
         pending.write(records[0])
