@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 #: worse (README, "Training"), so ``--stage all`` leaves it out.
 DEFAULTS = {
     "codec": {"steps": 14000, "lr": 5e-4, "batch": 8, "crop": 128, "anneal": (1500, 5e-5)},
-    "codec:spikecodec-ctx": {"steps": 30000, "lr": 1e-4, "batch": 8, "crop": 128, "anneal": (2000, 2e-5),
+    "codec:spikecodec-ctx": {"steps": 3350, "lr": 2e-4, "batch": 8, "crop": 128,
                              "init": "spikecodec-base", "tfp_noise": 0.5},
     "joint": {"steps": 2100, "lr": 3e-4, "batch": 8, "crop": 128},
     "attention": {"steps": (200, 400), "lr": (3e-4, 1e-5), "batch": 2, "crop": 64},
