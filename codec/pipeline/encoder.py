@@ -202,7 +202,9 @@ class Encoder:
     def _code(self, index: int, scene: np.ndarray, references: tuple[int, ...], quality: float) -> bytes:
         tic = time.perf_counter()
         if index % self.header.intra_period == 0:
-            references = ()
+            # forced intra: at the stream's quality like every intra scene, not at the P / B
+            # quality its place in the structure would give it
+            references, quality = (), self.config.quality
         low = self.predictor.mirror.inter.quality_range[0] if references else self.codec.quality_range[0]
         quality = max(low, quality)
         spikes_before, spikes_after = self._spike_windows.pop(index, (None, None))
