@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from codec.options import GOP_STRUCTURES
+
 SHARED_STREAM = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "spikes" / "reds_203_part2.dat"
 
 
@@ -74,7 +76,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     planes, source = test_planes(args.planes)
-    runs = [code_stream(planes, gop, args.quality) for gop in ("intra", "low-delay", "random-access")]
+    runs = [code_stream(planes, gop, args.quality) for gop in GOP_STRUCTURES]
     vvenc = vvenc_random_access(planes, args.qp, args.threads)
     for run in runs:
         run["encode_speedup_vs_vvenc_ra"] = round(vvenc["encode_ms_per_scene"]

@@ -32,7 +32,7 @@ from codec.bitstream.payloads import pack_latents, pack_predicted, unpack_latent
 from codec.bitstream.records import KIND_END, KIND_HEADER, KIND_SCENE, crc8, frame, quality_code, quality_value
 from codec.bitstream.varint import MAX_VARINT_BYTES, read_uvarint, uvarint
 from codec.errors import BitstreamError
-from codec.options import MAX_GOP_SIZE
+from codec.options import GOP_STRUCTURES, MAX_GOP_SIZE
 from codec.pipeline.gop import bisection
 from codec.sensor import SensorParams
 
@@ -138,7 +138,7 @@ def test_header_round_trips_in_a_compact_binary_body(gop, gop_size):
     assert StreamHeader.from_bytes(body) == header
     digests = 1 if gop == "intra" else 2
     assert len(body) == FIXED_BYTES + (1 + 3) + (1 + 4) + 1 + len(header.model) + 32 * digests
-    assert body[OFFSETS["gop"]] == ("intra", "low-delay", "random-access").index(gop)
+    assert body[OFFSETS["gop"]] == GOP_STRUCTURES.index(gop)
     assert struct.unpack_from(">H", body, OFFSETS["gop_size"]) == (gop_size,)
     assert not hasattr(header, "inter_offset")  # each scene record carries its own quality
 
@@ -146,7 +146,7 @@ def test_header_round_trips_in_a_compact_binary_body(gop, gop_size):
 @pytest.mark.parametrize(
     "changes, message",
     [
-        ({"gop": "bidirectional"}, "'gop' must be one of intra, low-delay, random-access"),
+        ({"gop": "bidirectional"}, "'gop' must be one of random-access, low-delay, intra"),
         ({"gop_size": 0}, r"'gop_size' must be in 1\.\.64 for random-access, got 0"),
         ({"gop_size": MAX_GOP_SIZE + 1}, r"'gop_size' must be in 1\.\.64 for random-access, got 65"),
         ({"gop": "low-delay", "gop_size": 2}, r"'gop_size' must be in 1\.\.1 for low-delay, got 2"),
@@ -355,7 +355,7 @@ def _header_body(**changes: bytes) -> bytes:
         (_header_body(threshold=struct.pack(">d", -1.0)), "'sensor'"),
         (_header_body(names=b"\x03\xff"), "not valid UTF-8"),
         (_header_body(names=b"\xf0"), "truncated inside its names"),
-        (_header_body(gop=b"\x00"), r"header has \d+ bytes, its fields need \d+"),  # intra: one digest
+        (_header_body(gop=b"\x02"), r"header has \d+ bytes, its fields need \d+"),  # intra: one digest
         (make_header().to_bytes()[:-1], "its fields need"),
         (make_header().to_bytes() + b"\0", "its fields need"),
     ],

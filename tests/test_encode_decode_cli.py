@@ -74,7 +74,7 @@ def test_corrupt_and_truncated_streams_fail_with_one_line(tmp_path, capsys, enco
     data[len(data) // 2] ^= 0x01
     (tmp_path / "bad.spkc").write_bytes(bytes(data))
     (tmp_path / "cut.spkc").write_bytes(encoded[0].read_bytes()[:-10])
-    for name, reason in (("bad.spkc", r"record \d+ \(scene \d+, centre \d+\) at byte \d+: body CRC mismatch$"),
+    for name, reason in (("bad.spkc", r"record \d+ \(scene record \d+\) at byte \d+: body CRC mismatch$"),
                          ("cut.spkc", r"truncated in record \d+ \(end\) at byte \d+: 15 of 25 bytes$")):
         line = cli_error(capsys, "decode", tmp_path / name, "-o", tmp_path / "out.dat", "--scenes", tmp_path / "s")
         assert re.search(reason, line), line

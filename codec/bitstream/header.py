@@ -21,11 +21,11 @@ from codec.sensor import SensorParams
 MAGIC = b"SPKC"
 #: container format version written by this build (and the only one it reads)
 FORMAT_VERSION = 6
-#: scene structures (:data:`codec.options.GOP_STRUCTURES`) in the order of their wire codes:
-#: every scene intra; a chain of P scenes (each from the one before); hierarchical B scenes
-#: between anchors ``gop_size`` scenes apart
-GOP_CODES = ("intra", "low-delay", "random-access")
-assert set(GOP_CODES) == set(GOP_STRUCTURES)
+#: scene structures in the order of their wire codes (a structure's code is its position in
+#: :data:`codec.options.GOP_STRUCTURES`, which therefore only ever grows at its end): every
+#: scene intra; a chain of P scenes (each from the one before); hierarchical B scenes between
+#: anchors ``gop_size`` scenes apart
+GOP_CODES = GOP_STRUCTURES
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _FIXED = struct.Struct(">IIQII" "dIBH" "ddBdBqd")

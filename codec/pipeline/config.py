@@ -76,8 +76,8 @@ class EncoderConfig:
         for name, low, high in (("intra_period", 1, None), ("gop_size", 1, MAX_GOP_SIZE), ("filter_radius", 0, 8)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low or (high and value > high):
-                raise SpikecodecError(f"{name.replace('_', ' ')} must be an integer in {low}..{high or 'inf'}, "
-                                      f"got {value!r}")
+                bound = f"in {low}..{high}" if high else f">= {low}"
+                raise SpikecodecError(f"{name.replace('_', ' ')} must be an integer {bound}, got {value!r}")
         if self.gop not in GOP_STRUCTURES:
             raise SpikecodecError(f"unknown GOP structure {self.gop!r} (known: {', '.join(GOP_STRUCTURES)})")
         for name in ("inter_offset", "layer_step", "anchor_offset", "filter_strength"):

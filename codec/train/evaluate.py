@@ -22,6 +22,7 @@ from PIL import Image
 
 from codec.io import open_spikes
 from codec.metrics.scene import psnr
+from codec.options import DEFAULT_GOP
 from codec.models.scene_codec import SceneCodec
 from codec.pipeline.config import EncoderConfig
 from codec.pipeline.encoder import Encoder
@@ -98,7 +99,7 @@ def reds_inter_points(intra: SceneCodec, inter: SceneCodec, spikes_dir: Path, wi
     points = []
     for q in intra.qualities:
         row: dict = {"quality": q}
-        for gop in ("intra", "random-access"):
+        for gop in ("intra", DEFAULT_GOP):
             bits = pixels = 0
             psnrs = []
             for planes, uncoded in recordings:
