@@ -42,7 +42,7 @@ def test_bench_sweep_files_curves_and_resume(reds_dat: Path, tmp_path: Path, cap
             "--anchor", "vvc,count,lossless", "--vvc-outputs", str(external), "--json"]
     assert main(argv) == 0
     result = json.loads(capsys.readouterr().out)
-    assert result["computed"] == result["points"] == 2 + 2 + 2 + 6 + 2 + 2  # intra, inter (-ip32), vvc, ...
+    assert result["computed"] == result["points"] == 2 + 2 + 2 + 6 + 2 + 2  # intra, random access (-ra), vvc, ...
     for name in ("rd.json", "rd.csv", "bd_rate.md", "rd_scene_psnr.png", "rd_isi_psnr.png", "rd_fr_psnr.png"):
         assert (out / name).stat().st_size > 0, name
 
@@ -54,7 +54,7 @@ def test_bench_sweep_files_curves_and_resume(reds_dat: Path, tmp_path: Path, cap
     by_curve: dict[str, list[dict]] = {}
     for p in points:
         by_curve.setdefault(p["curve"], []).append(p)
-    assert set(by_curve) == {"spikecodec-none", "spikecodec-none-ip32", "vvc", "count", "lossless", "vvc-ext"}
+    assert set(by_curve) == {"spikecodec-none", "spikecodec-none-ra", "vvc", "count", "lossless", "vvc-ext"}
     for curve, pts in by_curve.items():
         if curve == "lossless":
             assert all(p["exact"] and p["scene_psnr_ref"] is None and 0 < p["bpsp"] < 1 for p in pts)
@@ -71,17 +71,17 @@ def test_bench_sweep_files_curves_and_resume(reds_dat: Path, tmp_path: Path, cap
     again = json.loads(capsys.readouterr().out)
     assert again["computed"] == 0 and again["cached"] == again["points"]
 
-    # inter offsets: one curve each, the default one named without a suffix (and cached)
+    # inter offsets on the P chain: one curve each, the default one named without a suffix
     offsets = ["bench", str(reds_dat), "-o", str(out), "--planes", str(PLANES), "--crop", "64x128",
-               "--qualities", "2,5", "--attention", "none", "--intra-period", "32", "--inter-offset", f"{DEFAULT_INTER_OFFSET:g},0",
+               "--qualities", "2,5", "--attention", "none", "--intra-period", "32", "--gop", "low-delay", "--inter-offset", f"{DEFAULT_INTER_OFFSET:g},0",
                "--qps", ",".join(map(str, QPS)), "--preset", "faster", "--anchor", "vvc", "--json"]
     assert main(offsets) == 0
     result = json.loads(capsys.readouterr().out)
-    assert (result["points"], result["computed"]) == (6, 2)
+    assert (result["points"], result["computed"]) == (6, 4)  # the vvc points come from the cache
     bits = {(p["curve"], p["label"]): p["bits"] for p in json.loads((out / "rd.json").read_text())["points"]}
-    assert {curve for curve, _ in bits} == {"spikecodec-none-ip32", "spikecodec-none-ip32-o0", "vvc"}
+    assert {curve for curve, _ in bits} == {"spikecodec-none-ld", "spikecodec-none-ld-o0", "vvc"}
     for label in ("q2", "q5"):  # offset 0 codes the inter scenes at the stream's quality: more bits
-        assert bits["spikecodec-none-ip32-o0", label] > bits["spikecodec-none-ip32", label]
+        assert bits["spikecodec-none-ld-o0", label] > bits["spikecodec-none-ld", label]
 
     # two reconstructions in one run: curves named curve@recon; the tfp pass comes from the cache
     both = ["bench", str(reds_dat), "-o", str(out), "--planes", str(PLANES), "--crop", "64x128", "--qualities", "2,5",

@@ -243,7 +243,8 @@ def test_every_truncation_is_reported():
         if n == 0:
             assert message == "empty stream: no .spkc header"
         elif n in boundaries:
-            after = "the header" if boundaries[n] == 0 else f"{boundaries[n]} scene records"
+            n_scenes = boundaries[n]
+            after = "the header" if n_scenes == 0 else f"{n_scenes} scene record" + ("" if n_scenes == 1 else "s")
             assert message == f"missing end record: stream truncated after {after}"
         else:
             assert re.match(r"^truncated in record \d+ \(.+\) at byte \d+: ", message), (n, message)

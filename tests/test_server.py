@@ -149,9 +149,11 @@ def test_live_encode_and_decode_equal_the_offline_pipeline(stub, spikes, referen
     assert b"".join(r.data for r in records) == spkc
     kinds = [r.kind for r in records]
     assert kinds == [records_pb2.RECORD_KIND_HEADER] + [records_pb2.RECORD_KIND_SCENE] * 3 + [records_pb2.RECORD_KIND_END]
-    assert [r.centre for r in records[1:4]] == [25, 75, 125]
-    # scene i needs planes up to about centre + K/2: it leaves with the chunk that completed it
-    assert [r.completed_by_chunk for r in records[1:4]] == [3, 6, 9]
+    # random access, coding order: the first scene, then the last (the anchor), then the one between
+    assert [r.centre for r in records[1:4]] == [25, 125, 75]
+    # scene i needs planes up to about centre + K/2 and its filter's neighbour's; the last scene has no
+    # neighbour after it and leaves with the end marker (chunk count 10), the B scene with its anchor
+    assert [r.completed_by_chunk for r in records[1:4]] == [6, 10, 10]
     assert all(r.server_latency_s >= 0 for r in records)
     _, planes = received_planes(stub.Decode(iter(records)))
     np.testing.assert_array_equal(planes, decoded)
@@ -248,7 +250,7 @@ def test_bad_records_and_corrupt_stored_files(server, stub, spikes, reference) -
                            ({"num_planes": 5000}, "stream of 5000 planes, over the server's max_planes 1000")):
         record = records_pb2.EncodedRecord(data=header_record(replace(header, **changed)))
         expect_error(Code.RESOURCE_EXHAUSTED, match, stub.Decode, iter([record]))
-    expect_error(Code.INVALID_ARGUMENT, "missing end record: stream truncated after scene 0", stub.Decode, iter(live[:-1]))
+    expect_error(Code.INVALID_ARGUMENT, "missing end record: stream truncated after 1 scene record", stub.Decode, iter(live[:-1]))
 
     sid = stub.Upload(iter(spike_messages(spikes[:60]))).stream.id
     path = server.store.path(sid)

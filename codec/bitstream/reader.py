@@ -98,7 +98,8 @@ class RecordParser:
         if self.header is None:
             raise BitstreamError("empty stream: no .spkc header")
         if not self.ended:
-            after = f"{self.num_scenes} scene records" if self.num_scenes else "the header"
+            count = self.num_scenes
+            after = f"{count} scene record{'' if count == 1 else 's'}" if count else "the header"
             raise BitstreamError(f"missing end record: stream truncated after {after}")
 
     def _frame(self, buf: memoryview, start: int) -> tuple[int, int, int] | None:
