@@ -1,9 +1,7 @@
 """Stage III: train SOAM / BiSOAM on simulated spikes.
 
-Phase ``frozen``: only the attention module learns, the codec (from the committed
-base weights) is frozen. Phase ``finetune``: everything at a small learning rate.
-Each phase has its own run dir (``<runs>/attention/<variant>/<phase>``); the
-fine-tune starts from the frozen phase's result. The scene coded is the
+Only the attention module learns; the codec (the committed base weights) is
+frozen, entropy-bottleneck quantiles included. The scene coded is the
 reconstruction network's output for the centre plane, the distortion is measured
 against the true firing rate, as in stage II.
 """
@@ -25,9 +23,6 @@ from codec.train.recon_data import SceneSampler
 from codec.train.runs import RunDir
 from codec.train.spike_batches import SpikeBatch, spike_batch
 
-PHASES = ("frozen", "finetune")
-
-
 def binned(data: SpikeBatch, steps: int) -> tuple[torch.Tensor, torch.Tensor]:
     """``(B, S, h, w)`` rates before (time order) and after (reversed) the centre."""
     before = np.stack([bin_spikes(s, steps) for s in data.before])
@@ -35,17 +30,13 @@ def binned(data: SpikeBatch, steps: int) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.from_numpy(before), torch.from_numpy(after)
 
 
-def train_attention(runs: Path, data_root: Path, variant: str, model_name: str = DEFAULT_MODEL,
-                    steps: tuple[int, int] = (300, 400), lr: tuple[float, float] = (3e-4, 1e-5),
-                    batch: int = 4, crop: int = 128, seed: int = 2) -> tuple[torch.nn.Module, dict]:
-    """Run both phases for ``variant`` (``"soam"`` or ``"bisoam"``).
-
-    Args:
-        steps: total steps of the frozen and of the fine-tune phase.
-        lr: their learning rates.
+def train_attention(run: RunDir, data_root: Path, variant: str, model_name: str = DEFAULT_MODEL,
+                    steps: int = 3000, lr: float = 3e-4, batch: int = 4, crop: int = 128, seed: int = 2,
+                    anneal: tuple[int, float] | None = None) -> tuple[torch.nn.Module, dict]:
+    """Train ``variant``'s (``"soam"`` or ``"bisoam"``) attention module over the frozen codec.
 
     Returns:
-        ``(model, {"frozen": summary, "finetune": summary})``.
+        ``(model, summary)`` as :func:`codec.train.loop.fit` gives it, plus ``"data"``.
     """
     torch.manual_seed(seed)
     config = get_config(model_name)
@@ -65,22 +56,15 @@ def train_attention(runs: Path, data_root: Path, variant: str, model_name: str =
         attn = model.attention(before, after if model.attention.bidirectional else None)
         return rd_loss(model(scene, level, attn), data.target, lambdas[level])
 
-    summaries = {}
-    previous = None
-    for phase, phase_steps, phase_lr in zip(PHASES, steps, lr):
-        run = RunDir(runs / "attention" / variant / phase)
-        if previous is not None and run.load() is None:
-            model.load_state_dict(previous)
-        prefixes = ("attention.",) if phase == "frozen" else None
-        for name, p in model.named_parameters():
-            p.requires_grad_(prefixes is None or name.startswith(prefixes) or name.endswith(".quantiles"))
-        run.log(event="start", stage="attention", variant=variant, phase=phase, batch=batch, crop=crop)
-        summaries[phase] = fit(run, model, trainable(model, prefixes), step_loss, phase_steps,
-                               phase_lr, rng=rng)
-        previous = model.state_dict()
+    # Only the attention learns: the codec stays the committed base bit for bit, so a
+    # stream coded without attention and the attention variant differ only by what the
+    # spikes add. Fine-tuning the whole codec on this small simulated-spike set (the
+    # earlier second phase) cost more rate than the attention gained.
+    for name, p in model.named_parameters():
+        p.requires_grad_(name.startswith("attention."))
+    run.log(event="start", stage="attention", variant=variant, batch=batch, crop=crop)
+    summary = fit(run, model, trainable(model, ("attention.",)), step_loss, steps, lr, rng=rng, anneal=anneal)
     for p in model.parameters():
         p.requires_grad_(True)
-    for summary in summaries.values():
-        summary["data"] = {"sources": "SceneSampler -> integrate-and-fire, gain 0.08..1",
-                           "crop": crop, "batch": batch}
-    return model, summaries
+    summary["data"] = {"sources": "SceneSampler -> integrate-and-fire, gain 0.08..1", "crop": crop, "batch": batch}
+    return model, summary

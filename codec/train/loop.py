@@ -44,6 +44,8 @@ def fit(run: RunDir, model: nn.Module, params: list[nn.Parameter] | list[dict],
         ``{"step", "wall_seconds", "last"}`` with the last logged averages.
     """
     optimizer = torch.optim.Adam(params, lr=lr)
+    # a frozen codec keeps its entropy bottleneck's quantiles too: they set the medians z is coded around
+    learn_quantiles = model.entropy_bottleneck.quantiles.requires_grad
     aux_optimizer = torch.optim.Adam([model.entropy_bottleneck.quantiles], lr=1e-3)
     step, wall = 0, 0.0
     state = run.load()
@@ -85,10 +87,11 @@ def fit(run: RunDir, model: nn.Module, params: list[nn.Parameter] | list[dict],
         out["loss"].backward()
         torch.nn.utils.clip_grad_norm_(clipped, clip)
         optimizer.step()
-        aux_optimizer.zero_grad(set_to_none=True)
         aux = model.aux_loss()
-        aux.backward()
-        aux_optimizer.step()
+        if learn_quantiles:
+            aux_optimizer.zero_grad(set_to_none=True)
+            aux.backward()
+            aux_optimizer.step()
         step += 1
         for key, value in {**out, "aux": aux}.items():
             sums[key] = sums.get(key, 0.0) + float(value.detach())

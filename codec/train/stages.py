@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from torch import nn
 
 #: per stage: steps, learning rate, batch, crop, optional anneal (last steps, lr)
-#: (attention: per phase frozen/finetune). codec, attention and inter are the settings of
+#: codec, attention and inter are the settings of
 #: the shipped weights (see their records; inter's run was piecewise: 16-px integer blocks to step
 #: 950, 32-px integer to 1,850, 32-px half-pel after; lr 2e-4 with 5e-5 for steps 3,500-4,000, then
 #: 1e-4 with 5e-5 for 5,500-6,000, then 1e-4 with 5e-5 for 6,500-7,000 and 8,000-8,500 on
@@ -41,7 +41,7 @@ DEFAULTS = {
     "codec:spikecodec-ctx": {"steps": 3350, "lr": 2e-4, "batch": 8, "crop": 128,
                              "init": "spikecodec-base", "tfp_noise": 0.5},
     "joint": {"steps": 2100, "lr": 3e-4, "batch": 8, "crop": 128},
-    "attention": {"steps": (200, 400), "lr": (3e-4, 1e-5), "batch": 2, "crop": 64},
+    "attention": {"steps": 3000, "lr": 3e-4, "batch": 4, "crop": 128, "anneal": (300, 3e-5)},
     "inter": {"steps": 8500, "lr": 2e-4, "batch": 8, "crop": 128, "anneal": (500, 5e-5)},
     "inter:spikecodec-ctx": {"steps": 12000, "lr": 2e-4, "batch": 8, "crop": 128, "anneal": (1000, 2e-5),
                              "reference_model": "spikecodec-base", "init": "spikecodec-base"},
@@ -68,7 +68,7 @@ def _settings(stage: str, args: argparse.Namespace) -> dict:
         if value is not None:
             out[key] = value
     if args.export_only:
-        out["steps"] = 0 if stage != "attention" else (0, 0)
+        out["steps"] = 0
     if out["crop"] % STRIDE:
         raise SpikecodecError(f"--crop must be a multiple of {STRIDE}, got {out['crop']}")
     return out
@@ -138,24 +138,16 @@ def _attention(args: argparse.Namespace, runs: Path) -> dict:
     from codec.train.export import export_model
 
     s = _settings("attention", args)
-    steps = s["steps"] if isinstance(s["steps"], tuple) else (s["steps"] // 2, s["steps"])
-    lr = s["lr"] if isinstance(s["lr"], tuple) else (s["lr"], s["lr"] / 10)
     out = {}
     base_sha = file_sha256(WEIGHTS_DIR / f"{args.model}.pth")
     for variant in (args.attention,) if args.attention else ATTENTION_MODULES:
-        model, summaries = train_attention(runs, args.data, variant, args.model, steps, lr,
-                                           s["batch"], s["crop"])
-        phases = {phase: {"steps": summ["step"], "wall_seconds": summ["wall_seconds"], "lr": phase_lr,
-                          "final_training_metrics": last_metrics(RunDir(runs / "attention" / variant / phase),
-                                                                 summ["step"])}
-                  for (phase, summ), phase_lr in zip(summaries.items(), lr)}
-        record = {"stage": "III: spike attention (frozen codec, then all at a small lr)",
-                  "steps": sum(p["steps"] for p in phases.values()),
-                  "wall_seconds": sum(p["wall_seconds"] for p in phases.values()),
-                  "phases": phases, "data": summaries["frozen"]["data"],
-                  "initialised_from_sha256": base_sha,
-                  "command": f"spikecodec train --stage attention --attention {variant} "
-                             f"--steps {phases['finetune']['steps']} --batch {s['batch']} --crop {s['crop']}"}
+        run = RunDir(runs / "attention" / variant)
+        model, summary = train_attention(run, args.data, variant, args.model, s["steps"], s["lr"],
+                                         s["batch"], s["crop"], anneal=s.get("anneal"))
+        record = _record("III: spike attention over the frozen codec", summary, run, s)
+        record["initialised_from_sha256"] = base_sha
+        record["command"] = (f"spikecodec train --stage attention --attention {variant} --steps {summary['step']} "
+                             f"--batch {s['batch']} --crop {s['crop']} --lr {s['lr']:g}")
         record = export_model(model, args.model, variant, record, args.data, kodak=False)
         out[variant] = {"steps": record["steps"], "reds_spikes": record["reds_spikes"],
                         "sha256": record["sha256"]}
