@@ -245,7 +245,9 @@ class SpikeCodecServicer(service_pb2_grpc.SpikeCodecServicer):
     @rpc(streaming=False)
     def DeleteStream(self, request, context, call: Call) -> service_pb2.DeleteStreamResponse:
         call.fields["id"] = request.id
-        return service_pb2.DeleteStreamResponse(stream=summary_proto(self.store.delete(request.id)))
+        deleted = self.store.delete(request.id)  # None: its index row was damaged
+        return service_pb2.DeleteStreamResponse(stream=records_pb2.StreamSummary(id=request.id) if deleted is None
+                                                else summary_proto(deleted))
 
     @rpc(streaming=False)
     def GetServerInfo(self, request, context, call: Call) -> service_pb2.ServerInfo:

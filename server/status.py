@@ -10,7 +10,7 @@ from __future__ import annotations
 import grpc
 
 from codec.errors import BitstreamError, SpikecodecError, SpikeFormatError
-from server.store import StoreDataLoss, StreamNotFound
+from server.store import StoreDataLoss, StoreFull, StreamNotFound
 
 
 class LimitExceeded(SpikecodecError):
@@ -32,6 +32,7 @@ class StoredStreamUndecodable(SpikecodecError):
 #: most specific class first
 _CODES: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (LimitExceeded, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (StoreFull, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (StreamDeadlineExceeded, grpc.StatusCode.DEADLINE_EXCEEDED),
     (StreamCancelled, grpc.StatusCode.CANCELLED),
     (StoredStreamUndecodable, grpc.StatusCode.FAILED_PRECONDITION),
