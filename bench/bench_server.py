@@ -50,13 +50,14 @@ HEIGHT, WIDTH = 250, 400
 SENSOR = SensorParams()
 
 
-def start_server(store: Path, max_streams: int) -> tuple[subprocess.Popen, int]:
-    """``spikecodec serve`` on a free loopback port; returns the process and its port."""
+def start_server(store: Path, max_streams: int, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, int]:
+    """``spikecodec serve`` on a free loopback port (``env``: its environment, default ours);
+    returns the process and its port."""
     exe = Path(sys.executable).with_name("spikecodec")
     proc = subprocess.Popen(
         [str(exe), "serve", "--host", "127.0.0.1", "--port", "0", "--store", str(store),
          "--max-streams", str(max_streams), "--grace-s", "5"],
-        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=dict(os.environ),
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env or dict(os.environ),
     )
     for line in proc.stderr:
         if '"server.started"' in line:

@@ -51,13 +51,21 @@ class IncomingHeader:
 
 @dataclass(frozen=True)
 class Chunk:
-    """A validated chunk: ``planes`` ``(t, H, W)`` uint8 starting at stream plane ``first_plane``;
-    ``arrived`` is ``time.perf_counter()`` when the server had it."""
+    """A validated chunk of ``height x width`` planes starting at stream plane ``first_plane``:
+    ``packed`` ``(t, H*W/8)`` uint8 as it travelled; ``arrived`` is ``time.perf_counter()``
+    when it was read."""
 
     sequence: int
     first_plane: int
-    planes: np.ndarray
+    packed: np.ndarray
     arrived: float
+    height: int
+    width: int
+
+    @property
+    def planes(self) -> np.ndarray:
+        """``(t, H, W)`` uint8 0/1, unpacked."""
+        return unpack_planes(self.packed, self.height, self.width)
 
 
 def sensor_from_proto(sensor: spikes_pb2.SensorParams, plane_rate: float) -> SensorParams:
@@ -114,9 +122,9 @@ def parse_header(message: spikes_pb2.SpikeMessage, limits: ServerConfig) -> Inco
     if h * w > limits.max_pixels:
         raise LimitExceeded(f"header: {h}x{w} = {h * w} pixels per plane exceeds the server's max_pixels {limits.max_pixels}")
     if header.bit_order != spikes_pb2.BIT_ORDER_LSB_FIRST:
-        raise SpikeFormatError(
-            f"header: bit_order must be BIT_ORDER_LSB_FIRST, got {spikes_pb2.BitOrder.Name(header.bit_order)}"
-        )
+        known = dict(spikes_pb2.BitOrder.items())
+        name = next((n for n, v in known.items() if v == header.bit_order), str(header.bit_order))  # open enum
+        raise SpikeFormatError(f"header: bit_order must be BIT_ORDER_LSB_FIRST, got {name}")
     if header.num_planes > limits.max_planes:
         raise LimitExceeded(f"header: {header.num_planes} planes announced, over the server's max_planes {limits.max_planes}")
     if len(header.name) > MAX_NAME_CHARS:
@@ -203,8 +211,8 @@ class SpikeStreamReader:
             raise LimitExceeded(
                 f"chunk {seq}: stream would reach {self.num_planes + n} planes, over the server's max_planes {self._limits.max_planes}"
             )
-        planes = unpack_planes(np.frombuffer(chunk.packed, dtype=np.uint8), h, w)
-        result = Chunk(seq, self.num_planes, planes, arrived)
+        packed = np.frombuffer(chunk.packed, dtype=np.uint8).reshape(n, self._plane_bytes)
+        result = Chunk(seq, self.num_planes, packed, arrived, h, w)
         self.num_chunks += 1
         self.num_planes += n
         return result

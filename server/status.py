@@ -25,6 +25,14 @@ class StreamCancelled(SpikecodecError):
     """The call was cancelled (client gone, or the shutdown grace period ended) before it could finish."""
 
 
+class StreamPreempted(LimitExceeded):
+    """A stream that waited on its client while the server was full gave its slot to a new call."""
+
+
+class ServerDraining(SpikecodecError):
+    """A new call while the server shuts down (health says ``NOT_SERVING``)."""
+
+
 class StoredStreamUndecodable(SpikecodecError):
     """An intact stored stream this server cannot decode (its model weights are not installed)."""
 
@@ -35,6 +43,7 @@ _CODES: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (StoreFull, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (StreamDeadlineExceeded, grpc.StatusCode.DEADLINE_EXCEEDED),
     (StreamCancelled, grpc.StatusCode.CANCELLED),
+    (ServerDraining, grpc.StatusCode.UNAVAILABLE),
     (StoredStreamUndecodable, grpc.StatusCode.FAILED_PRECONDITION),
     (StreamNotFound, grpc.StatusCode.NOT_FOUND),
     (StoreDataLoss, grpc.StatusCode.DATA_LOSS),

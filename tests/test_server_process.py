@@ -1,7 +1,8 @@
 """``spikecodec serve`` as a real process: SIGKILL during uploads loses nothing that was
-complete and shows nothing that was not; SIGTERM lets an in-flight upload finish.
+complete and shows nothing that was not; SIGTERM lets an in-flight upload finish; any
+number of further signals still exits 0.
 
-One test, two server processes (start-up imports torch and loads the model: seconds each)."""
+Start-up imports torch and loads the models: seconds per server process."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from typing import Iterator
 import grpc
 import numpy as np
 import pytest
+from grpc_health.v1.health_pb2 import HealthCheckRequest, HealthCheckResponse
+from grpc_health.v1.health_pb2_grpc import HealthStub
 
 from proto.spikecodec.v1 import service_pb2, service_pb2_grpc, spikes_pb2
 from server.store import StreamStore
@@ -73,16 +76,18 @@ def stalled_upload(planes: np.ndarray, sent: threading.Event, release: threading
     yield from messages[half:]
 
 
-def refuses_new_calls(port: int, within: float = 30.0) -> bool:
-    """Whether, within ``within`` seconds, a call on a fresh connection fails with UNAVAILABLE
-    (other outcomes while the server is between running and stopped are retried)."""
+def drains(port: int, within: float = 30.0) -> bool:
+    """Whether, within ``within`` seconds, health answers ``NOT_SERVING`` and a new upload is
+    refused with ``UNAVAILABLE`` (other outcomes while the drain starts are retried)."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
             try:
-                service_pb2_grpc.SpikeCodecStub(channel).GetServerInfo(service_pb2.GetServerInfoRequest(), timeout=2)
+                status = HealthStub(channel).Check(HealthCheckRequest(service=""), timeout=2).status
+                if status == HealthCheckResponse.NOT_SERVING:
+                    service_pb2_grpc.SpikeCodecStub(channel).Upload(iter([]), timeout=2)
             except grpc.RpcError as err:
-                if err.code() == grpc.StatusCode.UNAVAILABLE:
+                if err.code() == grpc.StatusCode.UNAVAILABLE and "shutting down" in (err.details() or ""):
                     return True
         time.sleep(0.1)
     return False
@@ -128,7 +133,7 @@ def test_sigkill_loses_no_completed_stream_and_sigterm_drains_in_flight_uploads(
             assert sent.wait(30)
             second.proc.send_signal(signal.SIGTERM)
             try:
-                assert refuses_new_calls(second.port), second.logs[-5:]
+                assert drains(second.port), second.logs[-5:]
             finally:
                 release.set()
             last = upload.result(60).stream
@@ -142,3 +147,20 @@ def test_sigkill_loses_no_completed_stream_and_sigterm_drains_in_flight_uploads(
     assert not any(after.reconciled.values())
     assert sorted(s.id for s in after.list()[0]) == sorted([*done, last.id])
     assert all(after.read(sid)[0].sha256 for sid in [*done, last.id])
+
+
+def test_repeated_signals_during_and_after_the_drain_still_exit_0(tmp_path) -> None:
+    server = ServeProcess(tmp_path / "store")
+    try:
+        server.proc.send_signal(signal.SIGTERM)
+        tic = time.monotonic()
+        # keep signalling, 0.05 s apart, until the process is gone: drain, shutdown, interpreter exit
+        while server.proc.poll() is None and time.monotonic() - tic < 60:
+            time.sleep(0.05)
+            server.proc.send_signal(signal.SIGTERM if len(server.events("server.signal")) % 2 else signal.SIGINT)
+        out, _ = server.proc.communicate(timeout=60)
+        assert server.proc.returncode == 0, server.logs[-5:]
+        assert json.loads(out)["stored_streams"] == 0
+        assert len(server.events("server.signal")) >= 2
+    finally:
+        server.proc.kill()

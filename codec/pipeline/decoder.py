@@ -17,8 +17,9 @@ regenerated from.
 
 from __future__ import annotations
 
+import sys
 import time
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -29,6 +30,8 @@ from codec.pipeline.prediction import SceneReconstructor, scene_values
 from codec.regenerate import Regenerator
 
 SceneCallback = Callable[[int, np.ndarray], None]
+#: planes per block :meth:`Decoder.blocks` regenerates at a time (25 MB at 250x400)
+BLOCK_PLANES = 256
 
 
 class Decoder:
@@ -58,24 +61,29 @@ class Decoder:
 
         Returns:
             ``(n, H, W)`` uint8 planes that became final (``n`` may be 0; all the
-            remaining planes come with the end record).
+            remaining planes come with the end record). ``n`` is whatever the
+            stream says: use :meth:`blocks` where memory must stay bounded.
 
         Raises:
             BitstreamError: corrupt or inconsistent stream, or the stream's scene
                 codec weights are not available.
         """
-        out = []
+        out = list(self.blocks(data, block_planes=sys.maxsize))
+        h, w = (self.header.height, self.header.width) if self.header else (0, 0)
+        return np.concatenate(out) if out else np.empty((0, h, w), dtype=np.uint8)
+
+    def blocks(self, data: bytes, block_planes: int = BLOCK_PLANES) -> Iterator[np.ndarray]:
+        """Like :meth:`push`, but the planes come as ``(b, H, W)`` uint8 blocks, ``b <= block_planes``,
+        each regenerated only when it is taken: memory does not depend on the stream's declared
+        sizes (a far centre, a huge end count). Take every block before feeding more bytes.
+        """
         for record in self._parser.feed(data):
             if isinstance(record, StreamHeader):
                 self._start(record)
             elif isinstance(record, SceneRecord):
-                out.append(self._scene(record))
+                yield from self._regenerated(self._scene(record, block_planes))
             else:
-                out.append(self._end(record))
-        h, w = (self.header.height, self.header.width) if self.header else (0, 0)
-        planes = np.concatenate(out) if out else np.empty((0, h, w), dtype=np.uint8)
-        self.num_planes += len(planes)
-        return planes
+                yield from self._regenerated(self._regen.finish_blocks(record.num_planes, block_planes))
 
     def finish(self) -> dict:
         """Check that the stream was complete.
@@ -102,22 +110,24 @@ class Decoder:
         self._regen = Regenerator(header.height, header.width, header.sensor)
         self.timings["setup"] = time.perf_counter() - tic
 
-    def _scene(self, record: SceneRecord) -> np.ndarray:
+    def _scene(self, record: SceneRecord, block_planes: int) -> Iterator[np.ndarray]:
         tic = time.perf_counter()
         scene = self._scenes.decode(record.mode, record.payload)
-        toc = time.perf_counter()
+        self.timings["decoding"] += time.perf_counter() - tic
         if self.on_scene is not None:
             self.on_scene(record.centre, scene)
-        planes = self._regen.push(record.centre, scene_values(scene))
-        self.timings["decoding"] += toc - tic
-        self.timings["regeneration"] += time.perf_counter() - toc
-        return planes
+        return self._regen.push_blocks(record.centre, scene_values(scene), block_planes)
 
-    def _end(self, record: EndRecord) -> np.ndarray:
-        tic = time.perf_counter()
-        planes = self._regen.finish(record.num_planes)
-        self.timings["regeneration"] += time.perf_counter() - tic
-        return planes
+    def _regenerated(self, blocks: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+        """``blocks``, timed as regeneration and counted in ``num_planes``."""
+        while True:
+            tic = time.perf_counter()
+            block = next(blocks, None)
+            self.timings["regeneration"] += time.perf_counter() - tic
+            if block is None:
+                return
+            self.num_planes += len(block)
+            yield block
 
 
 def _installed(model: str, variant: str, sha256: str, load: Callable[[], SceneCodec]) -> SceneCodec:
