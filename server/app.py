@@ -64,7 +64,7 @@ class Server:
         self.watchdog = Watchdog()
         self.servicer = SpikeCodecServicer(config, self.store, codecs.model_infos(), self.watchdog)
         aux_slots = StreamSlots(config.max_aux_streams, config.preempt_idle_s, "reflection/health streams",
-                                preempted("reflection/health stream"))
+                                "max_aux_streams", preempted("reflection/health stream"))
         guard = StreamGuard(aux_slots, self.watchdog, config.aux_deadline_s, config.idle_timeout_s, f"/{SERVICE_NAME}/")
         interceptors = [*([BearerTokenInterceptor(config.token)] if config.token else []), guard]
         self._server = grpc.server(

@@ -172,15 +172,16 @@ class StreamSlots:
         preempt_idle_s: a call waiting on its client at least this long gives up
             its slot to a new call when all are taken; 0 = never.
         kind: what the slots are for, in messages (``"streams"``).
+        setting: the setting that sets ``limit``, in messages (``"max_streams"``).
         make_preempted: the error a preempted call ends with, given its idle seconds.
     """
 
     #: how long a new call waits for a preempted call to leave, seconds
     HANDOVER_S = 5.0
 
-    def __init__(self, limit: int, preempt_idle_s: float, kind: str,
+    def __init__(self, limit: int, preempt_idle_s: float, kind: str, setting: str,
                  make_preempted: Callable[[float], SpikecodecError]) -> None:
-        self.limit, self.preempt_idle_s, self.kind = limit, preempt_idle_s, kind
+        self.limit, self.preempt_idle_s, self.kind, self.setting = limit, preempt_idle_s, kind, setting
         self._make_preempted = make_preempted
         self._calls: set[StreamCall] = set()
         self._changed = threading.Condition()
@@ -200,18 +201,17 @@ class StreamSlots:
             LimitExceeded: every slot is held by a call that is not idle long enough.
         """
         with self._changed:
+            busy = f"server busy: {len(self._calls)} {self.kind} in progress ({self.setting} {self.limit}); retry later"
             if len(self._calls) >= self.limit:
                 victim = self._idlest()
                 if victim is None:
-                    raise LimitExceeded(f"server busy: {len(self._calls)} {self.kind} in progress "
-                                        f"(limit {self.limit}); retry later")
+                    raise LimitExceeded(busy)
                 idle = victim.idle_for()
                 get_logger().info("rpc.preempting", extra={"fields": {"method": victim.method, "idle_s": round(idle, 2),
                                                                        "for": call.method}})
                 victim.interrupt(self._make_preempted(idle))
                 if not self._changed.wait_for(lambda: len(self._calls) < self.limit, timeout=self.HANDOVER_S):
-                    raise LimitExceeded(f"server busy: {len(self._calls)} {self.kind} in progress "
-                                        f"(limit {self.limit}); retry later")
+                    raise LimitExceeded(busy)
             self._calls.add(call)
 
     def release(self, call: StreamCall) -> None:

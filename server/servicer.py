@@ -155,7 +155,8 @@ class SpikeCodecServicer(service_pb2_grpc.SpikeCodecServicer):
         self.store = store
         self.models = models
         self.watchdog = watchdog
-        self.slots = StreamSlots(config.max_streams, config.preempt_idle_s, "streams", preempted("stream"))
+        self.slots = StreamSlots(config.max_streams, config.preempt_idle_s, "streams", "max_streams",
+                                 preempted("stream"))
         self.draining = threading.Event()
 
     @property

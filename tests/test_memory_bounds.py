@@ -66,7 +66,7 @@ def test_decoder_blocks_hold_memory_whatever_the_end_record_says(one_scene_strea
 
     peak = _peak(decode)
     assert sum(counted) == 3000 and max(counted) <= 256
-    assert peak < 60e6, f"peak {peak / 1e6:.0f} MB"
+    assert peak < 80e6, f"peak {peak / 1e6:.0f} MB"  # two 25.6 MB blocks at a time; at once it was 300 MB
     whole = Decoder()
     assert sum(len(whole.push(record)) for record in crafted) == 3000  # push still returns everything at once
 
