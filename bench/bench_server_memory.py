@@ -25,10 +25,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Sequence
 
-from bench.bench_server import HEIGHT, SENSOR, WIDTH, client_streams, start_server
+from bench.bench_server import HEIGHT, SENSOR, WIDTH, client_streams
 from client.connection import Connection
-from client.streaming import round_trip, stream_header
-from proto.spikecodec.v1 import spikes_pb2
+from client.local_server import LocalServer
+from client.streaming import round_trip
+from spikecodec_proto.v1 import spikes_pb2
+from spikecodec_proto.wire import stream_header
 
 
 def memory_mb(pid: int) -> dict[str, float]:
@@ -70,24 +72,21 @@ def main(argv: Sequence[str] | None = None) -> dict:
     env = dict(os.environ, PYTHONPATH=args.server_pythonpath) if args.server_pythonpath else None
     result: dict = {"height": HEIGHT, "width": WIDTH, "window": args.window, "planes": args.planes,
                     "clients": args.clients, "server": args.server_pythonpath or "this tree"}
-    with tempfile.TemporaryDirectory() as store:
-        proc, port = start_server(Path(store), 2 * args.clients, env=env)
-        try:
-            run_round_trips(port, streams[:1], options, args.chunk_planes)  # warm-up
-            result["idle_mb"] = memory_mb(proc.pid)["VmRSS"]
-            result["round_trips_s"] = round(run_round_trips(port, streams, options, args.chunk_planes), 1)
-            result["peak_mb"] = memory_mb(proc.pid)["VmHWM"]
-            result["after_mb"] = memory_mb(proc.pid)["VmRSS"]
-            sweep = []
-            for window in [int(w) for w in args.window_sweep.split(",") if w]:
-                wide = spikes_pb2.CodecOptions(quality=3, window=window, recon="tfp")
-                run_round_trips(port, streams[:1], wide, args.chunk_planes)
-                sweep.append({"window": window, "peak_mb": memory_mb(proc.pid)["VmHWM"]})
-            if sweep:
-                result["window_sweep"] = sweep
-        finally:
-            proc.terminate()
-            proc.wait(60)
+    with tempfile.TemporaryDirectory() as store, LocalServer(store, "--max-streams", str(2 * args.clients),
+                                                             env=env) as server:
+        port, pid = server.port, server.proc.pid
+        run_round_trips(port, streams[:1], options, args.chunk_planes)  # warm-up
+        result["idle_mb"] = memory_mb(pid)["VmRSS"]
+        result["round_trips_s"] = round(run_round_trips(port, streams, options, args.chunk_planes), 1)
+        result["peak_mb"] = memory_mb(pid)["VmHWM"]
+        result["after_mb"] = memory_mb(pid)["VmRSS"]
+        sweep = []
+        for window in [int(w) for w in args.window_sweep.split(",") if w]:
+            wide = spikes_pb2.CodecOptions(quality=3, window=window, recon="tfp")
+            run_round_trips(port, streams[:1], wide, args.chunk_planes)
+            sweep.append({"window": window, "peak_mb": memory_mb(pid)["VmHWM"]})
+        if sweep:
+            result["window_sweep"] = sweep
     if args.json:
         json.dump(result, sys.stdout, indent=2)
         print()

@@ -21,7 +21,6 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from proto.spikecodec.v1 import service_pb2, service_pb2_grpc
 from server import codecs
 from server.auth import BearerTokenInterceptor
 from server.calls import StreamSlots, Watchdog, preempted
@@ -30,6 +29,7 @@ from server.guard import StreamGuard
 from server.logs import configure, get_logger
 from server.servicer import VERSION, SpikeCodecServicer
 from server.store import StreamStore
+from spikecodec_proto.v1 import service_pb2, service_pb2_grpc
 
 SERVICE_NAME = service_pb2.DESCRIPTOR.services_by_name["SpikeCodec"].full_name
 #: after the drain, seconds gRPC gives the calls left (unary calls, reflection and health streams)

@@ -18,6 +18,7 @@ from typing import Any, Mapping
 
 from codec import options
 from codec.errors import SpikecodecError
+from spikecodec_proto.wire import WireLimits
 
 ENV_PREFIX = "SPIKECODEC_"
 #: 4 MiB, gRPC's own default; a 32-plane chunk of 250x400 is 400,000 bytes
@@ -94,6 +95,11 @@ class ServerConfig:
             raise ConfigError(f"attention must be one of {', '.join(options.ATTENTIONS)}, got {self.attention!r}")
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ConfigError(f"log_level must be DEBUG, INFO, WARNING or ERROR, got {self.log_level!r}")
+
+    @property
+    def wire_limits(self) -> WireLimits:
+        """The limits incoming spike streams are read with."""
+        return WireLimits(max_pixels=self.max_pixels, max_planes=self.max_planes)
 
     @property
     def address(self) -> str:

@@ -1,7 +1,7 @@
 """``SpikeCodecServicer``: the RPCs of ``proto/spikecodec/v1/service.proto`` over
 :mod:`codec.pipeline` and :mod:`server.store`.
 
-Transport only: the servicer validates the wire (:mod:`server.spikes`), enforces
+Transport only: the servicer validates the wire (:mod:`spikecodec_proto.wire`), enforces
 limits, and hands planes and records to one :class:`codec.pipeline.Encoder` or
 :class:`codec.pipeline.Decoder` per call. The scene codec behind them is loaded
 once and shared (``codec.models.load_scene_codec`` caches it; its numerically
@@ -29,12 +29,10 @@ from codec.errors import BitstreamError, SpikecodecError, SpikeFormatError
 from codec.io.packing import plane_bytes
 from codec.pipeline import Decoder, Encoder
 from codec.sensor import SensorParams
-from proto.spikecodec.v1 import records_pb2, service_pb2, service_pb2_grpc, spikes_pb2
 from server import codecs
-from server.config import ServerConfig
 from server.calls import StreamCall, StreamSlots, Watchdog, preempted
+from server.config import ServerConfig
 from server.logs import get_logger
-from server.spikes import ChunkWriter, SpikeStreamReader, header_message, sensor_to_proto
 from server.status import (
     LimitExceeded,
     ServerDraining,
@@ -43,6 +41,8 @@ from server.status import (
     status_of,
 )
 from server.store import StoredStream, StreamStore
+from spikecodec_proto.v1 import records_pb2, service_pb2, service_pb2_grpc, spikes_pb2
+from spikecodec_proto.wire import ChunkWriter, RecordTagger, SpikeStreamReader, header_message, sensor_to_proto
 
 try:
     VERSION = importlib.metadata.version("spikecodec")
@@ -124,28 +124,6 @@ def summary_proto(stream: StoredStream) -> records_pb2.StreamSummary:
     )
 
 
-class RecordTagger:
-    """Wraps the encoder's records as ``EncodedRecord`` messages, numbered and classified."""
-
-    def __init__(self) -> None:
-        self._parser = RecordParser()
-        self._sequence = 0
-
-    def tag(self, data: bytes, completed_by: int, arrived: float) -> records_pb2.EncodedRecord:
-        (record,) = self._parser.feed(data)
-        kind, index, centre = records_pb2.RECORD_KIND_HEADER, -1, -1
-        if isinstance(record, SceneRecord):
-            kind, index, centre = records_pb2.RECORD_KIND_SCENE, record.index, record.centre
-        elif isinstance(record, EndRecord):
-            kind = records_pb2.RECORD_KIND_END
-        message = records_pb2.EncodedRecord(
-            sequence=self._sequence, kind=kind, data=data, scene_index=index, centre=centre,
-            completed_by_chunk=completed_by, server_latency_s=time.perf_counter() - arrived,
-        )
-        self._sequence += 1
-        return message
-
-
 class SpikeCodecServicer(service_pb2_grpc.SpikeCodecServicer):
     """The service. One instance per server; thread-safe."""
 
@@ -181,7 +159,7 @@ class SpikeCodecServicer(service_pb2_grpc.SpikeCodecServicer):
 
     @rpc(streaming=True)
     def Encode(self, request_iterator, context, call: Call) -> Iterator[records_pb2.EncodedRecord]:
-        reader = SpikeStreamReader(call.stream.iterate(request_iterator), self.config)
+        reader = SpikeStreamReader(call.stream.iterate(request_iterator), self.config.wire_limits)
         arrived = time.perf_counter()
         encoder = self._encoder(reader, call)
         tagger = RecordTagger()
@@ -213,7 +191,7 @@ class SpikeCodecServicer(service_pb2_grpc.SpikeCodecServicer):
     @rpc(streaming=True)
     def Upload(self, request_iterator, context, call: Call) -> service_pb2.UploadResponse:
         start = time.perf_counter()
-        reader = SpikeStreamReader(call.stream.iterate(request_iterator), self.config)
+        reader = SpikeStreamReader(call.stream.iterate(request_iterator), self.config.wire_limits)
         encoder = self._encoder(reader, call)
         encode = store = 0.0
         with self.store.begin(reader.header.name) as pending:

@@ -11,10 +11,7 @@ import grpc
 
 from codec.errors import BitstreamError, SpikecodecError, SpikeFormatError
 from server.store import StoreDataLoss, StoreFull, StreamNotFound
-
-
-class LimitExceeded(SpikecodecError):
-    """A request over one of the server's configured limits (size, planes, streams)."""
+from spikecodec_proto.wire import LimitExceeded
 
 
 class StreamDeadlineExceeded(SpikecodecError):

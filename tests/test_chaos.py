@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import io
 import math
-import signal
 import struct
 import threading
 import time
@@ -41,9 +40,9 @@ from codec.bitstream.records import FRAME, KIND_HEADER, KIND_SCENE, PREAMBLE, SC
 from codec.errors import BitstreamError
 from codec.pipeline import Decoder, Encoder, EncoderConfig
 from codec.sensor import SensorParams
-from proto.spikecodec.v1 import records_pb2, service_pb2, service_pb2_grpc, spikes_pb2
+from spikecodec_proto.v1 import records_pb2, service_pb2, service_pb2_grpc, spikes_pb2
 from test_server import Code, make_server, make_spikes, spike_messages
-from test_server_process import ServeProcess, stalled_upload
+from test_server_process import ServeProcess, sigkill_during_uploads
 
 pytestmark = pytest.mark.slow
 
@@ -118,16 +117,7 @@ def test_sigkill_during_uploads_with_the_index_removed_between_runs(tmp_path, ta
             server.stub.DeleteStream(service_pb2.DeleteStreamRequest(id=victim))
             deleted.add(victim)
             del acked[victim]
-            sent, release = [threading.Event() for _ in range(3)], threading.Event()
-            calls = [server.stub.Upload.future(stalled_upload(planes, s, release)) for s in sent]
-            assert all(s.wait(60) for s in sent)
-            time.sleep(0.3)
-            server.proc.send_signal(signal.SIGKILL)
-            server.proc.wait(30)
-            release.set()
-            for call in calls:
-                with pytest.raises(grpc.RpcError):
-                    call.result(30)
+            sigkill_during_uploads(server, planes)
         finally:
             server.proc.kill()
             server.proc.wait(30)

@@ -19,7 +19,7 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoRe
 
 from codec.bitstream import FORMAT_VERSION, MAGIC, RecordParser, end_record, header_record
 from codec.bitstream.records import KIND_HEADER, frame
-from proto.spikecodec.v1 import records_pb2, service_pb2, service_pb2_grpc, spikes_pb2
+from spikecodec_proto.v1 import records_pb2, service_pb2, service_pb2_grpc, spikes_pb2
 from server.config import ServerConfig
 from test_server import Code, expect_error, make_server, make_spikes, received_planes, spike_messages
 from test_store import DAMAGED_ROWS

@@ -6,11 +6,8 @@ Start-up imports torch and loads the models: seconds per server process."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -23,42 +20,19 @@ import pytest
 from grpc_health.v1.health_pb2 import HealthCheckRequest, HealthCheckResponse
 from grpc_health.v1.health_pb2_grpc import HealthStub
 
-from proto.spikecodec.v1 import service_pb2, service_pb2_grpc, spikes_pb2
+from client.local_server import LocalServer
 from server.store import StreamStore
+from spikecodec_proto.v1 import service_pb2, service_pb2_grpc, spikes_pb2
 from test_server import T, make_spikes, offline, received_planes, spike_messages
 
 pytestmark = pytest.mark.slow
 
-SPIKECODEC = Path(sys.executable).with_name("spikecodec")
-
-
-class ServeProcess:
-    """``spikecodec serve --json`` on a free loopback port; its JSON log lines collected from stderr."""
+class ServeProcess(LocalServer):
+    """``spikecodec serve`` on a free loopback port with one torch thread, and a stub for it."""
 
     def __init__(self, store: Path, *flags: str) -> None:
-        env = dict(os.environ, SPIKECODEC_TORCH_THREADS="1")
-        self.proc = subprocess.Popen(
-            [str(SPIKECODEC), "serve", "--json", "--host", "127.0.0.1", "--port", "0", "--store", str(store), *flags],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-        )
-        self.logs: list[dict] = []
-        self._started = threading.Event()
-        threading.Thread(target=self._drain, daemon=True).start()
-        if not self._started.wait(120):
-            self.proc.kill()
-            raise RuntimeError(f"server did not start: {self.logs}")
-        self.port = next(line["port"] for line in self.logs if line.get("event") == "server.started")
+        super().__init__(store, *flags, env=dict(os.environ, SPIKECODEC_TORCH_THREADS="1"))
         self.stub = service_pb2_grpc.SpikeCodecStub(grpc.insecure_channel(f"127.0.0.1:{self.port}"))
-
-    def _drain(self) -> None:
-        for line in self.proc.stderr:
-            if line.startswith("{"):
-                self.logs.append(json.loads(line))
-                if self.logs[-1].get("event") == "server.started":
-                    self._started.set()
-
-    def events(self, name: str) -> list[dict]:
-        return [line for line in self.logs if line.get("event") == name]
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +48,21 @@ def stalled_upload(planes: np.ndarray, sent: threading.Event, release: threading
     sent.set()
     release.wait(60)
     yield from messages[half:]
+
+
+def sigkill_during_uploads(server: ServeProcess, planes: np.ndarray, uploads: int = 3) -> None:
+    """Start ``uploads`` uploads of ``planes``, SIGKILL the server once each has sent half its
+    stream, then let them go on: every one fails."""
+    sent, release = [threading.Event() for _ in range(uploads)], threading.Event()
+    calls = [server.stub.Upload.future(stalled_upload(planes, s, release)) for s in sent]
+    assert all(s.wait(60) for s in sent)
+    time.sleep(0.5)  # let the server take in the half streams
+    server.proc.send_signal(signal.SIGKILL)
+    server.proc.wait(30)
+    release.set()
+    for call in calls:
+        with pytest.raises(grpc.RpcError):
+            call.result(30)
 
 
 def drains(port: int, within: float = 30.0) -> bool:
@@ -100,18 +89,7 @@ def test_sigkill_loses_no_completed_stream_and_sigterm_drains_in_flight_uploads(
         done = {first.stub.Upload(iter(spike_messages(spikes[: 60 + 30 * i], name=f"s{i}"))).stream.id: 60 + 30 * i
                 for i in range(3)}
         before = {sid: received_planes(first.stub.Fetch(service_pb2.FetchRequest(id=sid)))[1] for sid in done}
-        sent = [threading.Event() for _ in range(3)]
-        release = threading.Event()
-        with ThreadPoolExecutor(3) as pool:
-            pending = [pool.submit(first.stub.Upload, stalled_upload(spikes, s, release)) for s in sent]
-            assert all(s.wait(30) for s in sent)
-            time.sleep(0.5)  # let the server take in the half streams
-            first.proc.send_signal(signal.SIGKILL)
-            first.proc.wait(30)
-            release.set()
-            for call in pending:
-                with pytest.raises(grpc.RpcError):
-                    call.result(30)
+        sigkill_during_uploads(first, spikes)
     finally:
         first.proc.kill()
 
@@ -138,9 +116,8 @@ def test_sigkill_loses_no_completed_stream_and_sigterm_drains_in_flight_uploads(
                 release.set()
             last = upload.result(60).stream
         assert last.num_planes == T
-        out, _ = second.proc.communicate(timeout=60)
-        assert second.proc.returncode == 0
-        assert json.loads(out)["stored_streams"] == 4
+        assert second.wait_exit(60) == 0
+        assert second.summary["stored_streams"] == 4
     finally:
         second.proc.kill()
     after = StreamStore(store)
@@ -158,9 +135,8 @@ def test_repeated_signals_during_and_after_the_drain_still_exit_0(tmp_path) -> N
         while server.proc.poll() is None and time.monotonic() - tic < 60:
             time.sleep(0.05)
             server.proc.send_signal(signal.SIGTERM if len(server.events("server.signal")) % 2 else signal.SIGINT)
-        out, _ = server.proc.communicate(timeout=60)
-        assert server.proc.returncode == 0, server.logs[-5:]
-        assert json.loads(out)["stored_streams"] == 0
+        assert server.wait_exit(60) == 0, server.logs[-5:]
+        assert server.summary["stored_streams"] == 0
         assert len(server.events("server.signal")) >= 2
     finally:
         server.proc.kill()

@@ -1,5 +1,5 @@
-from proto.spikecodec.v1 import records_pb2 as _records_pb2
-from proto.spikecodec.v1 import spikes_pb2 as _spikes_pb2
+from spikecodec_proto.v1 import records_pb2 as _records_pb2
+from spikecodec_proto.v1 import spikes_pb2 as _spikes_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
