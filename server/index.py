@@ -46,7 +46,8 @@ _SCHEMA = (
         sensor TEXT NOT NULL,
         sha256 TEXT NOT NULL
     )""",
-    # ids deleted whose file may have outlived the row (a crash before the unlink)
+    # ids whose file is no stream: deleted (the file may outlive the row: a crash before the unlink),
+    # or renamed into streams/ but not yet committed (a crash before the row)
     "CREATE TABLE IF NOT EXISTS deleted (id TEXT PRIMARY KEY)",
 )
 COLUMNS = ("id", "created", "name", "height", "width", "num_planes", "num_scenes", "bits",
@@ -193,9 +194,10 @@ class Index:
                 raise
             self._db.execute("COMMIT")
 
-    def insert(self, stream: StoredStream) -> None:
+    def insert(self, stream: StoredStream, *also: tuple[str, tuple]) -> None:
+        """Insert the row of ``stream``, and run the statements ``also`` in the same transaction."""
         sql = f"INSERT INTO streams ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
-        self.transaction((sql, _values(stream)))
+        self.transaction((sql, _values(stream)), *also)
 
     def update(self, seq: int, stream: StoredStream) -> None:
         """Overwrite the row at ``seq`` with ``stream`` (its place in the listing is kept)."""

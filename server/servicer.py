@@ -1,4 +1,4 @@
-"""``SpikeCodecServicer``: the RPCs of ``proto/spikecodec/v1/service.proto`` over
+"""``SpikeCodecServicer``: the RPCs of ``proto/spikecodec_proto/v1/service.proto`` over
 :mod:`codec.pipeline` and :mod:`server.store`.
 
 Transport only: the servicer validates the wire (:mod:`spikecodec_proto.wire`), enforces

@@ -9,10 +9,11 @@ Layout under the store root::
 
 A write is atomic: records go to ``tmp/``, the file is fsynced and renamed into
 ``streams/`` (and the directory fsynced), then its index row is inserted in a
-transaction -- the row is the commit point. A delete removes the row and notes
-the id as deleted in one transaction, then unlinks the file. A read verifies
-the file's sha256 against the index; a mismatch raises :class:`StoreDataLoss`,
-never returns the bytes. A full volume raises :class:`StoreFull` and leaves the
+transaction -- the row is the commit point (until then the id is noted as no
+stream, so a crash between rename and row leaves nothing visible). A delete
+removes the row and notes the id as deleted in one transaction, then unlinks
+the file. A read verifies the file's sha256 against the index; a mismatch
+raises :class:`StoreDataLoss`, never returns the bytes. A full volume raises :class:`StoreFull` and leaves the
 store as it was.
 
 Start-up (:meth:`StreamStore.reconcile`) trusts the stream files more than the
@@ -25,7 +26,8 @@ index, because each file is self-describing (header, CRCs, end record):
   and logged (listing skips it);
 * a stream file without a row is indexed from the file -- so a lost index is
   rebuilt (rebuilt rows have an empty name and the file's mtime as ``created``)
-  -- unless its id was deleted (then the interrupted delete is finished);
+  -- unless its id is noted as no stream (a delete or a commit interrupted by a
+  crash: the file is removed);
   anything else in ``streams/`` is moved to ``quarantine/``.
 
 One process owns a store at a time.
@@ -128,13 +130,16 @@ class PendingStream:
             raise _disk_errors(err) from None
         self._file.close()
         final = self._store.path(self.id)
+        # Until its row is in, the file is marked as no stream: a crash right after the rename must not
+        # make an upload nobody acknowledged visible when start-up indexes files without rows.
+        self._store._index.execute("INSERT OR REPLACE INTO deleted (id) VALUES (?)", (self.id,))
         os.replace(self._tmp, final)
         self._done = True
         stream = _row(self.id, self.name, time.time(), header, self._end, self._parser.bytes_read * 8,
                       self._sha.hexdigest())
         try:
             _fsync_dir(final.parent)
-            self._store._index.insert(stream)
+            self._store._index.insert(stream, ("DELETE FROM deleted WHERE id = ?", (self.id,)))
         except BaseException:
             final.unlink(missing_ok=True)
             raise

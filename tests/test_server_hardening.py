@@ -300,7 +300,8 @@ def _crafted_spkc(stub, height: int, width: int, **header_changes) -> list[recor
 
 
 def test_a_crafted_decode_request_allocates_as_planes_are_produced(tmp_path) -> None:
-    with make_server(tmp_path, max_pixels=100_000, max_window=10_000, max_message_bytes=4 << 20) as server:
+    with make_server(tmp_path, max_pixels=100_000, max_planes=10_000, max_window=10_000,
+                     max_message_bytes=4 << 20) as server:
         stub = _stub(server)
         # one scene, then an end record 3000 planes on: 300 MB of planes if made at once
         records = _crafted_spkc(stub, 250, 400, window=4000, offset=16, num_planes=3000)

@@ -126,17 +126,31 @@ def test_sigkill_loses_no_completed_stream_and_sigterm_drains_in_flight_uploads(
     assert all(after.read(sid)[0].sha256 for sid in [*done, last.id])
 
 
-def test_repeated_signals_during_and_after_the_drain_still_exit_0(tmp_path) -> None:
-    server = ServeProcess(tmp_path / "store")
+@pytest.mark.parametrize("in_flight", [False, True], ids=["idle", "upload in flight"])
+def test_repeated_signals_during_and_after_the_drain_still_exit_0(tmp_path, spikes, in_flight) -> None:
+    server = ServeProcess(tmp_path / "store", "--grace-s", "1")
+    sent, release = threading.Event(), threading.Event()
     try:
-        server.proc.send_signal(signal.SIGTERM)
-        tic = time.monotonic()
-        # keep signalling, 0.05 s apart, until the process is gone: drain, shutdown, interpreter exit
-        while server.proc.poll() is None and time.monotonic() - tic < 60:
-            time.sleep(0.05)
-            server.proc.send_signal(signal.SIGTERM if len(server.events("server.signal")) % 2 else signal.SIGINT)
-        assert server.wait_exit(60) == 0, server.logs[-5:]
+        with ThreadPoolExecutor(1) as pool:
+            if in_flight:  # the drain waits for it: signals land while the handlers are still ours
+                upload = pool.submit(server.stub.Upload, stalled_upload(spikes, sent, release))
+                assert sent.wait(30)
+            server.proc.send_signal(signal.SIGTERM)
+            signals, tic = 1, time.monotonic()
+            # keep signalling, 0.05 s apart, until the process is gone: drain, shutdown, interpreter exit
+            while server.proc.poll() is None and time.monotonic() - tic < 60:
+                time.sleep(0.05)
+                server.proc.send_signal(signal.SIGTERM if signals % 2 else signal.SIGINT)
+                signals += 1
+            assert server.wait_exit(60) == 0, server.logs[-5:]
+            release.set()
+            if in_flight:
+                with pytest.raises(grpc.RpcError) as err:
+                    upload.result(30)
+                assert err.value.code() == grpc.StatusCode.CANCELLED, err.value.details()
         assert server.summary["stored_streams"] == 0
-        assert len(server.events("server.signal")) >= 2
+        handled = len(server.events("server.signal"))
+        assert signals > handled >= (2 if in_flight else 1)  # some during the drain, some after it
     finally:
+        release.set()
         server.proc.kill()

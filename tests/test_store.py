@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -175,6 +177,29 @@ def test_a_deleted_stream_does_not_come_back_when_its_file_outlived_the_row(tmp_
         db.execute("INSERT INTO deleted (id) VALUES (?)", (sid,))
     again = StreamStore(tmp_path)
     assert again.count() == 0 and not again.path(sid).exists()
+
+
+CRASH_AT_COMMIT = """
+import os, sys
+from pathlib import Path
+from server.index import Index
+from server.store import StreamStore
+store = StreamStore(sys.argv[1])
+Index.transaction = lambda self, *statements: os._exit(9)  # the process dies as the row goes in
+pending = store.begin()
+pending.write(Path(sys.argv[2]).read_bytes())
+pending.commit()
+"""
+
+
+def test_a_crash_between_rename_and_row_shows_no_unacknowledged_stream(tmp_path: Path) -> None:
+    (tmp_path / "stream.spkc").write_bytes(b"".join(spkc_records()))
+    crashed = subprocess.run([sys.executable, "-c", CRASH_AT_COMMIT, str(tmp_path / "store"), str(tmp_path / "stream.spkc")])
+    assert crashed.returncode == 9
+    (renamed,) = (tmp_path / "store" / "streams").iterdir()  # the rename happened, the row did not
+    again = StreamStore(tmp_path / "store")
+    assert again.reconciled["deletes_finished"] == [renamed.stem]
+    assert again.count() == 0 and not renamed.exists()
 
 
 def _corrupt_row(root: Path, sid: str, sql: str, *params) -> None:
