@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Two cores: torch gets both unless a target says otherwise.
 export OMP_NUM_THREADS ?= 2
 
-.PHONY: demo test bench train install clean-venv
+.PHONY: demo test chaos bench train install clean-venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,13 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/spikecodec demo
 
+# the full suite, the hostile-client suite (tests/test_chaos.py) included
 test: $(STAMP)
 	$(PY) -m pytest -q -ra
+
+# the hostile-client suite alone (a few minutes; prints cases tried / clean / lost)
+chaos: $(STAMP)
+	$(PY) -m pytest -q -ra tests/test_chaos.py
 
 bench: $(STAMP)
 	$(PY) -m bench

@@ -25,61 +25,34 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import grpc
 import numpy as np
 
+from client.local_server import LocalServer
 from codec.options import ATTENTIONS, DEFAULT_ATTENTION, DEFAULT_QUALITY, DEFAULT_RECONSTRUCTION, RECONSTRUCTIONS
 from codec.pipeline import Decoder, Encoder, EncoderConfig
 from codec.sensor import CAMERA_PLANE_RATE, SensorParams
 from codec.simulate import SyntheticSource, simulate
-from proto.spikecodec.v1 import service_pb2, service_pb2_grpc, spikes_pb2
-from server.spikes import ChunkWriter, stream_header
+from spikecodec_proto.v1 import service_pb2, service_pb2_grpc, spikes_pb2
+from spikecodec_proto.wire import read_spikes, spike_messages, stream_header
 
 HEIGHT, WIDTH = 250, 400
 SENSOR = SensorParams()
 
 
-def start_server(store: Path, max_streams: int) -> tuple[subprocess.Popen, int]:
-    """``spikecodec serve`` on a free loopback port; returns the process and its port."""
-    exe = Path(sys.executable).with_name("spikecodec")
-    proc = subprocess.Popen(
-        [str(exe), "serve", "--host", "127.0.0.1", "--port", "0", "--store", str(store),
-         "--max-streams", str(max_streams), "--grace-s", "5"],
-        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=dict(os.environ),
-    )
-    for line in proc.stderr:
-        if '"server.started"' in line:
-            threading.Thread(target=proc.stderr.read, daemon=True).start()  # keep draining
-            return proc, json.loads(line)["port"]
-    raise RuntimeError(f"server exited with {proc.wait()} before starting")
-
-
 def messages(planes: np.ndarray, options: spikes_pb2.CodecOptions, chunk_planes: int, sent: list[float] | None = None,
-             num_planes: int = 0):
+             num_planes: int = 0) -> Iterator[spikes_pb2.SpikeMessage]:
     """Header, chunks packed as they are sent (send times appended to ``sent``), end."""
-    writer = ChunkWriter(HEIGHT, WIDTH, chunk_planes)
-
-    def stamped(batch: list[spikes_pb2.SpikeMessage]):
-        for message in batch:
-            if sent is not None and message.HasField("chunk"):
-                sent.append(time.perf_counter())
-            yield message
-
-    yield stream_header(HEIGHT, WIDTH, SENSOR, options, num_planes=num_planes)
-    for start in range(0, len(planes), chunk_planes):
-        yield from stamped(writer.push(planes[start : start + chunk_planes]))
-    yield from stamped(writer.finish())
+    blocks = (planes[start : start + chunk_planes] for start in range(0, len(planes), chunk_planes))
+    stamp = None if sent is None else (lambda chunk: sent.append(time.perf_counter()))
+    return spike_messages(stream_header(HEIGHT, WIDTH, SENSOR, options, num_planes=num_planes), blocks, chunk_planes, stamp)
 
 
 def ingest(stub: service_pb2_grpc.SpikeCodecStub, planes: np.ndarray, options: spikes_pb2.CodecOptions,
@@ -121,9 +94,7 @@ def concurrency(stub: service_pb2_grpc.SpikeCodecStub, streams: list[np.ndarray]
         tic = time.perf_counter()
         summary = stub.Upload(messages(planes, options, chunk_planes, num_planes=len(planes))).stream
         uploaded = time.perf_counter() - tic
-        packed = b"".join(m.chunk.packed for m in stub.Fetch(service_pb2.FetchRequest(id=summary.id))
-                          if m.HasField("chunk"))
-        fetched = np.unpackbits(np.frombuffer(packed, np.uint8), bitorder="little").reshape(-1, HEIGHT, WIDTH)
+        fetched = np.concatenate([planes for _, planes in read_spikes(stub.Fetch(service_pb2.FetchRequest(id=summary.id)))])
         return summary.sha256, fetched, uploaded, time.perf_counter() - tic
 
     start = time.perf_counter()
@@ -175,22 +146,17 @@ def main(argv: Sequence[str] | None = None) -> dict:
     base = streams[0]
     result: dict = {"height": HEIGHT, "width": WIDTH, "window": args.window, "recon": args.recon,
                     "quality": args.quality, "attention": args.attention, "chunk_planes": args.chunk_planes}
-    with tempfile.TemporaryDirectory() as store:
-        proc, port = start_server(Path(store), max(args.clients, 1))
-        try:
-            stub = service_pb2_grpc.SpikeCodecStub(grpc.insecure_channel(
-                f"127.0.0.1:{port}", options=[("grpc.max_receive_message_length", 4 << 20)]))
-            ingest(stub, base[: 4 * args.window], options, args.chunk_planes)  # warm-up
-            result["ingest"] = ingest(stub, base, options, args.chunk_planes)
-            if args.clients:
-                result["concurrency"], got = concurrency(stub, streams[: args.clients], options, args.chunk_planes)
-                with ThreadPoolExecutor(len(streams)) as pool:
-                    refs = list(pool.map(lambda planes: reference(planes, config), streams))
-                exact = [sha == ref_sha and np.array_equal(decoded, ref) for (sha, decoded), (ref_sha, ref) in zip(got, refs)]
-                result["concurrency"]["bit_exact"] = f"{sum(exact)}/{len(exact)}"
-        finally:
-            proc.terminate()
-            proc.wait(30)
+    with tempfile.TemporaryDirectory() as store, LocalServer(store, "--max-streams", str(max(args.clients, 1))) as server:
+        stub = service_pb2_grpc.SpikeCodecStub(grpc.insecure_channel(
+            f"127.0.0.1:{server.port}", options=[("grpc.max_receive_message_length", 4 << 20)]))
+        ingest(stub, base[: 4 * args.window], options, args.chunk_planes)  # warm-up
+        result["ingest"] = ingest(stub, base, options, args.chunk_planes)
+        if args.clients:
+            result["concurrency"], got = concurrency(stub, streams[: args.clients], options, args.chunk_planes)
+            with ThreadPoolExecutor(len(streams)) as pool:
+                refs = list(pool.map(lambda planes: reference(planes, config), streams))
+            exact = [sha == ref_sha and np.array_equal(decoded, ref) for (sha, decoded), (ref_sha, ref) in zip(got, refs)]
+            result["concurrency"]["bit_exact"] = f"{sum(exact)}/{len(exact)}"
     if args.json:
         json.dump(result, sys.stdout, indent=2)
         print()

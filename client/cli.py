@@ -1,6 +1,6 @@
 """The ``spikecodec`` command: one entry point, one module per subcommand.
 
-Each module in :mod:`client.commands` exposes ``HELP`` (one line),
+Each command module (in :mod:`client.commands`, and :mod:`server.serve`) exposes ``HELP`` (one line),
 ``add_arguments(parser)`` and ``run(args) -> dict``. The dict is the command's
 result: printed as JSON with ``--json`` (strict JSON: an infinite or NaN float,
 e.g. the PSNR of identical streams, is written as ``null``), else as
@@ -30,7 +30,7 @@ COMMANDS: dict[str, str] = {
     "train": "client.commands.train",
     "encode": "client.commands.encode",
     "decode": "client.commands.decode",
-    "serve": "client.commands.serve",
+    "serve": "server.serve",
     "reconstruct": "client.commands.reconstruct",
     "compare": "client.commands.compare",
     "stream": "client.commands.stream",

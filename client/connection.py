@@ -27,7 +27,7 @@ import grpc
 
 from client.retry import RetryPolicy, call_with_retry, stream_with_retry
 from codec.errors import SpikecodecError
-from proto.spikecodec.v1 import records_pb2, service_pb2, service_pb2_grpc, spikes_pb2
+from spikecodec_proto.v1 import records_pb2, service_pb2, service_pb2_grpc, spikes_pb2
 
 T = TypeVar("T")
 

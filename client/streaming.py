@@ -2,7 +2,7 @@
 
 ::
 
-    blocks (t,H,W) --ChunkWriter--> SpikeMessage header, chunks, end --Encode-->
+    blocks (t,H,W) --wire.spike_messages--> SpikeMessage header, chunks, end --Encode-->
         EncodedRecord (as each scene completes) --forwarded at once--> Decode -->
         SpikeMessage header, chunks of regenerated planes, end --> on_planes(first, planes)
 
@@ -23,66 +23,10 @@ import numpy as np
 
 from client.connection import ClientError, Connection
 from codec.errors import SpikecodecError
-from codec.sensor import SensorParams
-from proto.spikecodec.v1 import records_pb2, spikes_pb2
-from server.config import ServerConfig
-from server.spikes import ChunkWriter, SpikeStreamReader, sensor_to_proto
+from spikecodec_proto.v1 import records_pb2, spikes_pb2
+from spikecodec_proto.wire import read_spikes, spike_messages
 
 PlanesCallback = Callable[[int, np.ndarray], None]
-
-#: limits used to validate what a server sends back (the server enforced its own on the way in)
-_READ_LIMITS = ServerConfig(max_pixels=1 << 31, max_planes=1 << 62)
-
-
-def stream_header(
-    height: int,
-    width: int,
-    sensor: SensorParams = SensorParams(),
-    options: spikes_pb2.CodecOptions | None = None,
-    name: str = "",
-    num_planes: int = 0,
-) -> spikes_pb2.SpikeMessage:
-    """The first ``SpikeMessage`` of a stream (``num_planes`` 0 = live, length unknown)."""
-    return spikes_pb2.SpikeMessage(header=spikes_pb2.StreamHeader(
-        height=height, width=width, plane_rate=sensor.plane_rate, sensor=sensor_to_proto(sensor),
-        bit_order=spikes_pb2.BIT_ORDER_LSB_FIRST, options=options or spikes_pb2.CodecOptions(),
-        name=name, num_planes=num_planes,
-    ))  # fmt: skip
-
-
-def spike_messages(
-    header: spikes_pb2.SpikeMessage,
-    blocks: Iterable[np.ndarray],
-    chunk_planes: int = 32,
-    on_chunk: Callable[[spikes_pb2.SpikeChunk], None] | None = None,
-) -> Iterator[spikes_pb2.SpikeMessage]:
-    """``header``, then ``blocks`` re-chunked to ``chunk_planes`` planes, then the end marker.
-
-    ``on_chunk(chunk)`` is called just before each chunk is handed to gRPC.
-    """
-    yield header
-    writer = ChunkWriter(header.header.height, header.header.width, chunk_planes)
-    for block in blocks:
-        for message in writer.push(block):
-            if on_chunk is not None:
-                on_chunk(message.chunk)
-            yield message
-    for message in writer.finish():
-        if on_chunk is not None and message.HasField("chunk"):
-            on_chunk(message.chunk)
-        yield message
-
-
-def read_spikes(messages: Iterable[spikes_pb2.SpikeMessage]) -> Iterator[tuple[int, np.ndarray]]:
-    """Validate a spike stream a server sent (header, chunks without gaps, end totals) and
-    yield ``(first_plane, (t, H, W) uint8 planes)`` per chunk.
-
-    Raises:
-        SpikeFormatError: malformed stream (missing header, gaps, wrong totals).
-    """
-    reader = SpikeStreamReader(iter(messages), _READ_LIMITS)
-    for chunk in reader.chunks():
-        yield chunk.first_plane, chunk.planes
 
 
 @dataclass
@@ -135,7 +79,7 @@ def round_trip(
 
     Args:
         conn: an open connection.
-        header: from :func:`stream_header` (options choose the codec settings).
+        header: from :func:`spikecodec_proto.wire.stream_header` (options choose the codec settings).
         blocks: ``(t, H, W)`` uint8 planes, in order.
         chunk_planes: planes per chunk sent.
         on_planes: called with ``(first_plane, planes)`` for each decoded chunk.

@@ -10,7 +10,7 @@ firing rate ``s/g``; the neuron input that fires at that rate without leak is
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -50,20 +50,12 @@ class Regenerator:
             ``centre`` not returned before (held before the first centre, linearly
             interpolated from the previous centre).
         """
-        level = self._intensity(scene)
-        if self._last is None:
-            if centre < 0:
-                raise SpikecodecError(f"scene centre must be >= 0, got {centre}")
-            out = self.neurons.ramp(level, np.zeros_like(level), centre + 1)
-        else:
-            last_centre, previous = self._last
-            if centre <= last_centre:
-                raise SpikecodecError(f"scene centres must increase: {centre} after {last_centre}")
-            step = (level - previous) / (centre - last_centre)
-            out = self.neurons.ramp(previous + step, step, centre - last_centre)
-        self._last = (centre, level)
-        self.planes_out += len(out)
-        return out
+        return self.neurons.ramp(*self._push(centre, scene))
+
+    def push_blocks(self, centre: int, scene: np.ndarray, block_planes: int) -> Iterator[np.ndarray]:
+        """:meth:`push` as blocks of at most ``block_planes`` planes, produced as they are taken:
+        memory stays bounded however far apart the centres are. Take every block before the next call."""
+        return self.neurons.ramp_blocks(*self._push(centre, scene), block_planes)
 
     def finish(self, num_planes: int) -> np.ndarray:
         """The planes after the last centre up to ``num_planes`` (last scene held).
@@ -71,6 +63,31 @@ class Regenerator:
         Raises:
             SpikecodecError: if no scene was pushed or ``num_planes`` ends before the last centre.
         """
+        return self.neurons.ramp(*self._finish(num_planes))
+
+    def finish_blocks(self, num_planes: int, block_planes: int) -> Iterator[np.ndarray]:
+        """:meth:`finish` as blocks of at most ``block_planes`` planes (see :meth:`push_blocks`)."""
+        return self.neurons.ramp_blocks(*self._finish(num_planes), block_planes)
+
+    def _push(self, centre: int, scene: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+        """Check and record the scene; returns the ramp ``(start, step, planes)`` that reaches it."""
+        level = self._intensity(scene)
+        if self._last is None:
+            if centre < 0:
+                raise SpikecodecError(f"scene centre must be >= 0, got {centre}")
+            ramp = (level, np.zeros_like(level), centre + 1)
+        else:
+            last_centre, previous = self._last
+            if centre <= last_centre:
+                raise SpikecodecError(f"scene centres must increase: {centre} after {last_centre}")
+            step = (level - previous) / (centre - last_centre)
+            ramp = (previous + step, step, centre - last_centre)
+        self._last = (centre, level)
+        self.planes_out += ramp[2]
+        return ramp
+
+    def _finish(self, num_planes: int) -> tuple[np.ndarray, np.ndarray, int]:
+        """Check ``num_planes``; returns the ramp ``(start, step, planes)`` holding the last scene."""
         if self._last is None:
             raise SpikecodecError("cannot regenerate a stream without scenes")
         if num_planes < self.planes_out:
@@ -78,7 +95,7 @@ class Regenerator:
         rest = num_planes - self.planes_out
         self.planes_out = num_planes
         level = self._last[1]
-        return self.neurons.ramp(level, np.zeros_like(level), rest)
+        return level, np.zeros_like(level), rest
 
 
 def regenerate(scenes: Sequence[np.ndarray], centres: Sequence[int], num_planes: int,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -41,10 +42,15 @@ class SensorParams:
             raise SpikeFormatError(f"reset_mechanism must be one of {RESET_MECHANISMS}, got {self.reset_mechanism!r}")
         if self.init not in INIT_STATES:
             raise SpikeFormatError(f"init must be one of {INIT_STATES}, got {self.init!r}")
-        if self.threshold <= 0 or self.alpha <= 0 or self.plane_rate <= 0:
-            raise SpikeFormatError("threshold, alpha and plane_rate must be positive")
-        if self.tau is not None and self.tau <= 0:
-            raise SpikeFormatError(f"tau must be positive or None, got {self.tau}")
+        for name in ("threshold", "alpha", "plane_rate", "tau"):
+            value = getattr(self, name)
+            if name == "tau" and value is None:
+                continue
+            # NaN passes every comparison and inf overflows later: refuse both here, where every reader passes
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise SpikeFormatError(f"{name} must be a finite number, got {value!r}")
+            if value <= 0:
+                raise SpikeFormatError(f"{name} must be positive, got {value!r}")
 
     def neurons(self, shape: tuple[int, int]) -> IntegrateAndFire:
         """A fresh :class:`IntegrateAndFire` array of ``shape = (H, W)`` with these parameters."""

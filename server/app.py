@@ -2,9 +2,11 @@
 
 :class:`Server` is what tests start in-process (port 0 picks a free port);
 :func:`serve` is ``spikecodec serve``: it adds signal handling -- SIGTERM or
-SIGINT stops accepting calls, marks health ``NOT_SERVING``, lets in-flight
-streams finish for ``grace_s`` seconds, then cancels the rest (an unfinished
-upload is never committed; the store stays consistent).
+SIGINT starts a drain: health answers ``NOT_SERVING``, new streaming and
+store-changing calls get ``UNAVAILABLE``, in-flight streams have ``grace_s``
+seconds to finish, then the rest are cancelled (``CANCELLED``; an unfinished
+upload is never committed, the store stays consistent). Further signals during
+and after the drain are ignored: the process exits 0.
 """
 
 from __future__ import annotations
@@ -19,15 +21,19 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from proto.spikecodec.v1 import service_pb2, service_pb2_grpc
 from server import codecs
 from server.auth import BearerTokenInterceptor
+from server.calls import StreamSlots, Watchdog, preempted
 from server.config import ConfigError, ServerConfig
+from server.guard import StreamGuard
 from server.logs import configure, get_logger
 from server.servicer import VERSION, SpikeCodecServicer
 from server.store import StreamStore
+from spikecodec_proto.v1 import service_pb2, service_pb2_grpc
 
 SERVICE_NAME = service_pb2.DESCRIPTOR.services_by_name["SpikeCodec"].full_name
+#: after the drain, seconds gRPC gives the calls left (unary calls, reflection and health streams)
+FINAL_GRACE_S = 1.0
 
 
 def _credentials(config: ServerConfig) -> grpc.ServerCredentials | None:
@@ -55,8 +61,12 @@ class Server:
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
         self.store = StreamStore(config.store)
-        self.servicer = SpikeCodecServicer(config, self.store, codecs.model_infos())
-        interceptors = [BearerTokenInterceptor(config.token)] if config.token else []
+        self.watchdog = Watchdog()
+        self.servicer = SpikeCodecServicer(config, self.store, codecs.model_infos(), self.watchdog)
+        aux_slots = StreamSlots(config.max_aux_streams, config.preempt_idle_s, "reflection/health streams",
+                                "max_aux_streams", preempted("reflection/health stream"))
+        guard = StreamGuard(aux_slots, self.watchdog, config.aux_deadline_s, config.idle_timeout_s, f"/{SERVICE_NAME}/")
+        interceptors = [*([BearerTokenInterceptor(config.token)] if config.token else []), guard]
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=config.thread_workers, thread_name_prefix="rpc"),
             interceptors=interceptors,
@@ -99,12 +109,15 @@ class Server:
         grace = self.config.grace_s if grace is None else grace
         tic = time.perf_counter()
         get_logger().info("server.stopping", extra={"fields": {"grace_s": grace}})
-        self.health.enter_graceful_shutdown()
-        self._server.stop(grace).wait()
+        self.health.enter_graceful_shutdown()  # NOT_SERVING to checks and watchers, while calls are still answered
+        cancelled = self.servicer.drain(grace)
+        self._server.stop(FINAL_GRACE_S).wait()  # what is left: unary calls, reflection and health streams
+        self.watchdog.close()
         self.stored_streams = self.store.count()
         self.store.close()
         self._stopped.set()
-        get_logger().info("server.stopped", extra={"fields": {"after_s": round(time.perf_counter() - tic, 3)}})
+        get_logger().info("server.stopped", extra={"fields": {"after_s": round(time.perf_counter() - tic, 3),
+                                                              "cancelled": cancelled}})
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until :meth:`stop` finished (or ``timeout`` seconds); returns whether it has."""
@@ -135,13 +148,14 @@ def serve(config: ServerConfig) -> dict:
             stopper.append(threading.Thread(target=server.stop, name="stopper"))
             stopper[0].start()
 
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        # Wake up now and then: a signal may land on a gRPC or torch thread, and Python
-        # runs its handler only when the main thread next executes bytecode.
-        while not server.wait(timeout=0.2):
-            pass
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, on_signal)
+    # Wake up now and then: a signal may land on a gRPC or torch thread, and Python
+    # runs its handler only when the main thread next executes bytecode.
+    while not server.wait(timeout=0.2):
+        pass
+    # Not the default handlers back: a late signal would kill the exiting process (-15).
+    # Ignored signals stay ignored through interpreter shutdown, Python handlers do not.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.SIG_IGN)
     return {"port": server.port, "store": str(config.store), "stored_streams": server.stored_streams}

@@ -12,8 +12,8 @@ from codec.models import load_scene_codec
 from codec.models.registry import CONFIGS
 from codec.options import ATTENTIONS, RECONSTRUCTIONS
 from codec.pipeline import EncoderConfig
-from proto.spikecodec.v1 import service_pb2, spikes_pb2
 from server.config import ServerConfig
+from spikecodec_proto.v1 import service_pb2, spikes_pb2
 
 RECON_METHODS = RECONSTRUCTIONS
 

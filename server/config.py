@@ -10,6 +10,7 @@ that map between them.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any, Mapping
 
 from codec import options
 from codec.errors import SpikecodecError
+from spikecodec_proto.wire import WireLimits
 
 ENV_PREFIX = "SPIKECODEC_"
 #: 4 MiB, gRPC's own default; a 32-plane chunk of 250x400 is 400,000 bytes
@@ -42,11 +44,17 @@ class ServerConfig:
     max_message_bytes: int = _opt(DEFAULT_MAX_MESSAGE_BYTES, "largest gRPC message either way, bytes")
     max_pixels: int = _opt(1024 * 1024, "largest H*W of a plane")
     max_planes: int = _opt(10_000_000, "most planes in one stream")
+    max_window: int = _opt(1024, "largest planes per scene K of a stream coded or decoded (bounds its memory)")
     max_streams: int = _opt(16, "most streaming calls (Encode, Decode, Upload, Fetch) at once")
     stream_deadline_s: float = _opt(3600.0, "wall time allowed to one streaming call, seconds")
+    idle_timeout_s: float = _opt(30.0, "seconds a streaming call may wait on its client (next message, or reading ours)")
+    preempt_idle_s: float = _opt(5.0, "with every stream slot taken, a new streaming call takes the slot of "
+                                      "the stream idle longest if that is this many seconds; 0 = never")
+    max_aux_streams: int = _opt(4, "most reflection and health Watch streams at once")
+    aux_deadline_s: float = _opt(60.0, "wall time allowed to one reflection or health Watch stream, seconds")
     grace_s: float = _opt(30.0, "on SIGTERM, seconds in-flight calls may take to finish")
     chunk_planes: int = _opt(32, "planes per chunk the server sends (Decode, Fetch default)")
-    workers: int = _opt(0, "gRPC worker threads, more than max_streams; 0 = max_streams + 8")
+    workers: int = _opt(0, "gRPC worker threads, more than max_streams + max_aux_streams; 0 = that + 8")
     token: str = _opt("", "bearer token clients must send; empty = no authentication (prefer the environment)", secret=True)
     tls_cert: str = _opt("", "PEM certificate file; with tls_key enables TLS")
     tls_key: str = _opt("", "PEM private key file of tls_cert")
@@ -62,16 +70,23 @@ class ServerConfig:
     log_level: str = _opt("INFO", "DEBUG, INFO, WARNING or ERROR")
 
     def __post_init__(self) -> None:
-        for name in ("max_message_bytes", "max_pixels", "max_planes", "max_streams", "chunk_planes", "window", "torch_threads",
-                     "intra_period"):
+        for name in ("max_message_bytes", "max_pixels", "max_planes", "max_window", "max_streams", "max_aux_streams",
+                     "chunk_planes", "window", "torch_threads", "intra_period"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port must be in 0..65535, got {self.port}")
-        if self.stream_deadline_s <= 0 or self.grace_s < 0:
-            raise ConfigError("stream_deadline_s must be positive and grace_s non-negative")
-        if self.workers and self.workers <= self.max_streams:
-            raise ConfigError(f"workers ({self.workers}) must exceed max_streams ({self.max_streams})")
+        for name in ("stream_deadline_s", "idle_timeout_s", "aux_deadline_s"):
+            if not 0 < getattr(self, name) < math.inf:
+                raise ConfigError(f"{name} must be a positive number of seconds, got {getattr(self, name)}")
+        for name in ("grace_s", "preempt_idle_s"):
+            if not 0 <= getattr(self, name) < math.inf:
+                raise ConfigError(f"{name} must be a non-negative number of seconds, got {getattr(self, name)}")
+        if self.window > self.max_window:
+            raise ConfigError(f"window ({self.window}) must not exceed max_window ({self.max_window})")
+        if self.workers and self.workers <= self.max_streams + self.max_aux_streams:
+            raise ConfigError(f"workers ({self.workers}) must exceed max_streams + max_aux_streams "
+                              f"({self.max_streams + self.max_aux_streams})")
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ConfigError("TLS needs both tls_cert and tls_key")
         if self.recon not in options.RECONSTRUCTIONS:
@@ -82,12 +97,18 @@ class ServerConfig:
             raise ConfigError(f"log_level must be DEBUG, INFO, WARNING or ERROR, got {self.log_level!r}")
 
     @property
+    def wire_limits(self) -> WireLimits:
+        """The limits incoming spike streams are read with."""
+        return WireLimits(max_pixels=self.max_pixels, max_planes=self.max_planes)
+
+    @property
     def address(self) -> str:
         return f"{self.host}:{self.port}"
 
     @property
     def thread_workers(self) -> int:
-        return self.workers or self.max_streams + 8
+        # a thread per streaming call and per auxiliary stream, 8 more for unary calls and health checks
+        return self.workers or self.max_streams + self.max_aux_streams + 8
 
 
 def env_name(field_name: str) -> str:

@@ -1,7 +1,7 @@
-"""``SpikeCodecServicer``: the RPCs of ``proto/spikecodec/v1/service.proto`` over
+"""``SpikeCodecServicer``: the RPCs of ``proto/spikecodec_proto/v1/service.proto`` over
 :mod:`codec.pipeline` and :mod:`server.store`.
 
-Transport only: the servicer validates the wire (:mod:`server.spikes`), enforces
+Transport only: the servicer validates the wire (:mod:`spikecodec_proto.wire`), enforces
 limits, and hands planes and records to one :class:`codec.pipeline.Encoder` or
 :class:`codec.pipeline.Decoder` per call. The scene codec behind them is loaded
 once and shared (``codec.models.load_scene_codec`` caches it; its numerically
@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 import inspect
+import re
 import threading
 import time
 from typing import Callable, Iterator
@@ -28,20 +29,29 @@ from codec.errors import BitstreamError, SpikecodecError, SpikeFormatError
 from codec.io.packing import plane_bytes
 from codec.pipeline import Decoder, Encoder
 from codec.sensor import SensorParams
-from proto.spikecodec.v1 import records_pb2, service_pb2, service_pb2_grpc, spikes_pb2
 from server import codecs
+from server.calls import StreamCall, StreamSlots, Watchdog, preempted
 from server.config import ServerConfig
-from server.deadline import Deadline
 from server.logs import get_logger
-from server.spikes import ChunkWriter, SpikeStreamReader, header_message, sensor_to_proto
-from server.status import LimitExceeded, StoredStreamUndecodable, StreamCancelled, status_of
+from server.status import (
+    LimitExceeded,
+    ServerDraining,
+    StoredStreamUndecodable,
+    StreamCancelled,
+    status_of,
+)
 from server.store import StoredStream, StreamStore
+from spikecodec_proto.v1 import records_pb2, service_pb2, service_pb2_grpc, spikes_pb2
+from spikecodec_proto.wire import ChunkWriter, RecordTagger, SpikeStreamReader, header_message, sensor_to_proto
 
 try:
     VERSION = importlib.metadata.version("spikecodec")
 except importlib.metadata.PackageNotFoundError:  # running from a source tree that was never installed
     VERSION = "unknown"
 DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+#: what ListStreams hands out as next_page_token: a row number, ASCII digits, within SQLite's int64
+PAGE_TOKEN = re.compile(r"[1-9][0-9]{0,17}")
 #: room left in a message for everything but the packed planes
 MESSAGE_OVERHEAD_BYTES = 1024
 #: bytes of a stored stream handed to the decoder at a time
@@ -49,30 +59,33 @@ FETCH_PIECE_BYTES = 1 << 16
 
 
 class Call:
-    """One RPC in progress: its deadline (streaming calls) and the fields of its log line."""
+    """One RPC in progress: its bounds (streaming calls) and the fields of its log line."""
 
-    def __init__(self, method: str, context: grpc.ServicerContext, deadline: Deadline | None) -> None:
+    def __init__(self, method: str, context: grpc.ServicerContext, stream: StreamCall | None) -> None:
         self.method = method
-        self.deadline = deadline
+        self.stream = stream
         self.fields: dict[str, object] = {"method": method, "peer": context.peer()}
         self.start = time.perf_counter()
 
 
-def rpc(streaming: bool) -> Callable:
+def rpc(streaming: bool, changes_store: bool = False) -> Callable:
     """Decorate a handler ``impl(self, request, context, call)`` as a servicer method.
 
     Args:
-        streaming: the call takes one of ``max_streams`` slots and gets a
-            :class:`Deadline` of ``stream_deadline_s``.
+        streaming: the call takes one of ``max_streams`` slots and is bounded by a
+            :class:`server.calls.StreamCall` (deadline, idle timeout, interruption).
+        changes_store: refused like streaming calls once the server shuts down.
     """
 
     def decorate(impl: Callable) -> Callable:
         if inspect.isgeneratorfunction(impl):
             @functools.wraps(impl)
             def stream_handler(self: "SpikeCodecServicer", request, context):
-                call = self._begin(impl.__name__, context, streaming)
+                call = self._begin(impl.__name__, context, streaming, changes_store)
                 try:
-                    yield from impl(self, request, context, call)
+                    for response in impl(self, request, context, call):
+                        with call.stream.blocked():  # a client that stops reading holds us here
+                            yield response
                 except GeneratorExit:  # the response stream was abandoned (client cancelled)
                     call.fields["abandoned"] = True
                     self._end(call, context, None)
@@ -86,7 +99,7 @@ def rpc(streaming: bool) -> Callable:
 
         @functools.wraps(impl)
         def unary_handler(self: "SpikeCodecServicer", request, context):
-            call = self._begin(impl.__name__, context, streaming)
+            call = self._begin(impl.__name__, context, streaming, changes_store)
             try:
                 result = impl(self, request, context, call)
             except Exception as err:
@@ -111,56 +124,50 @@ def summary_proto(stream: StoredStream) -> records_pb2.StreamSummary:
     )
 
 
-class RecordTagger:
-    """Wraps the encoder's records as ``EncodedRecord`` messages, numbered and classified."""
-
-    def __init__(self) -> None:
-        self._parser = RecordParser()
-        self._sequence = 0
-
-    def tag(self, data: bytes, completed_by: int, arrived: float) -> records_pb2.EncodedRecord:
-        (record,) = self._parser.feed(data)
-        kind, index, centre = records_pb2.RECORD_KIND_HEADER, -1, -1
-        if isinstance(record, SceneRecord):
-            kind, index, centre = records_pb2.RECORD_KIND_SCENE, record.index, record.centre
-        elif isinstance(record, EndRecord):
-            kind = records_pb2.RECORD_KIND_END
-        message = records_pb2.EncodedRecord(
-            sequence=self._sequence, kind=kind, data=data, scene_index=index, centre=centre,
-            completed_by_chunk=completed_by, server_latency_s=time.perf_counter() - arrived,
-        )
-        self._sequence += 1
-        return message
-
-
 class SpikeCodecServicer(service_pb2_grpc.SpikeCodecServicer):
     """The service. One instance per server; thread-safe."""
 
-    def __init__(self, config: ServerConfig, store: StreamStore, models: list[service_pb2.ModelInfo]) -> None:
+    def __init__(self, config: ServerConfig, store: StreamStore, models: list[service_pb2.ModelInfo],
+                 watchdog: Watchdog) -> None:
         self.config = config
         self.store = store
         self.models = models
-        self._lock = threading.Lock()
-        self._active = 0
+        self.watchdog = watchdog
+        self.slots = StreamSlots(config.max_streams, config.preempt_idle_s, "streams", "max_streams",
+                                 preempted("stream"))
+        self.draining = threading.Event()
 
     @property
     def active_streams(self) -> int:
         """Streaming calls in progress."""
-        return self._active
+        return self.slots.active
+
+    def drain(self, grace_s: float) -> int:
+        """Refuse new calls, give streaming calls ``grace_s`` seconds to finish, then cancel the rest
+        (``CANCELLED``, in-band where the call can still answer). Returns how many were cancelled."""
+        self.draining.set()
+        if self.slots.wait_empty(grace_s):
+            return 0
+        left = self.slots.calls()
+        for call in left:
+            call.interrupt(StreamCancelled(f"server shutting down: call cancelled at the end of the "
+                                           f"{grace_s:g} s grace period"))
+        self.slots.wait_empty(StreamSlots.HANDOVER_S)
+        return len(left)
 
     # -- live coding -------------------------------------------------------------------
 
     @rpc(streaming=True)
     def Encode(self, request_iterator, context, call: Call) -> Iterator[records_pb2.EncodedRecord]:
-        reader = SpikeStreamReader(call.deadline.iterate(request_iterator), self.config)
+        reader = SpikeStreamReader(call.stream.iterate(request_iterator), self.config.wire_limits)
         arrived = time.perf_counter()
         encoder = self._encoder(reader, call)
         tagger = RecordTagger()
         yield tagger.tag(encoder.header_record(), 0, arrived)
         for chunk in reader.chunks():
-            for record in encoder.push(chunk.planes):
+            for record in encoder.push_packed(chunk.packed):
                 yield tagger.tag(record, chunk.sequence, chunk.arrived)
-            call.deadline.check()
+            call.stream.check()
         for record in encoder.finish():
             yield tagger.tag(record, reader.num_chunks, reader.end_arrived)
         call.fields.update(planes=encoder.num_planes, scenes=encoder.num_scenes)
@@ -170,7 +177,7 @@ class SpikeCodecServicer(service_pb2_grpc.SpikeCodecServicer):
         guard = RecordParser()  # sees each record before the decoder acts on it
 
         def pieces() -> Iterator[bytes]:
-            for expected, message in enumerate(call.deadline.iterate(request_iterator)):
+            for expected, message in enumerate(call.stream.iterate(request_iterator)):
                 if message.sequence != expected:
                     raise SpikeFormatError(f"record {message.sequence} out of order: expected record {expected}")
                 for record in guard.feed(message.data):
@@ -184,20 +191,20 @@ class SpikeCodecServicer(service_pb2_grpc.SpikeCodecServicer):
     @rpc(streaming=True)
     def Upload(self, request_iterator, context, call: Call) -> service_pb2.UploadResponse:
         start = time.perf_counter()
-        reader = SpikeStreamReader(call.deadline.iterate(request_iterator), self.config)
+        reader = SpikeStreamReader(call.stream.iterate(request_iterator), self.config.wire_limits)
         encoder = self._encoder(reader, call)
         encode = store = 0.0
         with self.store.begin(reader.header.name) as pending:
             pending.write(encoder.header_record())
             for chunk in reader.chunks():
                 tic = time.perf_counter()
-                records = encoder.push(chunk.planes)
+                records = encoder.push_packed(chunk.packed)
                 toc = time.perf_counter()
                 for record in records:
                     pending.write(record)
                 encode += toc - tic
                 store += time.perf_counter() - toc
-                call.deadline.check()
+                call.stream.check()
             tic = time.perf_counter()
             records = encoder.finish()
             toc = time.perf_counter()
@@ -234,18 +241,20 @@ class SpikeCodecServicer(service_pb2_grpc.SpikeCodecServicer):
     def ListStreams(self, request, context, call: Call) -> service_pb2.ListStreamsResponse:
         before = None
         if request.page_token:
-            if not request.page_token.isdigit():
-                raise SpikeFormatError(f"invalid page_token {request.page_token!r}")
+            if not PAGE_TOKEN.fullmatch(request.page_token):
+                raise SpikeFormatError(f"invalid page_token {request.page_token[:40]!r}: use a next_page_token as sent")
             before = int(request.page_token)
-        streams, cursor = self.store.list(request.page_size or DEFAULT_PAGE_SIZE, before)
+        streams, cursor = self.store.list(min(request.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE), before)
         return service_pb2.ListStreamsResponse(
             streams=[summary_proto(s) for s in streams], next_page_token="" if cursor is None else str(cursor)
         )
 
-    @rpc(streaming=False)
+    @rpc(streaming=False, changes_store=True)
     def DeleteStream(self, request, context, call: Call) -> service_pb2.DeleteStreamResponse:
         call.fields["id"] = request.id
-        return service_pb2.DeleteStreamResponse(stream=summary_proto(self.store.delete(request.id)))
+        deleted = self.store.delete(request.id)  # None: its index row was damaged
+        return service_pb2.DeleteStreamResponse(stream=records_pb2.StreamSummary(id=request.id) if deleted is None
+                                                else summary_proto(deleted))
 
     @rpc(streaming=False)
     def GetServerInfo(self, request, context, call: Call) -> service_pb2.ServerInfo:
@@ -256,7 +265,7 @@ class SpikeCodecServicer(service_pb2_grpc.SpikeCodecServicer):
             limits=service_pb2.Limits(
                 max_message_bytes=c.max_message_bytes, max_pixels=c.max_pixels, max_planes=c.max_planes,
                 max_concurrent_streams=c.max_streams, stream_deadline_s=c.stream_deadline_s,
-                recommended_chunk_planes=c.chunk_planes,
+                recommended_chunk_planes=c.chunk_planes, max_window=c.max_window, idle_timeout_s=c.idle_timeout_s,
             ),
             auth_required=bool(c.token), tls=bool(c.tls_cert), stored_streams=self.store.count(),
         )
@@ -269,48 +278,61 @@ class SpikeCodecServicer(service_pb2_grpc.SpikeCodecServicer):
         decoder = Decoder()
         writer = None
         for piece in pieces:
-            planes = decoder.push(piece)
-            if writer is None and decoder.header is not None:
-                h = decoder.header
-                yield header_message(h, *((stored.name, stored.num_planes) if stored else ()))
-                writer = ChunkWriter(h.height, h.width, min(chunk_planes, self._max_chunk_planes(h.height, h.width)))
-            if writer is not None:
+            for planes in decoder.blocks(piece):
+                if writer is None:
+                    h = decoder.header
+                    yield header_message(h, *((stored.name, stored.num_planes) if stored else ()))
+                    chunk_planes = min(chunk_planes, self._max_chunk_planes(h.height, h.width))
+                    writer = ChunkWriter(h.height, h.width, chunk_planes)
                 yield from writer.push(planes)
-            call.deadline.check()
+                call.stream.check()
+            call.stream.check()
         stats = decoder.finish()
         assert writer is not None  # finish() raised if no header came
         yield from writer.finish()
         call.fields.update(planes=stats["planes"], scenes=stats["scenes"])
 
     def _check_decode_limits(self, record: Record) -> None:
-        """Refuse a stream to decode whose planes exceed ``max_pixels`` or ``max_planes``."""
-        limits = self.config
-        if isinstance(record, StreamHeader) and record.height * record.width > limits.max_pixels:
-            raise LimitExceeded(f"stream header: {record.height}x{record.width} = {record.height * record.width} "
-                                f"pixels per plane exceeds the server's max_pixels {limits.max_pixels}")
-        planes = record.num_planes if isinstance(record, (StreamHeader, EndRecord)) else 0
-        if planes > limits.max_planes:
-            raise LimitExceeded(f"stream of {planes} planes, over the server's max_planes {limits.max_planes}")
+        """Refuse a stream to decode whose sizes exceed the server's limits, before anything is allocated."""
+        c = self.config
+        if isinstance(record, StreamHeader):
+            if record.height * record.width > c.max_pixels:
+                raise LimitExceeded(f"stream header: {record.height}x{record.width} = {record.height * record.width} "
+                                    f"pixels per plane exceeds the server's max_pixels {c.max_pixels}")
+            if record.window > c.max_window:
+                raise LimitExceeded(f"stream header: window {record.window} exceeds the server's max_window {c.max_window}")
+        planes = {StreamHeader: lambda r: max(r.num_planes, r.offset + 1), SceneRecord: lambda r: r.centre + 1,
+                  EndRecord: lambda r: r.num_planes}[type(record)](record)
+        if planes > c.max_planes:
+            raise LimitExceeded(f"stream of {planes} planes, over the server's max_planes {c.max_planes}")
 
     def _max_chunk_planes(self, height: int, width: int) -> int:
         """Most planes of ``height x width`` one outgoing message can carry."""
         return max(1, (self.config.max_message_bytes - MESSAGE_OVERHEAD_BYTES) // plane_bytes(height, width))
 
-    def _begin(self, method: str, context: grpc.ServicerContext, streaming: bool) -> Call:
-        """Start a call: take a stream slot (or abort with RESOURCE_EXHAUSTED)."""
-        if streaming:
-            try:
-                self._take_slot()
-            except LimitExceeded as err:
-                get_logger().info("rpc.rejected", extra={"fields": {"method": method, "code": "RESOURCE_EXHAUSTED",
-                                                                     "error": str(err), "peer": context.peer()}})
-                context.abort(status_of(err), str(err))
-        return Call(method, context, Deadline(self.config.stream_deadline_s) if streaming else None)
+    def _begin(self, method: str, context: grpc.ServicerContext, streaming: bool, changes_store: bool) -> Call:
+        """Start a call: refuse it while shutting down, take a stream slot (or abort with RESOURCE_EXHAUSTED)."""
+        stream = None
+        try:
+            if self.draining.is_set() and (streaming or changes_store):
+                raise ServerDraining("server is shutting down: retry on another instance or after its restart")
+            if streaming:
+                c = self.config
+                stream = StreamCall(method, context, c.stream_deadline_s, c.idle_timeout_s)
+                self.slots.acquire(stream)
+        except SpikecodecError as err:
+            get_logger().info("rpc.rejected", extra={"fields": {"method": method, "code": status_of(err).name,
+                                                                 "error": str(err), "peer": context.peer()}})
+            context.abort(status_of(err), str(err))
+        if stream is not None:
+            self.watchdog.watch(stream)
+        return Call(method, context, stream)
 
     def _end(self, call: Call, context: grpc.ServicerContext, error: BaseException | None) -> None:
         """Finish a call: release its slot, log it, and abort with the error's status if it failed."""
-        if call.deadline is not None:
-            self._release_slot()
+        if call.stream is not None:
+            self.watchdog.forget(call.stream)
+            self.slots.release(call.stream)
         self._log(call, error)
         if error is None:
             return
@@ -323,21 +345,11 @@ class SpikeCodecServicer(service_pb2_grpc.SpikeCodecServicer):
     def _encoder(self, reader: SpikeStreamReader, call: Call) -> Encoder:
         header = reader.header
         config = codecs.encoder_config(header.options, self.config)
+        if config.window > self.config.max_window:
+            raise LimitExceeded(f"header: window {config.window} exceeds the server's max_window {self.config.max_window}")
         call.fields.update(height=header.height, width=header.width, quality=config.quality,
                            window=config.window, recon=config.recon, attention=config.attention)
         return Encoder(config, header.height, header.width, header.sensor, num_planes=header.num_planes)
-
-    def _take_slot(self) -> None:
-        with self._lock:
-            if self._active >= self.config.max_streams:
-                raise LimitExceeded(
-                    f"server busy: {self._active} streams in progress (max_streams {self.config.max_streams}); retry later"
-                )
-            self._active += 1
-
-    def _release_slot(self) -> None:
-        with self._lock:
-            self._active -= 1
 
     def _log(self, call: Call, error: BaseException | None) -> None:
         fields = dict(call.fields, duration_s=round(time.perf_counter() - call.start, 4))

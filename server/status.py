@@ -10,11 +10,8 @@ from __future__ import annotations
 import grpc
 
 from codec.errors import BitstreamError, SpikecodecError, SpikeFormatError
-from server.store import StoreDataLoss, StreamNotFound
-
-
-class LimitExceeded(SpikecodecError):
-    """A request over one of the server's configured limits (size, planes, streams)."""
+from server.store import StoreDataLoss, StoreFull, StreamNotFound
+from spikecodec_proto.wire import LimitExceeded
 
 
 class StreamDeadlineExceeded(SpikecodecError):
@@ -25,6 +22,14 @@ class StreamCancelled(SpikecodecError):
     """The call was cancelled (client gone, or the shutdown grace period ended) before it could finish."""
 
 
+class StreamPreempted(LimitExceeded):
+    """A stream that waited on its client while the server was full gave its slot to a new call."""
+
+
+class ServerDraining(SpikecodecError):
+    """A new call while the server shuts down (health says ``NOT_SERVING``)."""
+
+
 class StoredStreamUndecodable(SpikecodecError):
     """An intact stored stream this server cannot decode (its model weights are not installed)."""
 
@@ -32,8 +37,10 @@ class StoredStreamUndecodable(SpikecodecError):
 #: most specific class first
 _CODES: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (LimitExceeded, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (StoreFull, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (StreamDeadlineExceeded, grpc.StatusCode.DEADLINE_EXCEEDED),
     (StreamCancelled, grpc.StatusCode.CANCELLED),
+    (ServerDraining, grpc.StatusCode.UNAVAILABLE),
     (StoredStreamUndecodable, grpc.StatusCode.FAILED_PRECONDITION),
     (StreamNotFound, grpc.StatusCode.NOT_FOUND),
     (StoreDataLoss, grpc.StatusCode.DATA_LOSS),

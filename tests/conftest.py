@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 import torch
@@ -26,3 +28,17 @@ def shared_data() -> Path:
 def reds_dat(shared_data: Path) -> Path:
     """A real 301-plane 250x400 PKU ``.dat`` recording."""
     return shared_data / "spikes" / "reds_203_part2.dat"
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 320 KiB tmpfs volume (a real full disk); needs the right to mount (root in CI)."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=320k", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs: {done.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=True)

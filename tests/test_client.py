@@ -13,11 +13,12 @@ import pytest
 
 from client.connection import ClientError, Connection
 from client.retry import RetryPolicy
-from client.streaming import round_trip, spike_messages, stream_header
+from client.streaming import round_trip
 from codec.sensor import SensorParams
-from proto.spikecodec.v1 import spikes_pb2
 from server.app import Server
 from server.config import ServerConfig
+from spikecodec_proto.v1 import spikes_pb2
+from spikecodec_proto.wire import spike_messages, stream_header
 
 FAST_RETRY = RetryPolicy(attempts=6, initial_backoff_s=0.05, max_backoff_s=0.5)
 

@@ -28,10 +28,10 @@ from codec.bitstream import RecordParser, header_record
 from codec.io import open_spikes, open_writer, pack_planes
 from codec.pipeline import EncoderConfig, decode_file, encode_file
 from codec.sensor import SensorParams
-from proto.spikecodec.v1 import records_pb2, service_pb2, service_pb2_grpc, spikes_pb2
 from server.app import Server
 from server.config import ConfigError, ServerConfig, add_arguments, from_args, from_env
-from server.spikes import ChunkWriter, stream_header
+from spikecodec_proto.v1 import records_pb2, service_pb2, service_pb2_grpc, spikes_pb2
+from spikecodec_proto.wire import ChunkWriter, stream_header
 from test_store import spkc_records
 
 H, W, T = 64, 96, 150

@@ -18,7 +18,7 @@ import pytest
 
 from bench.bench_server import HEIGHT, WIDTH, client_streams, concurrency, reference
 from codec.pipeline import EncoderConfig
-from proto.spikecodec.v1 import service_pb2_grpc, spikes_pb2
+from spikecodec_proto.v1 import service_pb2_grpc, spikes_pb2
 from server.app import Server
 from server.config import ServerConfig
 

@@ -1,15 +1,13 @@
 """``spikecodec serve`` as a real process: SIGKILL during uploads loses nothing that was
-complete and shows nothing that was not; SIGTERM lets an in-flight upload finish.
+complete and shows nothing that was not; SIGTERM lets an in-flight upload finish; any
+number of further signals still exits 0.
 
-One test, two server processes (start-up imports torch and loads the model: seconds each)."""
+Start-up imports torch and loads the models: seconds per server process."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -19,43 +17,22 @@ from typing import Iterator
 import grpc
 import numpy as np
 import pytest
+from grpc_health.v1.health_pb2 import HealthCheckRequest, HealthCheckResponse
+from grpc_health.v1.health_pb2_grpc import HealthStub
 
-from proto.spikecodec.v1 import service_pb2, service_pb2_grpc, spikes_pb2
+from client.local_server import LocalServer
 from server.store import StreamStore
+from spikecodec_proto.v1 import service_pb2, service_pb2_grpc, spikes_pb2
 from test_server import T, make_spikes, offline, received_planes, spike_messages
 
 pytestmark = pytest.mark.slow
 
-SPIKECODEC = Path(sys.executable).with_name("spikecodec")
-
-
-class ServeProcess:
-    """``spikecodec serve --json`` on a free loopback port; its JSON log lines collected from stderr."""
+class ServeProcess(LocalServer):
+    """``spikecodec serve`` on a free loopback port with one torch thread, and a stub for it."""
 
     def __init__(self, store: Path, *flags: str) -> None:
-        env = dict(os.environ, SPIKECODEC_TORCH_THREADS="1")
-        self.proc = subprocess.Popen(
-            [str(SPIKECODEC), "serve", "--json", "--host", "127.0.0.1", "--port", "0", "--store", str(store), *flags],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-        )
-        self.logs: list[dict] = []
-        self._started = threading.Event()
-        threading.Thread(target=self._drain, daemon=True).start()
-        if not self._started.wait(120):
-            self.proc.kill()
-            raise RuntimeError(f"server did not start: {self.logs}")
-        self.port = next(line["port"] for line in self.logs if line.get("event") == "server.started")
+        super().__init__(store, *flags, env=dict(os.environ, SPIKECODEC_TORCH_THREADS="1"))
         self.stub = service_pb2_grpc.SpikeCodecStub(grpc.insecure_channel(f"127.0.0.1:{self.port}"))
-
-    def _drain(self) -> None:
-        for line in self.proc.stderr:
-            if line.startswith("{"):
-                self.logs.append(json.loads(line))
-                if self.logs[-1].get("event") == "server.started":
-                    self._started.set()
-
-    def events(self, name: str) -> list[dict]:
-        return [line for line in self.logs if line.get("event") == name]
 
 
 @pytest.fixture(scope="module")
@@ -73,16 +50,33 @@ def stalled_upload(planes: np.ndarray, sent: threading.Event, release: threading
     yield from messages[half:]
 
 
-def refuses_new_calls(port: int, within: float = 30.0) -> bool:
-    """Whether, within ``within`` seconds, a call on a fresh connection fails with UNAVAILABLE
-    (other outcomes while the server is between running and stopped are retried)."""
+def sigkill_during_uploads(server: ServeProcess, planes: np.ndarray, uploads: int = 3) -> None:
+    """Start ``uploads`` uploads of ``planes``, SIGKILL the server once each has sent half its
+    stream, then let them go on: every one fails."""
+    sent, release = [threading.Event() for _ in range(uploads)], threading.Event()
+    calls = [server.stub.Upload.future(stalled_upload(planes, s, release)) for s in sent]
+    assert all(s.wait(60) for s in sent)
+    time.sleep(0.5)  # let the server take in the half streams
+    server.proc.send_signal(signal.SIGKILL)
+    server.proc.wait(30)
+    release.set()
+    for call in calls:
+        with pytest.raises(grpc.RpcError):
+            call.result(30)
+
+
+def drains(port: int, within: float = 30.0) -> bool:
+    """Whether, within ``within`` seconds, health answers ``NOT_SERVING`` and a new upload is
+    refused with ``UNAVAILABLE`` (other outcomes while the drain starts are retried)."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
             try:
-                service_pb2_grpc.SpikeCodecStub(channel).GetServerInfo(service_pb2.GetServerInfoRequest(), timeout=2)
+                status = HealthStub(channel).Check(HealthCheckRequest(service=""), timeout=2).status
+                if status == HealthCheckResponse.NOT_SERVING:
+                    service_pb2_grpc.SpikeCodecStub(channel).Upload(iter([]), timeout=2)
             except grpc.RpcError as err:
-                if err.code() == grpc.StatusCode.UNAVAILABLE:
+                if err.code() == grpc.StatusCode.UNAVAILABLE and "shutting down" in (err.details() or ""):
                     return True
         time.sleep(0.1)
     return False
@@ -95,18 +89,7 @@ def test_sigkill_loses_no_completed_stream_and_sigterm_drains_in_flight_uploads(
         done = {first.stub.Upload(iter(spike_messages(spikes[: 60 + 30 * i], name=f"s{i}"))).stream.id: 60 + 30 * i
                 for i in range(3)}
         before = {sid: received_planes(first.stub.Fetch(service_pb2.FetchRequest(id=sid)))[1] for sid in done}
-        sent = [threading.Event() for _ in range(3)]
-        release = threading.Event()
-        with ThreadPoolExecutor(3) as pool:
-            pending = [pool.submit(first.stub.Upload, stalled_upload(spikes, s, release)) for s in sent]
-            assert all(s.wait(30) for s in sent)
-            time.sleep(0.5)  # let the server take in the half streams
-            first.proc.send_signal(signal.SIGKILL)
-            first.proc.wait(30)
-            release.set()
-            for call in pending:
-                with pytest.raises(grpc.RpcError):
-                    call.result(30)
+        sigkill_during_uploads(first, spikes)
     finally:
         first.proc.kill()
 
@@ -128,17 +111,46 @@ def test_sigkill_loses_no_completed_stream_and_sigterm_drains_in_flight_uploads(
             assert sent.wait(30)
             second.proc.send_signal(signal.SIGTERM)
             try:
-                assert refuses_new_calls(second.port), second.logs[-5:]
+                assert drains(second.port), second.logs[-5:]
             finally:
                 release.set()
             last = upload.result(60).stream
         assert last.num_planes == T
-        out, _ = second.proc.communicate(timeout=60)
-        assert second.proc.returncode == 0
-        assert json.loads(out)["stored_streams"] == 4
+        assert second.wait_exit(60) == 0
+        assert second.summary["stored_streams"] == 4
     finally:
         second.proc.kill()
     after = StreamStore(store)
     assert not any(after.reconciled.values())
     assert sorted(s.id for s in after.list()[0]) == sorted([*done, last.id])
     assert all(after.read(sid)[0].sha256 for sid in [*done, last.id])
+
+
+@pytest.mark.parametrize("in_flight", [False, True], ids=["idle", "upload in flight"])
+def test_repeated_signals_during_and_after_the_drain_still_exit_0(tmp_path, spikes, in_flight) -> None:
+    server = ServeProcess(tmp_path / "store", "--grace-s", "1")
+    sent, release = threading.Event(), threading.Event()
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            if in_flight:  # the drain waits for it: signals land while the handlers are still ours
+                upload = pool.submit(server.stub.Upload, stalled_upload(spikes, sent, release))
+                assert sent.wait(30)
+            server.proc.send_signal(signal.SIGTERM)
+            signals, tic = 1, time.monotonic()
+            # keep signalling, 0.05 s apart, until the process is gone: drain, shutdown, interpreter exit
+            while server.proc.poll() is None and time.monotonic() - tic < 60:
+                time.sleep(0.05)
+                server.proc.send_signal(signal.SIGTERM if signals % 2 else signal.SIGINT)
+                signals += 1
+            assert server.wait_exit(60) == 0, server.logs[-5:]
+            release.set()
+            if in_flight:
+                with pytest.raises(grpc.RpcError) as err:
+                    upload.result(30)
+                assert err.value.code() == grpc.StatusCode.CANCELLED, err.value.details()
+        assert server.summary["stored_streams"] == 0
+        handled = len(server.events("server.signal"))
+        assert signals > handled >= (2 if in_flight else 1)  # some during the drain, some after it
+    finally:
+        release.set()
+        server.proc.kill()

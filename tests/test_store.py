@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from codec.bitstream import MODE_INTRA, StreamHeader, end_record, header_record, iter_file_records, scene_record
 from codec.errors import BitstreamError
-from server.store import StoreDataLoss, StreamNotFound, StreamStore
+from server.store import StoreDataLoss, StoreFull, StreamNotFound, StreamStore
 
 
 def spkc_records(num_planes: int = 100, window: int = 20, payload: bytes = b"scene-payload") -> list[bytes]:
@@ -85,13 +87,13 @@ def test_start_up_reconciles_files_and_index(tmp_path: Path) -> None:
     store.close()
 
     again = StreamStore(tmp_path)
-    assert again.reconciled == {
+    assert {key: value for key, value in again.reconciled.items() if value} == {
         "temp_removed": [f"{pending.id}.part"],
-        "orphans_removed": [orphan.name],
+        "rows_rebuilt": ["f" * 32],  # a complete stream file is never thrown away
         "rows_dropped": [lost],
     }
-    assert [s.id for s in again.list()[0]] == [keep]
-    assert again.read(keep)[1] == b"".join(spkc_records())
+    assert [s.id for s in again.list()[0]] == ["f" * 32, keep]
+    assert again.get("f" * 32).name == "" and again.read(keep)[1] == b"".join(spkc_records())
 
 
 def test_list_pages_newest_first_and_delete(tmp_path: Path) -> None:
@@ -118,3 +120,158 @@ def test_index_is_a_plain_sqlite_table(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "index.sqlite3") as db:
         row = db.execute("SELECT id, height, width, num_planes, bits, quality, model, sha256 FROM streams").fetchone()
     assert row[:4] == (sid, 8, 16, 100) and row[6] == "spikecodec-base" and len(row[7]) == 64
+
+
+def _index_files(root: Path) -> list[Path]:
+    return [root / name for name in ("index.sqlite3", "index.sqlite3-wal", "index.sqlite3-shm")]
+
+
+@pytest.mark.parametrize("damage", ["removed", "truncated", "garbage"])
+def test_lost_or_damaged_index_is_rebuilt_from_the_stream_files(tmp_path: Path, damage: str) -> None:
+    store = StreamStore(tmp_path)
+    ids = {store_stream(store, spkc_records(40 + 20 * i), name=f"n{i}"): 40 + 20 * i for i in range(3)}
+    store.close()
+    for path in _index_files(tmp_path):
+        if damage == "removed":
+            path.unlink(missing_ok=True)
+        elif damage == "truncated" and path.exists():
+            path.write_bytes(b"")
+        elif damage == "garbage" and path.name.endswith("sqlite3"):
+            path.write_bytes(b"not an index " * 500)
+
+    again = StreamStore(tmp_path)
+    assert {s.id: s.num_planes for s in again.list()[0]} == ids
+    assert sorted(again.reconciled["rows_rebuilt"]) == sorted(ids)
+    for sid, planes in ids.items():
+        assert again.read(sid)[1] == b"".join(spkc_records(planes))
+    if damage == "garbage":  # the damaged index is kept for inspection, not deleted
+        (kept,) = (tmp_path / "quarantine").glob("*index.sqlite3")
+        assert kept.read_bytes().startswith(b"not an index")
+
+
+def test_files_the_store_cannot_account_for_are_quarantined_never_deleted(tmp_path: Path) -> None:
+    store = StreamStore(tmp_path)
+    keep = store_stream(store, spkc_records())
+    store.close()
+    junk = {
+        "a" * 32 + ".spkc": b"SPKC garbage that is no stream",  # a stream name, unreadable bytes
+        "b" * 32 + ".spkc": b"".join(spkc_records())[:-10],  # a truncated stream
+        "notes.txt": b"an operator's file",  # not a stream name at all
+    }
+    for name, data in junk.items():
+        (tmp_path / "streams" / name).write_bytes(data)
+
+    again = StreamStore(tmp_path)
+    assert sorted(again.reconciled["quarantined"]) == sorted(junk)
+    for name, data in junk.items():
+        assert (tmp_path / "quarantine" / name).read_bytes() == data
+    assert [s.id for s in again.list()[0]] == [keep]
+
+
+def test_a_deleted_stream_does_not_come_back_when_its_file_outlived_the_row(tmp_path: Path) -> None:
+    store = StreamStore(tmp_path)
+    sid = store_stream(store, spkc_records())
+    store.close()
+    with sqlite3.connect(tmp_path / "index.sqlite3") as db:  # what a delete commits before it unlinks the file
+        db.execute("DELETE FROM streams WHERE id = ?", (sid,))
+        db.execute("INSERT INTO deleted (id) VALUES (?)", (sid,))
+    again = StreamStore(tmp_path)
+    assert again.count() == 0 and not again.path(sid).exists()
+
+
+CRASH_AT_COMMIT = """
+import os, sys
+from pathlib import Path
+from server.index import Index
+from server.store import StreamStore
+store = StreamStore(sys.argv[1])
+Index.transaction = lambda self, *statements: os._exit(9)  # the process dies as the row goes in
+pending = store.begin()
+pending.write(Path(sys.argv[2]).read_bytes())
+pending.commit()
+"""
+
+
+def test_a_crash_between_rename_and_row_shows_no_unacknowledged_stream(tmp_path: Path) -> None:
+    (tmp_path / "stream.spkc").write_bytes(b"".join(spkc_records()))
+    crashed = subprocess.run([sys.executable, "-c", CRASH_AT_COMMIT, str(tmp_path / "store"), str(tmp_path / "stream.spkc")])
+    assert crashed.returncode == 9
+    (renamed,) = (tmp_path / "store" / "streams").iterdir()  # the rename happened, the row did not
+    again = StreamStore(tmp_path / "store")
+    assert again.reconciled["deletes_finished"] == [renamed.stem]
+    assert again.count() == 0 and not renamed.exists()
+
+
+def _corrupt_row(root: Path, sid: str, sql: str, *params) -> None:
+    with sqlite3.connect(root / "index.sqlite3") as db:
+        db.execute(sql, (*params, sid))
+
+
+DAMAGED_ROWS = {
+    "sensor json": ("UPDATE streams SET sensor = ? WHERE id = ?", "{not json"),
+    "sensor values": ("UPDATE streams SET sensor = ? WHERE id = ?", '{"threshold": -1}'),
+    "name not utf-8": ("UPDATE streams SET name = CAST(? AS TEXT) WHERE id = ?", b"\xff\xfe name"),
+    "negative height": ("UPDATE streams SET height = ? WHERE id = ?", -8),
+    "height not a number": ("UPDATE streams SET height = ? WHERE id = ?", "tall"),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGED_ROWS)
+def test_a_damaged_row_is_data_loss_and_every_other_stream_stays_listable(tmp_path: Path, damage: str) -> None:
+    store = StreamStore(tmp_path)
+    ids = [store_stream(store, spkc_records(), name=str(i)) for i in range(4)]
+    bad = ids[1]
+    _corrupt_row(tmp_path, bad, *DAMAGED_ROWS[damage])  # damaged while the store is open
+    first, cursor = store.list(limit=2)
+    second, _ = store.list(limit=2, before_seq=cursor)
+    assert [s.id for s in first + second] == [ids[3], ids[2], ids[0]]
+    with pytest.raises(StoreDataLoss, match=f"stream {bad}: index row is damaged"):
+        store.get(bad)
+    with pytest.raises(StoreDataLoss, match=f"stream {bad}: index row is damaged"):
+        store.read(bad)
+    store.close()
+
+    again = StreamStore(tmp_path)  # start-up rebuilds the row from its intact file
+    assert again.reconciled["rows_rebuilt"] == [bad]
+    assert again.read(bad)[1] == b"".join(spkc_records())
+    assert sorted(s.id for s in again.list()[0]) == sorted(ids)
+
+
+def test_a_damaged_row_can_be_deleted(tmp_path: Path) -> None:
+    store = StreamStore(tmp_path)
+    sid = store_stream(store, spkc_records())
+    _corrupt_row(tmp_path, sid, *DAMAGED_ROWS["sensor json"])
+    assert store.delete(sid) is None
+    assert store.count() == 0 and not store.path(sid).exists()
+
+
+@pytest.mark.parametrize("bad_id", ["../../x", "", "A" * 32, "0" * 31 + "/"])
+def test_start_up_survives_a_row_with_a_bad_id(tmp_path: Path, bad_id: str) -> None:
+    store = StreamStore(tmp_path)
+    keep = store_stream(store, spkc_records())
+    store.close()
+    with sqlite3.connect(tmp_path / "index.sqlite3") as db:
+        db.execute("INSERT INTO streams SELECT NULL, ?, created, name, height, width, num_planes, num_scenes, bits, "
+                    "quality, model, recon, attention, window, sensor, sha256 FROM streams WHERE id = ?", (bad_id, keep))
+    again = StreamStore(tmp_path)
+    assert again.reconciled["rows_unreadable"] == [bad_id]
+    assert [s.id for s in again.list()[0]] == [keep]
+    assert again.read(keep)[1] == b"".join(spkc_records())
+
+
+def test_a_full_disk_is_store_full_and_leaves_the_store_consistent(small_disk: Path) -> None:
+    store = StreamStore(small_disk)
+    kept: list[str] = []
+    for size in (2000, 3000, 4000):  # streams of other sizes run out at other steps (index, flush, write)
+        with pytest.raises(StoreFull, match="store is full: no space left on its volume"):
+            for _ in range(1000):
+                kept.append(store_stream(store, spkc_records(payload=bytes(size)), name="x" * 200))
+        assert sorted(s.id for s in store.list(limit=1000)[0]) == sorted(kept)
+        assert {p.stem for p in (small_disk / "streams").iterdir()} == set(kept)  # no file without its row
+        assert list((small_disk / "tmp").iterdir()) == []
+        assert store.read(kept[-1])[0].id == kept[-1]
+        for sid in kept[:3]:  # deleting makes room again
+            assert store.delete(sid).id == sid
+        del kept[:3]
+    store.close()
+    assert not any(StreamStore(small_disk).reconciled.values())

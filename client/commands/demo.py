@@ -6,7 +6,7 @@ figures to the report. Extend it by appending a step to ``STEPS``::
     simulate  synthetic scene -> spikes.h5 (with ground truth)
     dat       spikes.h5 -> spikes.dat (PKU layout)
     readback  read both files back block by block, check they hold the same planes
-    stream    server on loopback; synthetic spikes streamed through it live; the stream report
+    stream    a ``spikecodec serve`` process on loopback; synthetic spikes streamed through it live; the report
 """
 
 from __future__ import annotations
@@ -108,14 +108,13 @@ STREAM_PLANES = 256
 
 @_timed
 def step_stream(ctx: Context) -> dict:
-    """Start a server on loopback and stream a synthetic sequence through it (``spikecodec stream``)."""
+    """Start ``spikecodec serve`` on loopback and stream a synthetic sequence through it (``spikecodec stream``)."""
     from client.commands import stream
-    from server.app import Server
-    from server.config import ServerConfig
+    from client.local_server import LocalServer
 
     args, parser = ctx["args"], argparse.ArgumentParser()
     stream.add_arguments(parser)
-    with Server(ServerConfig(host="127.0.0.1", port=0, store=ctx["dir"] / "store", grace_s=0)) as server:
+    with LocalServer(ctx["dir"] / "store", "--grace-s", "0") as server:
         argv = ["synthetic", "--server", f"127.0.0.1:{server.port}", "--planes", str(min(args.planes, STREAM_PLANES)),
                 "--height", str(args.height), "--width", str(args.width)]
         return stream.run(parser.parse_args(argv))

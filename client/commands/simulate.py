@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 from codec import options
 
@@ -71,8 +72,8 @@ def run(args: argparse.Namespace) -> dict:
     fmt = spike_format(output)
     if args.planes <= 0:
         raise SpikeFormatError(f"--planes must be positive, got {args.planes}")
-    if args.dark_current < 0 or args.electrons_per_threshold <= 0:
-        raise SpikeFormatError("--dark-current must be >= 0 and --electrons-per-threshold > 0")
+    if not (0 <= args.dark_current < math.inf and 0 < args.electrons_per_threshold < math.inf):
+        raise SpikeFormatError("--dark-current must be finite and >= 0, --electrons-per-threshold finite and > 0")
     late = [p for p in args.gt_planes if p >= args.planes]
     if late:
         raise SpikeFormatError(f"--gt-planes {late} lie beyond the {args.planes} simulated planes")

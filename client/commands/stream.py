@@ -53,9 +53,10 @@ def run(args: argparse.Namespace) -> dict:
     from client.sources import open_input
     from client.recorder import StreamRecorder
     from client.report import stream_report
-    from client.streaming import round_trip, stream_header
+    from client.streaming import round_trip
     from codec.errors import SpikeFormatError
-    from proto.spikecodec.v1 import spikes_pb2
+    from spikecodec_proto.v1 import spikes_pb2
+    from spikecodec_proto.wire import stream_header
 
     if args.chunk_planes <= 0:
         raise SpikeFormatError(f"--chunk-planes must be positive, got {args.chunk_planes}")

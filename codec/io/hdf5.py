@@ -161,9 +161,12 @@ class H5Reader(_H5Reader):
             raise self._fail(f"unsupported bit_order {bit_order!r} (expected {BIT_ORDER!r})")
         try:
             nbytes = plane_bytes(self.height, self.width)
-            self.sensor = _sensor_from_attrs(attrs)
         except SpikeFormatError as err:
             raise self._fail(str(err)) from None
+        try:
+            self.sensor = _sensor_from_attrs(attrs)
+        except SpikeFormatError as err:
+            raise self._fail(f"sensor attributes: {err}") from None
         if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != nbytes:
             raise self._fail(
                 f"'/{SPIKES}' must be uint8 (T, {nbytes}) for {self.height}x{self.width}, "

@@ -18,8 +18,9 @@ regenerated from.
 
 from __future__ import annotations
 
+import sys
 import time
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -30,6 +31,8 @@ from codec.pipeline.prediction import SceneReconstructor, scene_values
 from codec.regenerate import Regenerator
 
 SceneCallback = Callable[[int, np.ndarray], None]
+#: planes per block :meth:`Decoder.blocks` regenerates at a time (25 MB at 250x400)
+BLOCK_PLANES = 256
 
 
 class Decoder:
@@ -60,24 +63,29 @@ class Decoder:
 
         Returns:
             ``(n, H, W)`` uint8 planes that became final (``n`` may be 0; all the
-            remaining planes come with the end record).
+            remaining planes come with the end record). ``n`` is whatever the
+            stream says: use :meth:`blocks` where memory must stay bounded.
 
         Raises:
             BitstreamError: corrupt or inconsistent stream, or the stream's scene
                 codec weights are not available.
         """
-        out = []
+        out = list(self.blocks(data, block_planes=sys.maxsize))
+        h, w = (self.header.height, self.header.width) if self.header else (0, 0)
+        return np.concatenate(out) if out else np.empty((0, h, w), dtype=np.uint8)
+
+    def blocks(self, data: bytes, block_planes: int = BLOCK_PLANES) -> Iterator[np.ndarray]:
+        """Like :meth:`push`, but the planes come as ``(b, H, W)`` uint8 blocks, ``b <= block_planes``,
+        each regenerated only when it is taken: memory does not depend on the stream's declared
+        sizes (a far centre, a huge end count). Take every block before feeding more bytes.
+        """
         for record in self._parser.feed(data):
             if isinstance(record, StreamHeader):
                 self._start(record)
             elif isinstance(record, SceneRecord):
-                out.append(self._scene(record))
+                yield from self._regenerated(self._scene(record, block_planes))
             else:
-                out.append(self._end(record))
-        h, w = (self.header.height, self.header.width) if self.header else (0, 0)
-        planes = np.concatenate(out) if out else np.empty((0, h, w), dtype=np.uint8)
-        self.num_planes += len(planes)
-        return planes
+                yield from self._regenerated(self._regen.finish_blocks(record.num_planes, block_planes))
 
     def finish(self) -> dict:
         """Check that the stream was complete.
@@ -103,31 +111,35 @@ class Decoder:
         self._regen = Regenerator(header.height, header.width, header.sensor)
         self.timings["setup"] = time.perf_counter() - tic
 
-    def _scene(self, record: SceneRecord) -> np.ndarray:
-        """Decode a scene record; returns the planes of the scenes now complete in time order."""
+    def _scene(self, record: SceneRecord, block_planes: int) -> Iterator[np.ndarray]:
+        """Decode a scene record; returns the blocks of planes of the scenes it completes in time order."""
         tic = time.perf_counter()
         self._scenes.decode(record)
         self.timings["decoding"] += time.perf_counter() - tic
-        out = []
+        return self._emit(block_planes)
+
+    def _emit(self, block_planes: int) -> Iterator[np.ndarray]:
+        """Regenerate every decoded scene whose earlier scenes are all decoded, in time order."""
         while self._emitted in self._scenes.scenes:
             scene = self._scenes.scenes[self._emitted]
             centre = self.header.offset + self._emitted * self.header.window
-            tic = time.perf_counter()
             if self.on_scene is not None:
                 self.on_scene(centre, scene)
-            out.append(self._regen.push(centre, scene_values(scene)))
-            self.timings["regeneration"] += time.perf_counter() - tic
+            yield from self._regen.push_blocks(centre, scene_values(scene), block_planes)
             # the scene just emitted may still be the earlier reference of what follows
             self._scenes.release(self._emitted)
             self._emitted += 1
-        h, w = self.header.height, self.header.width
-        return np.concatenate(out) if out else np.empty((0, h, w), dtype=np.uint8)
 
-    def _end(self, record: EndRecord) -> np.ndarray:
-        tic = time.perf_counter()
-        planes = self._regen.finish(record.num_planes)
-        self.timings["regeneration"] += time.perf_counter() - tic
-        return planes
+    def _regenerated(self, blocks: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+        """``blocks``, timed as regeneration and counted in ``num_planes``."""
+        while True:
+            tic = time.perf_counter()
+            block = next(blocks, None)
+            self.timings["regeneration"] += time.perf_counter() - tic
+            if block is None:
+                return
+            self.num_planes += len(block)
+            yield block
 
 
 def _installed(model: str, variant: str, sha256: str, load: Callable[[], SceneCodec]) -> SceneCodec:

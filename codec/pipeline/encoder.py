@@ -15,6 +15,8 @@ intra and low delay, with the next anchor (``gop_size`` scenes later) for random
 access. :meth:`Encoder.finish` codes the scenes left, the last one as an anchor.
 Only the planes some pending scene still needs are kept, and the records do not
 depend on how the planes were split into pushes.
+The buffer holds the planes packed (:func:`codec.io.pack_planes`), 8 pixels a byte,
+so memory does not grow with the stream.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import numpy as np
 
 from codec.bitstream import StreamHeader, end_record, header_record, scene_record
 from codec.errors import SpikecodecError, SpikeFormatError
+from codec.io.packing import pack_planes, plane_bytes, unpack_planes
 from codec.models import SceneCodec, load_inter_codec, load_scene_codec
 from codec.pipeline.config import EncoderConfig
 from codec.pipeline.gop import bisection, layer_quality
@@ -85,7 +88,8 @@ class Encoder:
         spikes_before, spikes_after = SPIKE_WINDOWS[config.attention]
         self._spikes = (spikes_before * config.window, spikes_after * config.window)
         self._before, self._after = max(before, self._spikes[0]), max(after, self._spikes[1])
-        self._buffer = np.empty((0, height, width), dtype=np.uint8)
+        # packed as they travel: a window of K planes costs K*H*W/8 bytes, unpacked only per scene
+        self._buffer = np.empty((0, plane_bytes(height, width)), dtype=np.uint8)
         self._base = 0  # stream index of self._buffer[0]
         self._waiting: dict[int, np.ndarray] = {}  # filtered scenes waiting for their anchor
         self._spike_windows: dict[int, tuple[np.ndarray | None, np.ndarray | None]] = {}  # SOAM/BiSOAM only
@@ -112,18 +116,27 @@ class Encoder:
 
     def push(self, planes: np.ndarray) -> list[bytes]:
         """Add ``(t, H, W)`` uint8/bool 0/1 planes; returns the records of the scenes now coded."""
-        if self._finished:
-            raise SpikeFormatError("encoder already finished")
         planes = np.asarray(planes)
         h, w = self.header.height, self.header.width
         if planes.ndim != 3 or planes.shape[1:] != (h, w):
             raise SpikeFormatError(f"expected (t, {h}, {w}) planes, got shape {planes.shape}")
         if planes.dtype != bool and planes.size and planes.max() > 1:
             raise SpikeFormatError(f"spike planes must be 0/1, got values up to {planes.max()}")
-        if self.header.num_planes and self.num_planes + len(planes) > self.header.num_planes:
+        return self.push_packed(pack_planes(planes))
+
+    def push_packed(self, packed: np.ndarray) -> list[bytes]:
+        """Add ``(t, H*W/8)`` planes packed by :func:`codec.io.pack_planes` (as they travel);
+        returns the records of the scenes now coded."""
+        if self._finished:
+            raise SpikeFormatError("encoder already finished")
+        packed = np.asarray(packed, dtype=np.uint8)
+        nbytes = plane_bytes(self.header.height, self.header.width)
+        if packed.ndim != 2 or packed.shape[1] != nbytes:
+            raise SpikeFormatError(f"expected (t, {nbytes}) packed planes, got shape {packed.shape}")
+        if self.header.num_planes and self.num_planes + len(packed) > self.header.num_planes:
             raise SpikeFormatError(f"more planes than the {self.header.num_planes} announced")
-        self._buffer = np.concatenate([self._buffer, planes.astype(np.uint8, copy=False)])
-        self.num_planes += len(planes)
+        self._buffer = np.concatenate([self._buffer, packed])
+        self.num_planes += len(packed)
         records = []
         while self.next_centre + self._after < self.num_planes:
             records += self._reconstruct_next()
@@ -156,9 +169,10 @@ class Encoder:
         return records
 
     def _planes(self, start: int, stop: int) -> np.ndarray:
-        """Stream planes ``[start, stop)`` clipped to what has arrived (all still buffered)."""
+        """Stream planes ``[start, stop)`` clipped to what has arrived (all still buffered), unpacked."""
         start, stop = max(start, 0), min(stop, self.num_planes)
-        return self._buffer[start - self._base : max(start, stop) - self._base]
+        packed = self._buffer[start - self._base : max(start, stop) - self._base]
+        return unpack_planes(packed, self.header.height, self.header.width)
 
     def _reconstruct_next(self) -> list[bytes]:
         index, centre = self._reconstructed, self.next_centre

@@ -106,16 +106,15 @@ def decode_file(src: str | Path, dst: str | Path, scenes_dir: str | Path | None 
         writer = None
         try:
             while chunk := stream.read(CHUNK_BYTES):
-                planes = decoder.push(chunk)
-                tic = time.perf_counter()
-                if writer is None and decoder.header is not None:
-                    h = decoder.header
-                    writer = open_writer(tmp, h.height, h.width, sensor=h.sensor)
-                    bar.reset(total=h.num_planes or None)
-                if len(planes):
+                for planes in decoder.blocks(chunk):
+                    tic = time.perf_counter()
+                    if writer is None:
+                        h = decoder.header
+                        writer = open_writer(tmp, h.height, h.width, sensor=h.sensor)
+                        bar.reset(total=h.num_planes or None)
                     writer.write(planes)
                     bar.update(len(planes))
-                write += time.perf_counter() - tic
+                    write += time.perf_counter() - tic
             stats = decoder.finish()
         finally:
             if writer is not None:

@@ -151,25 +151,52 @@ class IntegrateAndFire:
             ``(n, H, W)`` uint8 binary spikes, as calling the neurons on the
             materialised ramp would give.
         """
-        start = np.asarray(start, dtype=np.float64)
-        step = np.asarray(step, dtype=np.float64)
-        if start.shape != self.shape or step.shape != self.shape:
-            raise ValueError(f"start and step must be {self.shape}, got {start.shape} and {step.shape}")
         if out is None:
             out = np.empty((num_planes, *self.shape), dtype=np.uint8)
         elif out.shape != (num_planes, *self.shape) or out.dtype != np.uint8:
             raise ValueError(f"out must be uint8 {(num_planes, *self.shape)}, got {out.dtype} {out.shape}")
+        for _ in self.ramp_blocks(start, step, num_planes, max(num_planes, 1), out=out):
+            pass
+        return out
+
+    def ramp_blocks(self, start: np.ndarray, step: np.ndarray, num_planes: int, block_planes: int,
+                    out: np.ndarray | None = None) -> Iterator[np.ndarray]:
+        """:meth:`ramp` in blocks, so a long ramp never needs ``num_planes`` planes of memory.
+
+        Args:
+            start, step, num_planes: as for :meth:`ramp`.
+            block_planes: planes per block (the last one may be shorter).
+            out: optional ``(num_planes, H, W)`` uint8 array the blocks are views of;
+                otherwise each block is a new array.
+
+        Yields:
+            ``(b, H, W)`` uint8 spikes, ``b <= block_planes``, in order; the same
+            planes :meth:`ramp` returns, bit for bit. The neuron state advances as
+            blocks are taken.
+        """
+        start = np.asarray(start, dtype=np.float64)
+        step = np.asarray(step, dtype=np.float64)
+        if start.shape != self.shape or step.shape != self.shape:
+            raise ValueError(f"start and step must be {self.shape}, got {start.shape} and {step.shape}")
+        if block_planes < 1:
+            raise ValueError(f"block_planes must be >= 1, got {block_planes}")
         if num_planes == 0:
-            return out
+            return
+
+        def blocks() -> Iterator[tuple[int, np.ndarray]]:
+            for b0 in range(0, num_planes, block_planes):
+                b1 = min(b0 + block_planes, num_planes)
+                yield b0, (np.empty((b1 - b0, *self.shape), dtype=np.uint8) if out is None else out[b0:b1])
+
         scale = self.alpha / self.threshold
         first, last = start * scale, (start + (num_planes - 1) * step) * scale
         low = min(first.min(initial=0.0), last.min(initial=0.0))
         high = max(first.max(initial=0.0), last.max(initial=0.0))
         if self._fast_path_applies(low, high):
-            self._ramp_fixed(first, last, out)
-            return out
-        self._fire_stepwise(_ramp_planes(start, step, num_planes), counts=False, out=out)
-        return out
+            yield from self._ramp_fixed(first, last, num_planes, blocks())
+            return
+        for b0, block in blocks():
+            yield self._fire_stepwise(_ramp_planes(start, step, b0, b0 + len(block)), counts=False, out=block)
 
     def _check(self, intensity: np.ndarray) -> np.ndarray:
         intensity = np.asarray(intensity)
@@ -215,16 +242,18 @@ class IntegrateAndFire:
             np.less(mem, x, out=flags[t])
         return spikes
 
-    def _ramp_fixed(self, first: np.ndarray, last: np.ndarray, out: np.ndarray) -> None:
-        """Fixed-point ramp: ``A += x; spike = A < x; x += dx``.
+    def _ramp_fixed(self, first: np.ndarray, last: np.ndarray, n: int,
+                    blocks: Iterator[tuple[int, np.ndarray]]) -> Iterator[np.ndarray]:
+        """Fixed-point ramp of ``n`` planes: ``A += x; spike = A < x; x += dx``, filling and
+        yielding the ``(first plane, array)`` blocks in turn.
 
-        The increment is re-anchored every ``ANCHOR_PLANES`` planes, so rounding ``dx``
-        never drifts by more than ``ANCHOR_PLANES**2 / 2**33`` thresholds.
+        The increment is re-anchored every ``ANCHOR_PLANES`` planes (counted from the
+        ramp's start, whatever the blocks), so rounding ``dx`` never drifts by more
+        than ``ANCHOR_PLANES**2 / 2**33`` thresholds.
         """
-        n = out.shape[0]
         slope = (last - first) / max(n - 1, 1)
+        b0, block = next(blocks)
         mem = self._take_fixed()
-        flags = out.view(np.bool_)
         for k0 in range(0, n, ANCHOR_PLANES):
             k1 = min(k0 + ANCHOR_PLANES, n)
             x0 = self._to_fixed(first + k0 * slope)
@@ -238,7 +267,12 @@ class IntegrateAndFire:
                 if k > k0 and moving:
                     np.add(x, dx32, out=x)
                 np.add(mem, x, out=mem)
-                np.less(mem, x, out=flags[k])
+                np.less(mem, x, out=block[k - b0].view(np.bool_))
+                if k - b0 + 1 == len(block):
+                    yield block
+                    if k + 1 < n:
+                        b0, block = next(blocks)
+                        mem = self._take_fixed()  # the same array unless ``mem`` was read meanwhile
 
     @staticmethod
     def _to_fixed(value: np.ndarray) -> np.ndarray:
@@ -294,10 +328,10 @@ class IntegrateAndFire:
         return spikes
 
 
-def _ramp_planes(start: np.ndarray, step: np.ndarray, num_planes: int) -> Iterator[np.ndarray]:
-    """``start + k*step`` for ``k < num_planes``, one reused ``(H, W)`` buffer."""
+def _ramp_planes(start: np.ndarray, step: np.ndarray, first: int, stop: int) -> Iterator[np.ndarray]:
+    """``start + k*step`` for ``first <= k < stop``, one reused ``(H, W)`` buffer."""
     plane = np.empty_like(start)
-    for k in range(num_planes):
+    for k in range(first, stop):
         np.multiply(step, k, out=plane)
         plane += start
         yield plane

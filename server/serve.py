@@ -1,4 +1,8 @@
-"""``spikecodec serve``: run the gRPC service (a thin shell over :func:`server.app.serve`)."""
+"""``spikecodec serve``: run the gRPC service (a thin shell over :func:`server.app.serve`).
+
+A command module like those of :mod:`client.commands` (``HELP``, ``add_arguments``, ``run``),
+kept with the server it starts; :mod:`client.cli` names it without importing it.
+"""
 
 from __future__ import annotations
 

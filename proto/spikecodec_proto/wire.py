@@ -1,32 +1,50 @@
-"""Spike streams on the wire: validating what comes in, chunking what goes out.
+"""The one hand-written wire module: spike streams, ``.spkc`` records and sensor parameters
+to and from the messages of ``spikecodec.v1``. Server, client and benchmarks all use it.
 
-An incoming stream is ``SpikeMessage`` header, chunks ``0, 1, 2, ...`` of whole
+A spike stream is a ``SpikeMessage`` header, chunks ``0, 1, 2, ...`` of whole
 bit-packed planes, and an end marker with the totals the sender sent::
 
     header(H, W, sensor, bit order, options) -> chunk(seq 0, planes 0..31) -> chunk(seq 1, 32..63) -> ... -> end(n chunks, T planes)
 
-Every deviation raises :class:`codec.errors.SpikeFormatError` (or
-:class:`server.status.LimitExceeded` for the server's limits) with a one-line
-message naming the message or chunk.
+Writing: :func:`stream_header` (or :func:`header_message` for a decoded ``.spkc``),
+:class:`ChunkWriter` / :func:`spike_messages`. Reading: :class:`SpikeStreamReader`
+(or :func:`read_spikes`) checks everything against a small :class:`WireLimits`;
+every deviation raises :class:`codec.errors.SpikeFormatError`, or
+:class:`LimitExceeded` for a limit, with a one-line message naming the message or
+chunk. ``.spkc`` records travel one per ``EncodedRecord`` (:class:`RecordTagger`).
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from codec.bitstream import StreamHeader
+from codec.bitstream import EndRecord, RecordParser, SceneRecord, StreamHeader
 from codec.errors import SpikecodecError, SpikeFormatError
 from codec.io.packing import pack_planes, plane_bytes, unpack_planes
 from codec.sensor import CAMERA_PLANE_RATE, SensorParams
-from proto.spikecodec.v1 import spikes_pb2
-from server.config import ServerConfig
-from server.status import LimitExceeded
+from spikecodec_proto.v1 import records_pb2, spikes_pb2
 
 MAX_NAME_CHARS = 256
+
+
+class LimitExceeded(SpikecodecError):
+    """A message or stream over a configured limit (size, planes, streams); ``RESOURCE_EXHAUSTED``."""
+
+
+@dataclass(frozen=True)
+class WireLimits:
+    """What a reader accepts: ``max_pixels`` per plane, ``max_planes`` per stream."""
+
+    max_pixels: int = 1 << 62
+    max_planes: int = 1 << 62
+
+
+#: for streams whose sender enforced its own limits (a client reading what a server decoded)
+NO_LIMITS = WireLimits()
 
 
 @dataclass(frozen=True)
@@ -51,13 +69,21 @@ class IncomingHeader:
 
 @dataclass(frozen=True)
 class Chunk:
-    """A validated chunk: ``planes`` ``(t, H, W)`` uint8 starting at stream plane ``first_plane``;
-    ``arrived`` is ``time.perf_counter()`` when the server had it."""
+    """A validated chunk of ``height x width`` planes starting at stream plane ``first_plane``:
+    ``packed`` ``(t, H*W/8)`` uint8 as it travelled; ``arrived`` is ``time.perf_counter()``
+    when it was read."""
 
     sequence: int
     first_plane: int
-    planes: np.ndarray
+    packed: np.ndarray
     arrived: float
+    height: int
+    width: int
+
+    @property
+    def planes(self) -> np.ndarray:
+        """``(t, H, W)`` uint8 0/1, unpacked."""
+        return unpack_planes(self.packed, self.height, self.width)
 
 
 def sensor_from_proto(sensor: spikes_pb2.SensorParams, plane_rate: float) -> SensorParams:
@@ -70,6 +96,7 @@ def sensor_from_proto(sensor: spikes_pb2.SensorParams, plane_rate: float) -> Sen
 
 
 def sensor_to_proto(sensor: SensorParams) -> spikes_pb2.SensorParams:
+    """Wire form of the sensor parameters (the plane rate travels in the stream header)."""
     return spikes_pb2.SensorParams(
         threshold=sensor.threshold, alpha=sensor.alpha, reset_mechanism=sensor.reset_mechanism,
         tau=sensor.tau, init=sensor.init, seed=sensor.seed,
@@ -79,10 +106,12 @@ def sensor_to_proto(sensor: SensorParams) -> spikes_pb2.SensorParams:
 def stream_header(height: int, width: int, sensor: SensorParams = SensorParams(),
                   options: spikes_pb2.CodecOptions | None = None, name: str = "",
                   num_planes: int = 0) -> spikes_pb2.SpikeMessage:
-    """The ``SpikeMessage`` header of a stream of ``height x width`` LSB-first packed planes."""
+    """The first ``SpikeMessage`` of a stream of ``height x width`` LSB-first packed planes
+    (``num_planes`` 0 = live, length unknown; empty ``options`` fields = the server's defaults)."""
     return spikes_pb2.SpikeMessage(header=spikes_pb2.StreamHeader(
         height=height, width=width, plane_rate=sensor.plane_rate, sensor=sensor_to_proto(sensor),
-        bit_order=spikes_pb2.BIT_ORDER_LSB_FIRST, options=options, name=name, num_planes=num_planes,
+        bit_order=spikes_pb2.BIT_ORDER_LSB_FIRST, options=options or spikes_pb2.CodecOptions(), name=name,
+        num_planes=num_planes,
     ))
 
 
@@ -95,7 +124,7 @@ def header_message(header: StreamHeader, name: str = "", num_planes: int = 0) ->
     return stream_header(header.height, header.width, header.sensor, options, name, num_planes or header.num_planes)
 
 
-def parse_header(message: spikes_pb2.SpikeMessage, limits: ServerConfig) -> IncomingHeader:
+def parse_header(message: spikes_pb2.SpikeMessage, limits: WireLimits) -> IncomingHeader:
     """Validate the first message of a stream.
 
     Raises:
@@ -114,9 +143,9 @@ def parse_header(message: spikes_pb2.SpikeMessage, limits: ServerConfig) -> Inco
     if h * w > limits.max_pixels:
         raise LimitExceeded(f"header: {h}x{w} = {h * w} pixels per plane exceeds the server's max_pixels {limits.max_pixels}")
     if header.bit_order != spikes_pb2.BIT_ORDER_LSB_FIRST:
-        raise SpikeFormatError(
-            f"header: bit_order must be BIT_ORDER_LSB_FIRST, got {spikes_pb2.BitOrder.Name(header.bit_order)}"
-        )
+        known = dict(spikes_pb2.BitOrder.items())
+        name = next((n for n, v in known.items() if v == header.bit_order), str(header.bit_order))  # open enum
+        raise SpikeFormatError(f"header: bit_order must be BIT_ORDER_LSB_FIRST, got {name}")
     if header.num_planes > limits.max_planes:
         raise LimitExceeded(f"header: {header.num_planes} planes announced, over the server's max_planes {limits.max_planes}")
     if len(header.name) > MAX_NAME_CHARS:
@@ -136,15 +165,15 @@ class SpikeStreamReader:
     """Validates one incoming ``SpikeMessage`` stream.
 
     Args:
-        messages: the request iterator (after :meth:`server.deadline.Deadline.iterate`).
-        limits: the server's limits (``max_pixels``, ``max_planes``).
+        messages: the messages, in order (a server passes them through its idle and deadline checks).
+        limits: ``max_pixels`` and ``max_planes`` to enforce (none by default).
 
     Attributes:
         header: the validated header (read on construction).
         num_chunks, num_planes: received so far.
     """
 
-    def __init__(self, messages: Iterator[spikes_pb2.SpikeMessage], limits: ServerConfig) -> None:
+    def __init__(self, messages: Iterator[spikes_pb2.SpikeMessage], limits: WireLimits = NO_LIMITS) -> None:
         self._messages = iter(messages)
         self._limits = limits
         first = next(self._messages, None)
@@ -203,8 +232,8 @@ class SpikeStreamReader:
             raise LimitExceeded(
                 f"chunk {seq}: stream would reach {self.num_planes + n} planes, over the server's max_planes {self._limits.max_planes}"
             )
-        planes = unpack_planes(np.frombuffer(chunk.packed, dtype=np.uint8), h, w)
-        result = Chunk(seq, self.num_planes, planes, arrived)
+        packed = np.frombuffer(chunk.packed, dtype=np.uint8).reshape(n, self._plane_bytes)
+        result = Chunk(seq, self.num_planes, packed, arrived, h, w)
         self.num_chunks += 1
         self.num_planes += n
         return result
@@ -255,4 +284,63 @@ class ChunkWriter:
         ))
         self.num_chunks += 1
         self.num_planes += len(planes)
+        return message
+
+
+def spike_messages(header: spikes_pb2.SpikeMessage, blocks: Iterable[np.ndarray], chunk_planes: int = 32,
+                   on_chunk: Callable[[spikes_pb2.SpikeChunk], None] | None = None) -> Iterator[spikes_pb2.SpikeMessage]:
+    """``header``, then ``blocks`` (``(t, H, W)`` 0/1 planes) re-chunked to ``chunk_planes`` planes, then the end marker.
+
+    ``on_chunk(chunk)`` is called just before each chunk is handed on (packed as it is sent).
+    """
+    yield header
+    writer = ChunkWriter(header.header.height, header.header.width, chunk_planes)
+
+    def handed_on(batch: list[spikes_pb2.SpikeMessage]) -> Iterator[spikes_pb2.SpikeMessage]:
+        for message in batch:
+            if on_chunk is not None and message.HasField("chunk"):
+                on_chunk(message.chunk)
+            yield message
+
+    for block in blocks:  # lazily: a live source is sent as it comes
+        yield from handed_on(writer.push(block))
+    yield from handed_on(writer.finish())
+
+
+def read_spikes(messages: Iterable[spikes_pb2.SpikeMessage],
+                limits: WireLimits = NO_LIMITS) -> Iterator[tuple[int, np.ndarray]]:
+    """Validate a spike stream (header, chunks without gaps, end totals) and yield
+    ``(first_plane, (t, H, W) uint8 planes)`` per chunk.
+
+    Raises:
+        SpikeFormatError: malformed stream (missing header, gaps, wrong totals).
+        LimitExceeded: a stream over ``limits``.
+    """
+    reader = SpikeStreamReader(iter(messages), limits)
+    for chunk in reader.chunks():
+        yield chunk.first_plane, chunk.planes
+
+
+class RecordTagger:
+    """Wraps ``.spkc`` records (as an encoder makes them, in order) as ``EncodedRecord`` messages,
+    numbered and classified."""
+
+    def __init__(self) -> None:
+        self._parser = RecordParser()
+        self._sequence = 0
+
+    def tag(self, data: bytes, completed_by: int, arrived: float) -> records_pb2.EncodedRecord:
+        """``data``: one record; ``completed_by``: the input chunk that completed it;
+        ``arrived``: ``time.perf_counter()`` when that chunk arrived."""
+        (record,) = self._parser.feed(data)
+        kind, index, centre = records_pb2.RECORD_KIND_HEADER, -1, -1
+        if isinstance(record, SceneRecord):
+            kind, index, centre = records_pb2.RECORD_KIND_SCENE, record.index, record.centre
+        elif isinstance(record, EndRecord):
+            kind = records_pb2.RECORD_KIND_END
+        message = records_pb2.EncodedRecord(
+            sequence=self._sequence, kind=kind, data=data, scene_index=index, centre=centre,
+            completed_by_chunk=completed_by, server_latency_s=time.perf_counter() - arrived,
+        )
+        self._sequence += 1
         return message

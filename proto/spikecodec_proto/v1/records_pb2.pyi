@@ -1,4 +1,4 @@
-from proto.spikecodec.v1 import spikes_pb2 as _spikes_pb2
+from spikecodec_proto.v1 import spikes_pb2 as _spikes_pb2
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message

@@ -1,5 +1,5 @@
-from proto.spikecodec.v1 import records_pb2 as _records_pb2
-from proto.spikecodec.v1 import spikes_pb2 as _spikes_pb2
+from spikecodec_proto.v1 import records_pb2 as _records_pb2
+from spikecodec_proto.v1 import spikes_pb2 as _spikes_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -79,20 +79,24 @@ class ModelInfo(_message.Message):
     def __init__(self, name: _Optional[str] = ..., weights_sha256: _Optional[str] = ..., qualities: _Optional[_Iterable[int]] = ..., min_quality: _Optional[float] = ..., max_quality: _Optional[float] = ..., attention: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Limits(_message.Message):
-    __slots__ = ("max_message_bytes", "max_pixels", "max_planes", "max_concurrent_streams", "stream_deadline_s", "recommended_chunk_planes")
+    __slots__ = ("max_message_bytes", "max_pixels", "max_planes", "max_concurrent_streams", "stream_deadline_s", "recommended_chunk_planes", "max_window", "idle_timeout_s")
     MAX_MESSAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
     MAX_PIXELS_FIELD_NUMBER: _ClassVar[int]
     MAX_PLANES_FIELD_NUMBER: _ClassVar[int]
     MAX_CONCURRENT_STREAMS_FIELD_NUMBER: _ClassVar[int]
     STREAM_DEADLINE_S_FIELD_NUMBER: _ClassVar[int]
     RECOMMENDED_CHUNK_PLANES_FIELD_NUMBER: _ClassVar[int]
+    MAX_WINDOW_FIELD_NUMBER: _ClassVar[int]
+    IDLE_TIMEOUT_S_FIELD_NUMBER: _ClassVar[int]
     max_message_bytes: int
     max_pixels: int
     max_planes: int
     max_concurrent_streams: int
     stream_deadline_s: float
     recommended_chunk_planes: int
-    def __init__(self, max_message_bytes: _Optional[int] = ..., max_pixels: _Optional[int] = ..., max_planes: _Optional[int] = ..., max_concurrent_streams: _Optional[int] = ..., stream_deadline_s: _Optional[float] = ..., recommended_chunk_planes: _Optional[int] = ...) -> None: ...
+    max_window: int
+    idle_timeout_s: float
+    def __init__(self, max_message_bytes: _Optional[int] = ..., max_pixels: _Optional[int] = ..., max_planes: _Optional[int] = ..., max_concurrent_streams: _Optional[int] = ..., stream_deadline_s: _Optional[float] = ..., recommended_chunk_planes: _Optional[int] = ..., max_window: _Optional[int] = ..., idle_timeout_s: _Optional[float] = ...) -> None: ...
 
 class ServerInfo(_message.Message):
     __slots__ = ("version", "models", "recon_methods", "defaults", "limits", "auth_required", "tls", "stored_streams")

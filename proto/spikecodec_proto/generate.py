@@ -1,9 +1,9 @@
-"""Generate the Python stubs of ``proto/spikecodec/v1/*.proto``: the one place that does.
+"""Generate the Python stubs of ``proto/spikecodec_proto/v1/*.proto``: the one place that does.
 
-Usage: ``python -m proto.generate [--out DIR]`` (default: the repository root, so the
-stubs land beside their ``.proto`` files). protoc runs with the repository root as
-its include path, so generated modules import each other as
-``proto.spikecodec.v1.<name>_pb2`` and work from an installed package.
+Usage: ``python -m spikecodec_proto.generate [--out DIR]`` (default: ``proto/``, so the
+stubs land beside their ``.proto`` files). protoc runs with ``proto/`` as its include
+path, so generated modules import each other as ``spikecodec_proto.v1.<name>_pb2`` and
+work from an installed package.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import sys
 from importlib import resources
 from pathlib import Path
 
-#: the repository root: protoc's include path, so import paths start with ``proto/``
+#: ``proto/``, protoc's include path: import paths (and module names) start with ``spikecodec_proto/``
 ROOT = Path(__file__).resolve().parent.parent
 #: where the ``.proto`` sources live, relative to :data:`ROOT`
-PROTO_DIR = Path("proto") / "spikecodec" / "v1"
+PROTO_DIR = Path("spikecodec_proto") / "v1"
 #: suffixes of the files protoc writes for one ``name.proto``
 GENERATED_SUFFIXES = ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py")
 
@@ -59,8 +59,8 @@ def generate(out: Path = ROOT) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m proto.generate", description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ROOT, help="output root (default: the repository root)")
+    parser = argparse.ArgumentParser(prog="python -m spikecodec_proto.generate", description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT, help="output root (default: proto/)")
     args = parser.parse_args(argv)
     for path in generate(args.out.resolve()):
         print(path, file=sys.stderr)

@@ -3,9 +3,9 @@
 import grpc
 import warnings
 
-from proto.spikecodec.v1 import records_pb2 as proto_dot_spikecodec_dot_v1_dot_records__pb2
-from proto.spikecodec.v1 import service_pb2 as proto_dot_spikecodec_dot_v1_dot_service__pb2
-from proto.spikecodec.v1 import spikes_pb2 as proto_dot_spikecodec_dot_v1_dot_spikes__pb2
+from spikecodec_proto.v1 import records_pb2 as spikecodec__proto_dot_v1_dot_records__pb2
+from spikecodec_proto.v1 import service_pb2 as spikecodec__proto_dot_v1_dot_service__pb2
+from spikecodec_proto.v1 import spikes_pb2 as spikecodec__proto_dot_v1_dot_spikes__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -20,7 +20,7 @@ except ImportError:
 if _version_not_supported:
     raise RuntimeError(
         f'The grpc package installed is at version {GRPC_VERSION},'
-        + ' but the generated code in proto/spikecodec/v1/service_pb2_grpc.py depends on'
+        + ' but the generated code in spikecodec_proto/v1/service_pb2_grpc.py depends on'
         + f' grpcio>={GRPC_GENERATED_VERSION}.'
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
@@ -38,43 +38,43 @@ class SpikeCodecStub:
         """
         self.Encode = channel.stream_stream(
                 '/spikecodec.v1.SpikeCodec/Encode',
-                request_serializer=proto_dot_spikecodec_dot_v1_dot_spikes__pb2.SpikeMessage.SerializeToString,
-                response_deserializer=proto_dot_spikecodec_dot_v1_dot_records__pb2.EncodedRecord.FromString,
+                request_serializer=spikecodec__proto_dot_v1_dot_spikes__pb2.SpikeMessage.SerializeToString,
+                response_deserializer=spikecodec__proto_dot_v1_dot_records__pb2.EncodedRecord.FromString,
                 _registered_method=True)
         self.Decode = channel.stream_stream(
                 '/spikecodec.v1.SpikeCodec/Decode',
-                request_serializer=proto_dot_spikecodec_dot_v1_dot_records__pb2.EncodedRecord.SerializeToString,
-                response_deserializer=proto_dot_spikecodec_dot_v1_dot_spikes__pb2.SpikeMessage.FromString,
+                request_serializer=spikecodec__proto_dot_v1_dot_records__pb2.EncodedRecord.SerializeToString,
+                response_deserializer=spikecodec__proto_dot_v1_dot_spikes__pb2.SpikeMessage.FromString,
                 _registered_method=True)
         self.Upload = channel.stream_unary(
                 '/spikecodec.v1.SpikeCodec/Upload',
-                request_serializer=proto_dot_spikecodec_dot_v1_dot_spikes__pb2.SpikeMessage.SerializeToString,
-                response_deserializer=proto_dot_spikecodec_dot_v1_dot_service__pb2.UploadResponse.FromString,
+                request_serializer=spikecodec__proto_dot_v1_dot_spikes__pb2.SpikeMessage.SerializeToString,
+                response_deserializer=spikecodec__proto_dot_v1_dot_service__pb2.UploadResponse.FromString,
                 _registered_method=True)
         self.Fetch = channel.unary_stream(
                 '/spikecodec.v1.SpikeCodec/Fetch',
-                request_serializer=proto_dot_spikecodec_dot_v1_dot_service__pb2.FetchRequest.SerializeToString,
-                response_deserializer=proto_dot_spikecodec_dot_v1_dot_spikes__pb2.SpikeMessage.FromString,
+                request_serializer=spikecodec__proto_dot_v1_dot_service__pb2.FetchRequest.SerializeToString,
+                response_deserializer=spikecodec__proto_dot_v1_dot_spikes__pb2.SpikeMessage.FromString,
                 _registered_method=True)
         self.GetStream = channel.unary_unary(
                 '/spikecodec.v1.SpikeCodec/GetStream',
-                request_serializer=proto_dot_spikecodec_dot_v1_dot_service__pb2.GetStreamRequest.SerializeToString,
-                response_deserializer=proto_dot_spikecodec_dot_v1_dot_records__pb2.StreamSummary.FromString,
+                request_serializer=spikecodec__proto_dot_v1_dot_service__pb2.GetStreamRequest.SerializeToString,
+                response_deserializer=spikecodec__proto_dot_v1_dot_records__pb2.StreamSummary.FromString,
                 _registered_method=True)
         self.ListStreams = channel.unary_unary(
                 '/spikecodec.v1.SpikeCodec/ListStreams',
-                request_serializer=proto_dot_spikecodec_dot_v1_dot_service__pb2.ListStreamsRequest.SerializeToString,
-                response_deserializer=proto_dot_spikecodec_dot_v1_dot_service__pb2.ListStreamsResponse.FromString,
+                request_serializer=spikecodec__proto_dot_v1_dot_service__pb2.ListStreamsRequest.SerializeToString,
+                response_deserializer=spikecodec__proto_dot_v1_dot_service__pb2.ListStreamsResponse.FromString,
                 _registered_method=True)
         self.DeleteStream = channel.unary_unary(
                 '/spikecodec.v1.SpikeCodec/DeleteStream',
-                request_serializer=proto_dot_spikecodec_dot_v1_dot_service__pb2.DeleteStreamRequest.SerializeToString,
-                response_deserializer=proto_dot_spikecodec_dot_v1_dot_service__pb2.DeleteStreamResponse.FromString,
+                request_serializer=spikecodec__proto_dot_v1_dot_service__pb2.DeleteStreamRequest.SerializeToString,
+                response_deserializer=spikecodec__proto_dot_v1_dot_service__pb2.DeleteStreamResponse.FromString,
                 _registered_method=True)
         self.GetServerInfo = channel.unary_unary(
                 '/spikecodec.v1.SpikeCodec/GetServerInfo',
-                request_serializer=proto_dot_spikecodec_dot_v1_dot_service__pb2.GetServerInfoRequest.SerializeToString,
-                response_deserializer=proto_dot_spikecodec_dot_v1_dot_service__pb2.ServerInfo.FromString,
+                request_serializer=spikecodec__proto_dot_v1_dot_service__pb2.GetServerInfoRequest.SerializeToString,
+                response_deserializer=spikecodec__proto_dot_v1_dot_service__pb2.ServerInfo.FromString,
                 _registered_method=True)
 
 
@@ -141,43 +141,43 @@ def add_SpikeCodecServicer_to_server(servicer, server):
     rpc_method_handlers = {
             'Encode': grpc.stream_stream_rpc_method_handler(
                     servicer.Encode,
-                    request_deserializer=proto_dot_spikecodec_dot_v1_dot_spikes__pb2.SpikeMessage.FromString,
-                    response_serializer=proto_dot_spikecodec_dot_v1_dot_records__pb2.EncodedRecord.SerializeToString,
+                    request_deserializer=spikecodec__proto_dot_v1_dot_spikes__pb2.SpikeMessage.FromString,
+                    response_serializer=spikecodec__proto_dot_v1_dot_records__pb2.EncodedRecord.SerializeToString,
             ),
             'Decode': grpc.stream_stream_rpc_method_handler(
                     servicer.Decode,
-                    request_deserializer=proto_dot_spikecodec_dot_v1_dot_records__pb2.EncodedRecord.FromString,
-                    response_serializer=proto_dot_spikecodec_dot_v1_dot_spikes__pb2.SpikeMessage.SerializeToString,
+                    request_deserializer=spikecodec__proto_dot_v1_dot_records__pb2.EncodedRecord.FromString,
+                    response_serializer=spikecodec__proto_dot_v1_dot_spikes__pb2.SpikeMessage.SerializeToString,
             ),
             'Upload': grpc.stream_unary_rpc_method_handler(
                     servicer.Upload,
-                    request_deserializer=proto_dot_spikecodec_dot_v1_dot_spikes__pb2.SpikeMessage.FromString,
-                    response_serializer=proto_dot_spikecodec_dot_v1_dot_service__pb2.UploadResponse.SerializeToString,
+                    request_deserializer=spikecodec__proto_dot_v1_dot_spikes__pb2.SpikeMessage.FromString,
+                    response_serializer=spikecodec__proto_dot_v1_dot_service__pb2.UploadResponse.SerializeToString,
             ),
             'Fetch': grpc.unary_stream_rpc_method_handler(
                     servicer.Fetch,
-                    request_deserializer=proto_dot_spikecodec_dot_v1_dot_service__pb2.FetchRequest.FromString,
-                    response_serializer=proto_dot_spikecodec_dot_v1_dot_spikes__pb2.SpikeMessage.SerializeToString,
+                    request_deserializer=spikecodec__proto_dot_v1_dot_service__pb2.FetchRequest.FromString,
+                    response_serializer=spikecodec__proto_dot_v1_dot_spikes__pb2.SpikeMessage.SerializeToString,
             ),
             'GetStream': grpc.unary_unary_rpc_method_handler(
                     servicer.GetStream,
-                    request_deserializer=proto_dot_spikecodec_dot_v1_dot_service__pb2.GetStreamRequest.FromString,
-                    response_serializer=proto_dot_spikecodec_dot_v1_dot_records__pb2.StreamSummary.SerializeToString,
+                    request_deserializer=spikecodec__proto_dot_v1_dot_service__pb2.GetStreamRequest.FromString,
+                    response_serializer=spikecodec__proto_dot_v1_dot_records__pb2.StreamSummary.SerializeToString,
             ),
             'ListStreams': grpc.unary_unary_rpc_method_handler(
                     servicer.ListStreams,
-                    request_deserializer=proto_dot_spikecodec_dot_v1_dot_service__pb2.ListStreamsRequest.FromString,
-                    response_serializer=proto_dot_spikecodec_dot_v1_dot_service__pb2.ListStreamsResponse.SerializeToString,
+                    request_deserializer=spikecodec__proto_dot_v1_dot_service__pb2.ListStreamsRequest.FromString,
+                    response_serializer=spikecodec__proto_dot_v1_dot_service__pb2.ListStreamsResponse.SerializeToString,
             ),
             'DeleteStream': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteStream,
-                    request_deserializer=proto_dot_spikecodec_dot_v1_dot_service__pb2.DeleteStreamRequest.FromString,
-                    response_serializer=proto_dot_spikecodec_dot_v1_dot_service__pb2.DeleteStreamResponse.SerializeToString,
+                    request_deserializer=spikecodec__proto_dot_v1_dot_service__pb2.DeleteStreamRequest.FromString,
+                    response_serializer=spikecodec__proto_dot_v1_dot_service__pb2.DeleteStreamResponse.SerializeToString,
             ),
             'GetServerInfo': grpc.unary_unary_rpc_method_handler(
                     servicer.GetServerInfo,
-                    request_deserializer=proto_dot_spikecodec_dot_v1_dot_service__pb2.GetServerInfoRequest.FromString,
-                    response_serializer=proto_dot_spikecodec_dot_v1_dot_service__pb2.ServerInfo.SerializeToString,
+                    request_deserializer=spikecodec__proto_dot_v1_dot_service__pb2.GetServerInfoRequest.FromString,
+                    response_serializer=spikecodec__proto_dot_v1_dot_service__pb2.ServerInfo.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -205,8 +205,8 @@ class SpikeCodec:
             request_iterator,
             target,
             '/spikecodec.v1.SpikeCodec/Encode',
-            proto_dot_spikecodec_dot_v1_dot_spikes__pb2.SpikeMessage.SerializeToString,
-            proto_dot_spikecodec_dot_v1_dot_records__pb2.EncodedRecord.FromString,
+            spikecodec__proto_dot_v1_dot_spikes__pb2.SpikeMessage.SerializeToString,
+            spikecodec__proto_dot_v1_dot_records__pb2.EncodedRecord.FromString,
             options,
             channel_credentials,
             insecure,
@@ -232,8 +232,8 @@ class SpikeCodec:
             request_iterator,
             target,
             '/spikecodec.v1.SpikeCodec/Decode',
-            proto_dot_spikecodec_dot_v1_dot_records__pb2.EncodedRecord.SerializeToString,
-            proto_dot_spikecodec_dot_v1_dot_spikes__pb2.SpikeMessage.FromString,
+            spikecodec__proto_dot_v1_dot_records__pb2.EncodedRecord.SerializeToString,
+            spikecodec__proto_dot_v1_dot_spikes__pb2.SpikeMessage.FromString,
             options,
             channel_credentials,
             insecure,
@@ -259,8 +259,8 @@ class SpikeCodec:
             request_iterator,
             target,
             '/spikecodec.v1.SpikeCodec/Upload',
-            proto_dot_spikecodec_dot_v1_dot_spikes__pb2.SpikeMessage.SerializeToString,
-            proto_dot_spikecodec_dot_v1_dot_service__pb2.UploadResponse.FromString,
+            spikecodec__proto_dot_v1_dot_spikes__pb2.SpikeMessage.SerializeToString,
+            spikecodec__proto_dot_v1_dot_service__pb2.UploadResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -286,8 +286,8 @@ class SpikeCodec:
             request,
             target,
             '/spikecodec.v1.SpikeCodec/Fetch',
-            proto_dot_spikecodec_dot_v1_dot_service__pb2.FetchRequest.SerializeToString,
-            proto_dot_spikecodec_dot_v1_dot_spikes__pb2.SpikeMessage.FromString,
+            spikecodec__proto_dot_v1_dot_service__pb2.FetchRequest.SerializeToString,
+            spikecodec__proto_dot_v1_dot_spikes__pb2.SpikeMessage.FromString,
             options,
             channel_credentials,
             insecure,
@@ -313,8 +313,8 @@ class SpikeCodec:
             request,
             target,
             '/spikecodec.v1.SpikeCodec/GetStream',
-            proto_dot_spikecodec_dot_v1_dot_service__pb2.GetStreamRequest.SerializeToString,
-            proto_dot_spikecodec_dot_v1_dot_records__pb2.StreamSummary.FromString,
+            spikecodec__proto_dot_v1_dot_service__pb2.GetStreamRequest.SerializeToString,
+            spikecodec__proto_dot_v1_dot_records__pb2.StreamSummary.FromString,
             options,
             channel_credentials,
             insecure,
@@ -340,8 +340,8 @@ class SpikeCodec:
             request,
             target,
             '/spikecodec.v1.SpikeCodec/ListStreams',
-            proto_dot_spikecodec_dot_v1_dot_service__pb2.ListStreamsRequest.SerializeToString,
-            proto_dot_spikecodec_dot_v1_dot_service__pb2.ListStreamsResponse.FromString,
+            spikecodec__proto_dot_v1_dot_service__pb2.ListStreamsRequest.SerializeToString,
+            spikecodec__proto_dot_v1_dot_service__pb2.ListStreamsResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -367,8 +367,8 @@ class SpikeCodec:
             request,
             target,
             '/spikecodec.v1.SpikeCodec/DeleteStream',
-            proto_dot_spikecodec_dot_v1_dot_service__pb2.DeleteStreamRequest.SerializeToString,
-            proto_dot_spikecodec_dot_v1_dot_service__pb2.DeleteStreamResponse.FromString,
+            spikecodec__proto_dot_v1_dot_service__pb2.DeleteStreamRequest.SerializeToString,
+            spikecodec__proto_dot_v1_dot_service__pb2.DeleteStreamResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -394,8 +394,8 @@ class SpikeCodec:
             request,
             target,
             '/spikecodec.v1.SpikeCodec/GetServerInfo',
-            proto_dot_spikecodec_dot_v1_dot_service__pb2.GetServerInfoRequest.SerializeToString,
-            proto_dot_spikecodec_dot_v1_dot_service__pb2.ServerInfo.FromString,
+            spikecodec__proto_dot_v1_dot_service__pb2.GetServerInfoRequest.SerializeToString,
+            spikecodec__proto_dot_v1_dot_service__pb2.ServerInfo.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,1 +1,0 @@
-"""Protocol packages of spikecodec, one per version."""
