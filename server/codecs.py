@@ -33,6 +33,8 @@ def encoder_config(options: spikes_pb2.CodecOptions, defaults: ServerConfig) -> 
         attention=options.attention or defaults.attention,
         model=options.model or defaults.model,
         intra_period=options.intra_period if options.HasField("intra_period") else defaults.intra_period,
+        gop=options.gop or defaults.gop,
+        gop_size=options.gop_size if options.HasField("gop_size") else defaults.gop_size,
     )
 
 
@@ -41,6 +43,7 @@ def default_options(defaults: ServerConfig) -> spikes_pb2.CodecOptions:
     return spikes_pb2.CodecOptions(
         quality=defaults.quality, window=defaults.window, recon=defaults.recon,
         attention=defaults.attention, model=defaults.model, intra_period=defaults.intra_period,
+        gop=defaults.gop, gop_size=defaults.gop_size,
     )
 
 

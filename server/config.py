@@ -66,12 +66,14 @@ class ServerConfig:
     model: str = _opt(options.DEFAULT_MODEL, "default scene codec model")
     intra_period: int = _opt(options.DEFAULT_INTRA_PERIOD,
                              "default intra period: every n-th scene intra, the others may be inter; 1 = all intra")
+    gop: str = _opt(options.DEFAULT_GOP, f"default scene structure: {', '.join(options.GOP_STRUCTURES)}")
+    gop_size: int = _opt(options.DEFAULT_GOP_SIZE, "default scenes from one random-access anchor to the next")
     torch_threads: int = _opt(2, "intra-op torch threads of the process")
     log_level: str = _opt("INFO", "DEBUG, INFO, WARNING or ERROR")
 
     def __post_init__(self) -> None:
         for name in ("max_message_bytes", "max_pixels", "max_planes", "max_window", "max_streams", "max_aux_streams",
-                     "chunk_planes", "window", "torch_threads", "intra_period"):
+                     "chunk_planes", "window", "torch_threads", "intra_period", "gop_size"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
         if not 0 <= self.port <= 65535:
@@ -93,6 +95,10 @@ class ServerConfig:
             raise ConfigError(f"recon must be one of {', '.join(options.RECONSTRUCTIONS)}, got {self.recon!r}")
         if self.attention not in options.ATTENTIONS:
             raise ConfigError(f"attention must be one of {', '.join(options.ATTENTIONS)}, got {self.attention!r}")
+        if self.gop not in options.GOP_STRUCTURES:
+            raise ConfigError(f"gop must be one of {', '.join(options.GOP_STRUCTURES)}, got {self.gop!r}")
+        if self.gop_size > options.MAX_GOP_SIZE:
+            raise ConfigError(f"gop_size must be at most {options.MAX_GOP_SIZE}, got {self.gop_size}")
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ConfigError(f"log_level must be DEBUG, INFO, WARNING or ERROR, got {self.log_level!r}")
 

@@ -134,13 +134,27 @@ def test_upload_then_fetch_equals_offline_encode_decode(server, stub, spikes, re
     np.testing.assert_array_equal(planes, decoded)
 
 
-def test_intra_period_option_reaches_the_encoder(server, stub, spikes, tmp_path) -> None:
-    all_intra = spikes_pb2.CodecOptions(quality=CODEC.quality, window=CODEC.window, recon=CODEC.recon, intra_period=1)
-    reply = stub.Upload(iter(spike_messages(spikes, num_planes=T, options=all_intra)))
-    spkc, _ = offline(spikes, tmp_path, replace(CODEC, intra_period=1))
+@pytest.mark.parametrize("changes, structure", [
+    ({"intra_period": 1}, ("intra", 1, 1)),
+    ({"gop": "low-delay"}, ("low-delay", 1, CODEC.intra_period)),
+    ({"gop": "random-access", "gop_size": 2}, ("random-access", 2, CODEC.intra_period)),
+])
+def test_structure_options_reach_the_encoder(server, stub, spikes, tmp_path, changes, structure) -> None:
+    options = spikes_pb2.CodecOptions(quality=CODEC.quality, window=CODEC.window, recon=CODEC.recon, **changes)
+    reply = stub.Upload(iter(spike_messages(spikes, num_planes=T, options=options)))
+    spkc, _ = offline(spikes, tmp_path, replace(CODEC, **changes))
     assert server.store.path(reply.stream.id).read_bytes() == spkc
     header = next(iter(RecordParser().feed(spkc)))
-    assert (header.intra_period, header.inter_sha256) == (1, "")
+    assert (header.gop, header.gop_size, header.intra_period) == structure
+    assert (header.inter_sha256 == "") == (structure[0] == "intra")
+    fetched, _ = received_planes(stub.Fetch(service_pb2.FetchRequest(id=reply.stream.id)))
+    assert (fetched.options.gop, fetched.options.gop_size, fetched.options.intra_period) == structure
+
+
+def test_an_unknown_structure_is_invalid_argument(stub, spikes) -> None:
+    options = spikes_pb2.CodecOptions(quality=CODEC.quality, window=CODEC.window, gop="bidirectional")
+    expect_error(Code.INVALID_ARGUMENT, "unknown GOP structure 'bidirectional'", stub.Upload,
+                 iter(spike_messages(spikes[:60], options=options)))
 
 
 def test_live_encode_and_decode_equal_the_offline_pipeline(stub, spikes, reference) -> None:

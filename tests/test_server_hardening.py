@@ -130,7 +130,9 @@ def test_a_spkc_header_with_a_nan_sensor_is_invalid_argument(stub) -> None:
     records = list(stub.Encode(iter(spike_messages(make_spikes(60)))))
     (header,) = RecordParser().feed(records[0].data)
     body = bytearray(header.to_bytes())
-    struct.pack_into(">d", body, 52, math.nan)  # alpha
+    one = struct.pack(">d", 1.0)  # the sensor's threshold, then its alpha (docs/format.md)
+    assert (header.sensor.threshold, header.sensor.alpha) == (1.0, 1.0) and body.count(one) == 2
+    struct.pack_into(">d", body, body.rfind(one), math.nan)
     records[0] = records_pb2.EncodedRecord(data=header_record_bytes(bytes(body)))
     expect_error(Code.INVALID_ARGUMENT, "header field 'sensor': alpha must be a finite number", _consume(stub, "Decode"),
                  iter(records))

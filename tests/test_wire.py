@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from codec.bitstream import RecordParser, StreamHeader, end_record, header_record, scene_record
+from codec.bitstream import MODE_INTRA, RecordParser, StreamHeader, end_record, header_record, scene_record
 from codec.sensor import SensorParams
 from spikecodec_proto.v1 import records_pb2, spikes_pb2
 from spikecodec_proto.wire import (
@@ -65,7 +65,7 @@ def test_spkc_header_and_records_convert() -> None:
     assert message.header.options.window == 20 and message.header.options.offset == 10
     assert parse_header(message, WireLimits()).sensor == SENSOR
     tagger = RecordTagger()
-    data = [header_record(spkc), scene_record(0, 10, b"p0"), scene_record(1, 30, b"p1"), end_record(40, 2)]
+    data = [header_record(spkc), scene_record(0, MODE_INTRA, 2.0, b"p0"), scene_record(1, MODE_INTRA, 2.0, b"p1"), end_record(40, 2)]
     tagged = [tagger.tag(d, completed_by=i, arrived=0.0) for i, d in enumerate(data)]
     assert [t.kind for t in tagged] == [records_pb2.RECORD_KIND_HEADER, records_pb2.RECORD_KIND_SCENE,
                                         records_pb2.RECORD_KIND_SCENE, records_pb2.RECORD_KIND_END]

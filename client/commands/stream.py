@@ -61,7 +61,8 @@ def run(args: argparse.Namespace) -> dict:
     if args.chunk_planes <= 0:
         raise SpikeFormatError(f"--chunk-planes must be positive, got {args.chunk_planes}")
     options = spikes_pb2.CodecOptions(quality=args.quality, window=args.window, offset=args.offset, recon=args.recon,
-                                      attention=args.attention, model=args.model, intra_period=args.intra_period)
+                                      attention=args.attention, model=args.model, intra_period=args.intra_period,
+                                      gop=args.gop, gop_size=args.gop_size)
     with open_input(args.source, args.height, args.width, args.planes, None, args.fps, args.seed) as source, \
             Connection(args.server, token=args.token, tls=args.tls, root_certificates=args.ca_cert) as conn:
         conn.wait_ready(args.timeout)

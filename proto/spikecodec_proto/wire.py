@@ -119,7 +119,8 @@ def header_message(header: StreamHeader, name: str = "", num_planes: int = 0) ->
     """The header the server sends before the decoded spikes of a ``.spkc`` stream with ``header``."""
     options = spikes_pb2.CodecOptions(
         quality=header.quality, window=header.window, offset=header.offset, recon=header.recon,
-        attention=header.attention, model=header.model,
+        attention=header.attention, model=header.model, intra_period=header.intra_period,
+        gop=header.gop, gop_size=header.gop_size,
     )
     return stream_header(header.height, header.width, header.sensor, options, name, num_planes or header.num_planes)
 
