@@ -22,7 +22,7 @@ from grpc_health.v1.health_pb2_grpc import HealthStub
 
 from client.local_server import LocalServer
 from server.store import StreamStore
-from spikecodec_proto.v1 import service_pb2, service_pb2_grpc, spikes_pb2
+from spikecodec_proto.v1 import records_pb2, service_pb2, service_pb2_grpc, spikes_pb2
 from test_server import T, make_spikes, offline, received_planes, spike_messages
 
 pytestmark = pytest.mark.slow
@@ -133,8 +133,11 @@ def test_repeated_signals_during_and_after_the_drain_still_exit_0(tmp_path, spik
     try:
         with ThreadPoolExecutor(1) as pool:
             if in_flight:  # the drain waits for it: signals land while the handlers are still ours
-                upload = pool.submit(server.stub.Upload, stalled_upload(spikes, sent, release))
-                assert sent.wait(30)
+                # an Encode call answers the header at once: once that answer is here the call is
+                # surely running on the server (an Upload might still be queued on a loaded machine)
+                records = server.stub.Encode(stalled_upload(spikes, sent, release))
+                assert next(records).kind == records_pb2.RECORD_KIND_HEADER
+                upload = pool.submit(list, records)
             server.proc.send_signal(signal.SIGTERM)
             signals, tic = 1, time.monotonic()
             # keep signalling, 0.05 s apart, until the process is gone: drain, shutdown, interpreter exit
