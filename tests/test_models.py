@@ -19,9 +19,10 @@ from codec.models import load_inter_codec, load_scene_codec
 from codec.models.registry import WEIGHTS_DIR, file_sha256, load_model
 
 
-@pytest.fixture(scope="module")
-def codec():
-    return load_scene_codec("spikecodec-base")
+@pytest.fixture(scope="module", params=["spikecodec-base", "spikecodec-ctx"])
+def codec(request):
+    """Each registered scene codec: the mean-scale hyperprior and the context model."""
+    return load_scene_codec(request.param)
 
 
 @pytest.fixture(scope="module")
@@ -87,10 +88,11 @@ def test_qualities_cover_the_paper_points(codec):
     assert codec.quality_range == (1.0, float(codec.qualities[-1]))
 
 
-@pytest.mark.parametrize("quality", [0, 0.99, 7, float("nan")])
-def test_quality_outside_range_is_refused(codec, scene, quality):
+@pytest.mark.parametrize("outside", [lambda low, high: low - 1, lambda low, high: low - 0.01,
+                                     lambda low, high: high + 1, lambda low, high: float("nan")])
+def test_quality_outside_range_is_refused(codec, scene, outside):
     with pytest.raises(SpikecodecError, match="quality"):
-        codec.encode_scene(scene, quality)
+        codec.encode_scene(scene, outside(*codec.quality_range))
 
 
 def test_bad_scene_is_refused(codec):
@@ -105,10 +107,17 @@ def payload(codec, scene) -> bytes:
     return codec.encode_scene(scene[:64, :96], 3)
 
 
+@pytest.fixture(scope="module")
+def base():
+    return load_scene_codec("spikecodec-base")
+
+
 @pytest.mark.parametrize("damage", [lambda p: p[:5], lambda p: b"", lambda p: b"\xff" * 4])
-def test_truncated_latent_strings_raise_bitstream_error(codec, payload, damage):
+def test_truncated_latent_strings_raise_bitstream_error(base, damage):
+    """The hyperprior writes two strings, the first length-prefixed (the context model writes one)."""
+    payload = base.encode_scene(np.linspace(0, 1, 64 * 96, dtype=np.float32).reshape(64, 96), 3)
     with pytest.raises(BitstreamError, match="truncated"):
-        codec.decode_scene(damage(payload), 64, 96, 3)
+        base.decode_scene(damage(payload), 64, 96, 3)
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -127,9 +136,9 @@ def test_damaged_latents_decode_to_a_scene_or_raise_bitstream_error(codec, paylo
     assert codec.value_range[0] <= out.min() and out.max() <= codec.value_range[1]
 
 
-def test_registry_checks_sha256_of_committed_weights(codec, tmp_path):
+def test_registry_checks_sha256_of_committed_weights(base, tmp_path):
     record = json.loads((WEIGHTS_DIR / "spikecodec-base.json").read_text())
-    assert codec.weights_sha256 == record["sha256"] == file_sha256(WEIGHTS_DIR / "spikecodec-base.pth")
+    assert base.weights_sha256 == record["sha256"] == file_sha256(WEIGHTS_DIR / "spikecodec-base.pth")
     assert (WEIGHTS_DIR / "spikecodec-base.pth").stat().st_size <= 10 * 2**20
     assert record["steps"] > 0 and record["kodak_gray"]
     shutil.copy(WEIGHTS_DIR / "spikecodec-base.json", tmp_path)

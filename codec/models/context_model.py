@@ -33,32 +33,14 @@ from typing import Sequence
 
 import torch
 from compressai.ans import BufferedRansEncoder, RansDecoder
-from compressai.entropy_models import EntropyBottleneck, GaussianConditional
 from compressai.layers import CheckerboardMaskedConv2d
-from compressai.models import CompressionModel
 from compressai.models.utils import conv
 from compressai.ops import quantize_ste
 from torch import Tensor, nn
 
-from codec.models import transforms
 from codec.models.attention import SpikeAttention
-from codec.models.gain import GainUnit
+from codec.models.scene_model import HYPER_THREADS, TRANSFORM_THREADS, GainedMeanScaleHyperprior
 from codec.models.threads import fixed_threads
-
-#: threads used by the entropy-parameter networks (tiny, single-threaded is exact)
-HYPER_THREADS = 1
-#: threads used by g_a / g_s whatever the caller's setting
-TRANSFORM_THREADS = 2
-
-
-class ScaleIndexedGaussian(GaussianConditional):
-    """CompressAI's ``GaussianConditional`` with a vectorised :meth:`build_indexes`
-    (one ``bucketize`` instead of a loop over the scale table; same indexes)."""
-
-    def build_indexes(self, scales: Tensor) -> Tensor:
-        """``scales`` -> int32 CDF indexes of the same shape."""
-        table = torch.as_tensor(self.scale_table, dtype=scales.dtype)
-        return torch.bucketize(self.lower_bound_scale(scales).contiguous(), table[:-1]).int()
 
 
 def channel_groups(m: int) -> tuple[int, ...]:
@@ -121,8 +103,9 @@ class GroupContext(nn.Module):
         return hyper[:, lo:hi] + d_scales, hyper[:, self.m + lo : self.m + hi] + d_means
 
 
-class GainedContextHyperprior(CompressionModel):
-    """Single-channel hyperprior with channel-grouped checkerboard context and gain units.
+class GainedContextHyperprior(GainedMeanScaleHyperprior):
+    """The mean-scale hyperprior with a channel-grouped checkerboard context (transforms,
+    gain units and entropy bottleneck are the base class's; only the latent coding differs).
 
     Args:
         n: channels of the transforms and of the hyper-latent ``z``.
@@ -132,31 +115,13 @@ class GainedContextHyperprior(CompressionModel):
     """
 
     def __init__(self, n: int, m: int, lambdas: Sequence[float], attention: SpikeAttention | None = None):
-        super().__init__()
-        self.lambdas = tuple(float(v) for v in lambdas)
+        super().__init__(n, m, lambdas, attention)
         self.groups = channel_groups(m)
-        self.g_a_head = transforms.analysis_head(n)
-        self.g_a = transforms.analysis_tail(n, m)
-        self.g_s = transforms.synthesis(n, m)
-        self.h_a = transforms.hyper_analysis(n, m)
-        self.h_s = transforms.hyper_synthesis(n, m)
         self.contexts = nn.ModuleList(
             GroupContext(m, sum(self.groups[:k]), size) for k, size in enumerate(self.groups)
         )
-        self.gain = GainUnit(m, self.lambdas)
-        self.hyper_gain = GainUnit(n, self.lambdas)
-        self.entropy_bottleneck = EntropyBottleneck(n)
-        self.gaussian_conditional = ScaleIndexedGaussian(None)
-        self.attention = attention
 
     # -- shared pieces -------------------------------------------------------------------------
-
-    def analysis(self, x: Tensor, attn: Tensor | None) -> Tensor:
-        """``x`` ``(B,1,H,W)`` -> ``y`` ``(B,M,H/16,W/16)``; ``attn`` ``(B,N,H/2,W/2)`` or None."""
-        f = self.g_a_head(x)
-        if attn is not None:
-            f = f + f * attn
-        return self.g_a(f)
 
     def _split(self, y: Tensor) -> list[Tensor]:
         return list(y.split(self.groups, dim=1))
@@ -281,8 +246,3 @@ class GainedContextHyperprior(CompressionModel):
         with fixed_threads(HYPER_THREADS):
             y_hat = self._code_latent(self._hyper(z_hat, level), (shape[0] * 4, shape[1] * 4), step)
         return {"x_hat": self.synthesis(y_hat, level)}
-
-    def synthesis(self, y_hat: Tensor, level: float) -> Tensor:
-        """Decoded latent ``(1,M,h,w)`` -> ``x_hat`` ``(1,1,16h,16w)`` (not clamped), fixed threads."""
-        with fixed_threads(TRANSFORM_THREADS):
-            return self.g_s(y_hat * self.gain.inverse(level))
