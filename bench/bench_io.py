@@ -27,7 +27,7 @@ HEIGHT, WIDTH = 250, 400
 BLOCK = 256
 
 
-def _best(run: Callable[[], int], repeats: int) -> tuple[float, float]:
+def best_rates(run: Callable[[], int], repeats: int) -> tuple[float, float]:
     """Best (wall, cpu) planes/s of ``run`` (which returns the planes it handled)."""
     wall_rates, cpu_rates = [], []
     for _ in range(repeats):
@@ -47,7 +47,7 @@ def measure(planes: int, repeats: int) -> list[dict]:
     results = []
 
     def record(name: str, target: float, run: Callable[[], int]) -> None:
-        wall, cpu = _best(run, repeats)
+        wall, cpu = best_rates(run, repeats)
         results.append({
             "what": name, "planes_per_s": round(wall), "planes_per_cpu_s": round(cpu),
             "x_real_time": round(wall / CAMERA_PLANE_RATE, 2), "x_real_time_cpu": round(cpu / CAMERA_PLANE_RATE, 2),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import Any, ClassVar
 
 from codec.errors import SpikeFormatError
 from codec.options import DEFAULT_INIT, DEFAULT_RESET, INIT_STATES, RESET_MECHANISMS, InitialState, ResetMechanism
@@ -36,6 +36,8 @@ class SensorParams:
     init: InitialState = DEFAULT_INIT
     seed: int = 0
     plane_rate: float = CAMERA_PLANE_RATE
+    #: the neuron array :meth:`neurons` builds
+    neuron_type: ClassVar[type[IntegrateAndFire]] = IntegrateAndFire
 
     def __post_init__(self) -> None:
         if self.reset_mechanism not in RESET_MECHANISMS:
@@ -54,7 +56,7 @@ class SensorParams:
 
     def neurons(self, shape: tuple[int, int]) -> IntegrateAndFire:
         """A fresh :class:`IntegrateAndFire` array of ``shape = (H, W)`` with these parameters."""
-        return IntegrateAndFire(
+        return self.neuron_type(
             shape,
             threshold=self.threshold,
             alpha=self.alpha,

@@ -64,8 +64,10 @@ class SpikeReader(ABC):
 
     def iter_blocks(self, block_planes: int = DEFAULT_BLOCK_PLANES) -> Iterator[np.ndarray]:
         """Yield the whole stream as ``(t, H, W)`` uint8 blocks of at most ``block_planes`` planes."""
-        for packed in self.iter_packed_blocks(block_planes):
-            yield unpack_planes(packed, self.height, self.width)
+        if block_planes <= 0:
+            raise ValueError(f"block_planes must be positive, got {block_planes}")
+        for start in range(0, self.num_planes, block_planes):
+            yield self.read(start, min(start + block_planes, self.num_planes))
 
     def _clip(self, start: int, stop: int | None) -> tuple[int, int]:
         stop = self.num_planes if stop is None else min(stop, self.num_planes)

@@ -35,7 +35,7 @@ def flip_packed(packed: np.ndarray, height: int, width: int) -> np.ndarray:
     t = packed.shape[0]
     if width % 8 == 0:  # whole rows are whole bytes: flip bytes, no unpacking
         return np.ascontiguousarray(packed.reshape(t, height, width // 8)[:, ::-1]).reshape(t, packed.shape[1])
-    return pack_planes(unpack_planes(packed, height, width)[:, ::-1])
+    return pack_planes(unpack_planes(packed, height, width, flip=True))
 
 
 class DatReader(SpikeReader):
@@ -67,6 +67,14 @@ class DatReader(SpikeReader):
         self._file = open(self.path, "rb")
 
     def read_packed(self, start: int, stop: int) -> np.ndarray:
+        return flip_packed(self._read_raw(start, stop), self.height, self.width)
+
+    def read(self, start: int = 0, stop: int | None = None) -> np.ndarray:
+        """Planes ``start..stop-1`` unpacked and flipped in one pass (see :func:`unpack_planes`)."""
+        return unpack_planes(self._read_raw(start, stop), self.height, self.width, flip=True)
+
+    def _read_raw(self, start: int, stop: int | None) -> np.ndarray:
+        """Planes ``start..stop-1`` as stored (flipped), ``(n, H*W/8)`` uint8."""
         start, stop = self._clip(start, stop)
         nbytes = self.plane_bytes
         raw = np.empty((stop - start, nbytes), dtype=np.uint8)
@@ -76,7 +84,7 @@ class DatReader(SpikeReader):
             raise SpikeFormatError(
                 f"{self.path.name}: expected {raw.size} bytes at plane {start}, read {got} (file changed while reading?)"
             )
-        return flip_packed(raw, self.height, self.width)
+        return raw
 
     def close(self) -> None:
         self._file.close()

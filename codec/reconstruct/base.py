@@ -7,6 +7,7 @@ from typing import Protocol
 import numpy as np
 
 from codec.errors import SpikeFormatError
+from codec.io.packing import plane_bytes, unpack_planes
 
 
 class Reconstructor(Protocol):
@@ -16,6 +17,8 @@ class Reconstructor(Protocol):
     ``reconstruct(planes, centre_index)`` takes ``(n, H, W)`` uint8 planes (possibly
     clipped at the stream's edges) and the centre's index inside them and returns an
     ``(H, W)`` float32 scene in ``[0, 1]``: firing rate (spikes/plane) times ``gain``.
+    ``reconstruct_packed(packed, centre_index, height, width)`` does the same from
+    ``(n, H*W/8)`` bit-packed planes and returns the same scene.
     """
 
     name: str
@@ -26,6 +29,8 @@ class Reconstructor(Protocol):
 
     def reconstruct(self, planes: np.ndarray, centre_index: int) -> np.ndarray: ...
 
+    def reconstruct_packed(self, packed: np.ndarray, centre_index: int, height: int, width: int) -> np.ndarray: ...
+
 
 def check_block(planes: np.ndarray, centre_index: int) -> np.ndarray:
     """Validate a ``(n, H, W)`` block and a centre index into it; returns the planes as an array."""
@@ -35,6 +40,20 @@ def check_block(planes: np.ndarray, centre_index: int) -> np.ndarray:
     if not 0 <= centre_index < planes.shape[0]:
         raise SpikeFormatError(f"centre index {centre_index} outside a block of {planes.shape[0]} planes")
     return planes
+
+
+def check_packed_block(packed: np.ndarray, centre_index: int, height: int, width: int) -> np.ndarray:
+    """Validate a ``(n, H*W/8)`` uint8 packed block and a centre index into it."""
+    packed = np.asarray(packed)
+    nbytes = plane_bytes(height, width)
+    if packed.ndim != 2 or packed.shape[0] == 0 or packed.shape[1] != nbytes or packed.dtype != np.uint8:
+        raise SpikeFormatError(
+            f"expected a non-empty (n, {nbytes}) uint8 block of packed {height}x{width} planes, "
+            f"got {packed.dtype} {packed.shape}"
+        )
+    if not 0 <= centre_index < packed.shape[0]:
+        raise SpikeFormatError(f"centre index {centre_index} outside a block of {packed.shape[0]} planes")
+    return packed
 
 
 def check_gain(gain: float) -> float:
@@ -53,7 +72,8 @@ class RateReconstructor:
     """Common frame of the reconstructors: estimate a firing rate from the planes of
     :attr:`context` around the centre, then scale it by ``gain`` into a scene.
 
-    Subclasses set ``name`` and :attr:`context` and implement :meth:`block_rate`.
+    Subclasses set ``name`` and :attr:`context` and implement :meth:`block_rate`, and
+    may implement :meth:`packed_block_scene` on bit-packed planes (by default it unpacks).
 
     Args:
         window: the scene spacing ``K`` in planes.
@@ -76,13 +96,27 @@ class RateReconstructor:
         (the context, clipped at the stream's edges) with the centre at index ``centre``."""
         raise NotImplementedError
 
+    def packed_block_scene(self, packed: np.ndarray, centre: int, height: int, width: int) -> np.ndarray:
+        """The scene of the context ``packed`` ``(n, H*W/8)`` (here: unpacked, then :meth:`block_rate`)."""
+        return to_scene(self.block_rate(unpack_planes(packed, height, width), centre), self.gain)
+
+    def _context(self, centre_index: int) -> tuple[int, int]:
+        """``(start, stop)``: the context's planes inside a block whose centre is at ``centre_index``."""
+        before, after = self.context
+        return max(0, centre_index - before), centre_index + after + 1
+
     def rate(self, planes: np.ndarray, centre_index: int) -> np.ndarray:
         """Firing rate at the centre, ``(H, W)`` float32 spikes/plane."""
         planes = check_block(planes, centre_index)
-        before, after = self.context
-        start = max(0, centre_index - before)
-        return self.block_rate(planes[start : centre_index + after + 1], centre_index - start)
+        start, stop = self._context(centre_index)
+        return self.block_rate(planes[start:stop], centre_index - start)
 
     def reconstruct(self, planes: np.ndarray, centre_index: int) -> np.ndarray:
         """``(n, H, W)`` uint8 planes -> ``(H, W)`` float32 scene in ``[0, 1]``."""
         return to_scene(self.rate(planes, centre_index), self.gain)
+
+    def reconstruct_packed(self, packed: np.ndarray, centre_index: int, height: int, width: int) -> np.ndarray:
+        """``(n, H*W/8)`` packed planes -> the scene :meth:`reconstruct` gives on them unpacked."""
+        packed = check_packed_block(packed, centre_index, height, width)
+        start, stop = self._context(centre_index)
+        return self.packed_block_scene(packed[start:stop], centre_index - start, height, width)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from codec.reconstruct.base import RateReconstructor
+from codec.reconstruct.base import RateReconstructor, to_scene
+from codec.reconstruct.packed import silence_lookup
 from codec.reconstruct.windows import block_extent
 
 
@@ -53,3 +54,12 @@ class TFI(RateReconstructor):
         """``1/ISI`` at the centre in spikes/plane."""
         prev, nxt = spike_neighbours(block, centre)
         return (1.0 / (nxt - prev)).astype(np.float32)
+
+    def packed_block_scene(self, packed: np.ndarray, centre: int, height: int, width: int) -> np.ndarray:
+        """The scene from silence counts on the packed bytes (:mod:`codec.reconstruct.packed`),
+        through a table of :meth:`block_rate`'s value for every count."""
+        n = len(packed)
+        table = to_scene((1.0 / np.arange(1, n + 2)).astype(np.float32), self.gain)
+        out = np.empty(height * width, dtype=np.float32)
+        silence_lookup(packed, centre, table, out)
+        return out.reshape(height, width)

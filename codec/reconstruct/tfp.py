@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from codec.reconstruct.base import RateReconstructor
+from codec.reconstruct.base import RateReconstructor, to_scene
+from codec.reconstruct.packed import window_lookup
 from codec.reconstruct.windows import block_extent
 
 
@@ -25,3 +26,12 @@ class TFP(RateReconstructor):
     def block_rate(self, block: np.ndarray, centre: int) -> np.ndarray:
         """Firing rate (spikes/plane) over the available part of the block."""
         return block.sum(axis=0, dtype=np.float32) / np.float32(len(block))
+
+    def packed_block_scene(self, packed: np.ndarray, centre: int, height: int, width: int) -> np.ndarray:
+        """The scene from spike counts on the packed bytes (:mod:`codec.reconstruct.packed`),
+        through a table of :meth:`block_rate`'s value for every count."""
+        n = len(packed)
+        table = to_scene(np.arange(n + 1, dtype=np.float32) / np.float32(n), self.gain)
+        out = np.empty(height * width, dtype=np.float32)
+        window_lookup(packed, table, out)
+        return out.reshape(height, width)

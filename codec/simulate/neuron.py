@@ -38,11 +38,12 @@ rounded to ``threshold / 2**32`` and clipped to ``[0, 1 - 2**-32]`` thresholds
 from __future__ import annotations
 
 import math
-from typing import Iterable, Iterator
+from typing import Iterator
 
 import numpy as np
 
 from codec.options import INIT_STATES, RESET_MECHANISMS, InitialState, ResetMechanism
+from codec.simulate import kernels
 
 #: planes between re-anchored increments of the fixed-point ramp
 ANCHOR_PLANES = 256
@@ -110,7 +111,7 @@ class IntegrateAndFire:
 
     @mem.setter
     def mem(self, value: np.ndarray) -> None:
-        self._mem, self._fixed = np.asarray(value, dtype=np.float64), None
+        self._mem, self._fixed = np.ascontiguousarray(value, dtype=np.float64), None
 
     def __call__(self, intensity: np.ndarray) -> np.ndarray:
         """Integrate ``T`` planes of input and fire.
@@ -145,7 +146,7 @@ class IntegrateAndFire:
             start: ``(H, W)`` input of the first plane (scene units, >= 0).
             step: ``(H, W)`` change of input per plane.
             num_planes: number of planes ``n``.
-            out: optional ``(n, H, W)`` uint8 array to fill.
+            out: optional C-contiguous ``(n, H, W)`` uint8 array to fill.
 
         Returns:
             ``(n, H, W)`` uint8 binary spikes, as calling the neurons on the
@@ -153,8 +154,6 @@ class IntegrateAndFire:
         """
         if out is None:
             out = np.empty((num_planes, *self.shape), dtype=np.uint8)
-        elif out.shape != (num_planes, *self.shape) or out.dtype != np.uint8:
-            raise ValueError(f"out must be uint8 {(num_planes, *self.shape)}, got {out.dtype} {out.shape}")
         for _ in self.ramp_blocks(start, step, num_planes, max(num_planes, 1), out=out):
             pass
         return out
@@ -166,37 +165,35 @@ class IntegrateAndFire:
         Args:
             start, step, num_planes: as for :meth:`ramp`.
             block_planes: planes per block (the last one may be shorter).
-            out: optional ``(num_planes, H, W)`` uint8 array the blocks are views of;
-                otherwise each block is a new array.
+            out: optional C-contiguous ``(num_planes, H, W)`` uint8 array the blocks are
+                views of; otherwise each block is a new array.
 
         Yields:
             ``(b, H, W)`` uint8 spikes, ``b <= block_planes``, in order; the same
             planes :meth:`ramp` returns, bit for bit. The neuron state advances as
             blocks are taken.
         """
-        start = np.asarray(start, dtype=np.float64)
-        step = np.asarray(step, dtype=np.float64)
+        start = np.ascontiguousarray(start, dtype=np.float64)
+        step = np.ascontiguousarray(step, dtype=np.float64)
         if start.shape != self.shape or step.shape != self.shape:
             raise ValueError(f"start and step must be {self.shape}, got {start.shape} and {step.shape}")
         if block_planes < 1:
             raise ValueError(f"block_planes must be >= 1, got {block_planes}")
+        if out is not None and (out.shape != (num_planes, *self.shape) or out.dtype != np.uint8
+                                or not out.flags.c_contiguous):  # the kernels write through flat views
+            raise ValueError(f"out must be C-contiguous uint8 {(num_planes, *self.shape)}, got {out.dtype} {out.shape}")
         if num_planes == 0:
             return
-
-        def blocks() -> Iterator[tuple[int, np.ndarray]]:
-            for b0 in range(0, num_planes, block_planes):
-                b1 = min(b0 + block_planes, num_planes)
-                yield b0, (np.empty((b1 - b0, *self.shape), dtype=np.uint8) if out is None else out[b0:b1])
-
         scale = self.alpha / self.threshold
-        first, last = start * scale, (start + (num_planes - 1) * step) * scale
-        low = min(first.min(initial=0.0), last.min(initial=0.0))
-        high = max(first.max(initial=0.0), last.max(initial=0.0))
-        if self._fast_path_applies(low, high):
-            yield from self._ramp_fixed(first, last, num_planes, blocks())
-            return
-        for b0, block in blocks():
-            yield self._fire_stepwise(_ramp_planes(start, step, b0, b0 + len(block)), counts=False, out=block)
+        fixed = self._fast_path_applies(*kernels.ramp_range(start.reshape(-1), step.reshape(-1), num_planes, scale))
+        for b0 in range(0, num_planes, block_planes):
+            b1 = min(b0 + block_planes, num_planes)
+            block = np.empty((b1 - b0, *self.shape), dtype=np.uint8) if out is None else out[b0:b1]
+            if fixed:
+                self._ramp_fixed(start, step, scale, num_planes, b0, block)
+            else:
+                self._ramp_stepwise(start, step, b0, block)
+            yield block
 
     def _check(self, intensity: np.ndarray) -> np.ndarray:
         intensity = np.asarray(intensity)
@@ -228,110 +225,58 @@ class IntegrateAndFire:
 
     def _fire_fixed(self, intensity: np.ndarray, scale: float) -> np.ndarray:
         """Fixed-point integration of arbitrary input (module docstring)."""
-        spikes = np.empty(intensity.shape, dtype=np.uint8)
-        flags = spikes.view(np.bool_)
-        mem = self._take_fixed()
-        x = np.empty(self.shape, dtype=np.uint32)
-        scaled = np.empty(self.shape, dtype=np.float64)
-        for t, plane in enumerate(intensity):
-            np.multiply(plane, scale * _FIXED, out=scaled)
-            np.rint(scaled, out=scaled)
-            np.clip(scaled, 0.0, _FIXED - 1, out=scaled)
-            np.copyto(x, scaled, casting="unsafe")
-            np.add(mem, x, out=mem)
-            np.less(mem, x, out=flags[t])
-        return spikes
+        flat, dtype = _pixels(intensity)
+        spikes = np.empty(flat.shape, dtype=np.uint8)
+        kernels.fire_fixed(flat, dtype(scale * _FIXED), self._take_fixed().reshape(-1), spikes)
+        return spikes.reshape(intensity.shape)
 
-    def _ramp_fixed(self, first: np.ndarray, last: np.ndarray, n: int,
-                    blocks: Iterator[tuple[int, np.ndarray]]) -> Iterator[np.ndarray]:
-        """Fixed-point ramp of ``n`` planes: ``A += x; spike = A < x; x += dx``, filling and
-        yielding the ``(first plane, array)`` blocks in turn.
+    def _ramp_fixed(self, start: np.ndarray, step: np.ndarray, scale: float, num_planes: int, first_plane: int,
+                    out: np.ndarray) -> None:
+        """Planes ``first_plane ..`` of the fixed-point ramp: ``A += x; spike = A < x; x += dx``.
 
         The increment is re-anchored every ``ANCHOR_PLANES`` planes (counted from the
         ramp's start, whatever the blocks), so rounding ``dx`` never drifts by more
         than ``ANCHOR_PLANES**2 / 2**33`` thresholds.
         """
-        slope = (last - first) / max(n - 1, 1)
-        b0, block = next(blocks)
-        mem = self._take_fixed()
-        for k0 in range(0, n, ANCHOR_PLANES):
-            k1 = min(k0 + ANCHOR_PLANES, n)
-            x0 = self._to_fixed(first + k0 * slope)
-            x1 = self._to_fixed(first + (k1 - 1) * slope)
-            # truncate toward zero so every increment stays between the two endpoints
-            dx = np.trunc((x1 - x0) / max(k1 - k0 - 1, 1)).astype(np.int64)
-            x = x0.astype(np.uint32)
-            dx32 = dx.astype(np.uint32)  # two's complement: adding it wraps to x - |dx|
-            moving = bool(dx.any())
-            for k in range(k0, k1):
-                if k > k0 and moving:
-                    np.add(x, dx32, out=x)
-                np.add(mem, x, out=mem)
-                np.less(mem, x, out=block[k - b0].view(np.bool_))
-                if k - b0 + 1 == len(block):
-                    yield block
-                    if k + 1 < n:
-                        b0, block = next(blocks)
-                        mem = self._take_fixed()  # the same array unless ``mem`` was read meanwhile
+        kernels.ramp_fixed(start.reshape(-1), step.reshape(-1), scale, ANCHOR_PLANES, num_planes, first_plane,
+                           self._take_fixed().reshape(-1), out.reshape(len(out), -1))
 
-    @staticmethod
-    def _to_fixed(value: np.ndarray) -> np.ndarray:
-        return np.clip(np.rint(value * _FIXED), 0.0, _FIXED - 1).astype(np.int64)
+    def _leak(self) -> tuple[float, float]:
+        """``(decay, gain)``: membrane factor per plane and membrane per unit input."""
+        if self.tau is None:
+            return 1.0, self.alpha
+        decay = math.exp(-1.0 / self.tau)
+        return decay, self.alpha * self.tau * (1.0 - decay)
 
-    def _fire_stepwise(self, planes: Iterable[np.ndarray], counts: bool, out: np.ndarray | None = None) -> np.ndarray:
+    def _fire_stepwise(self, intensity: np.ndarray, counts: bool) -> np.ndarray:
         """Plane by plane in float64: leak, ``zero`` reset, increments above threshold, counts.
 
         Args:
-            planes: ``(T, H, W)`` input, or any iterable of ``(H, W)`` planes.
-            out: ``(T, H, W)`` uint8 output (allocated from ``planes.shape`` if omitted).
+            intensity: ``(T, H, W)`` input.
+            counts: return released thresholds (:meth:`counts`) instead of binary spikes.
         """
-        spikes = np.empty(np.shape(planes), dtype=np.uint8) if out is None else out
+        flat, dtype = _pixels(intensity)
+        spikes = np.empty(flat.shape, dtype=np.uint8)
+        decay, gain = self._leak()
         mem = self.mem
-        theta = self.threshold
-        if self.tau is None:
-            decay, gain = 1.0, self.alpha
-        else:
-            decay = math.exp(-1.0 / self.tau)
-            gain = self.alpha * self.tau * (1.0 - decay)
-        fired = np.empty(self.shape, dtype=np.bool_)
-        scratch = np.empty(self.shape)
-        for t, plane in enumerate(planes):
-            if decay != 1.0:
-                mem *= decay
-            np.multiply(plane, gain, out=scratch)
-            mem += scratch
-            if self.reset_mechanism == "mod":  # release floor(A/theta) thresholds
-                np.divide(mem, theta, out=scratch)
-                np.floor(scratch, out=scratch)
-                np.greater(scratch, 0.0, out=fired)
-                if counts:
-                    np.copyto(spikes[t], np.minimum(scratch, 255), casting="unsafe")
-                scratch *= theta
-                mem -= scratch
-                np.maximum(mem, 0.0, out=mem)  # rounding of A/theta must not leave A < 0
-            else:
-                np.greater_equal(mem, theta, out=fired)
-                if counts and self.reset_mechanism == "zero":
-                    np.divide(mem, theta, out=scratch)
-                    np.floor(scratch, out=scratch)
-                    np.copyto(spikes[t], np.minimum(scratch, 255), casting="unsafe")
-                if self.reset_mechanism == "subtract":
-                    np.multiply(fired, theta, out=scratch)
-                    mem -= scratch
-                else:
-                    np.logical_not(fired, out=fired)
-                    mem *= fired
-                    np.logical_not(fired, out=fired)
-            if not counts or self.reset_mechanism == "subtract":
-                np.copyto(spikes[t], fired)
-        self.mem = mem
-        return spikes
+        kernels.fire_planes(flat, dtype(gain), decay, self.threshold, kernels.RESET_CODES[self.reset_mechanism],
+                            counts, mem.reshape(-1), spikes)
+        return spikes.reshape(intensity.shape)
+
+    def _ramp_stepwise(self, start: np.ndarray, step: np.ndarray, first_plane: int, out: np.ndarray) -> None:
+        """:meth:`_fire_stepwise` of ramp plane ``k``'s input ``start + k*step`` into ``out``
+        ``(b, H, W)``, planes ``first_plane .. first_plane + b - 1``."""
+        decay, gain = self._leak()
+        kernels.fire_ramp(start.reshape(-1), step.reshape(-1), gain, decay, self.threshold,
+                          kernels.RESET_CODES[self.reset_mechanism], first_plane, self.mem.reshape(-1),
+                          out.reshape(len(out), -1))
 
 
-def _ramp_planes(start: np.ndarray, step: np.ndarray, first: int, stop: int) -> Iterator[np.ndarray]:
-    """``start + k*step`` for ``first <= k < stop``, one reused ``(H, W)`` buffer."""
-    plane = np.empty_like(start)
-    for k in range(first, stop):
-        np.multiply(step, k, out=plane)
-        plane += start
-        yield plane
+def _pixels(intensity: np.ndarray) -> tuple[np.ndarray, type]:
+    """``(T, H, W)`` input as ``(T, H*W)`` and the precision its products are taken in.
+
+    numpy multiplies float32 planes by a Python float in float32 and everything else in
+    float64; the kernels keep that so their output equals the numpy reference's.
+    """
+    dtype = np.float32 if intensity.dtype == np.float32 else np.float64
+    return np.asarray(intensity, dtype=dtype).reshape(len(intensity), -1), dtype
