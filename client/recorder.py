@@ -12,7 +12,7 @@ from typing import Iterator
 
 import numpy as np
 
-from client.sources import SpikeInput
+from codec.evaluate.sources import SpikeInput
 from codec.io.packing import pack_planes, unpack_planes
 
 

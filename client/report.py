@@ -1,47 +1,14 @@
-"""Scores of a decoded stream, as used by ``stream`` and ``bench`` (DESIGN.md, Metrics).
-
-Everything is computed by :mod:`codec.metrics`; this module only chooses what is
-reported and names it. PSNRs are in dB; an exact reconstruction scores ``inf``,
-written to JSON as ``null`` together with ``"exact": true``.
-"""
+"""The report of ``spikecodec stream``: rate, fidelity and scene scores
+(:mod:`codec.evaluate.scores`) plus throughput and latency of the round trip."""
 
 from __future__ import annotations
 
-import math
 from typing import Sequence
 
 import numpy as np
 
-from codec.errors import SpikecodecError
-from codec.metrics import bpp, bpsp, psnr, stream_fidelity
-from codec.reconstruct import SceneStream, get_reconstructor
-
-#: planes of the windowed firing rate reported by default
-FR_WINDOW = 32
-
-
-def finite_or_none(value: float) -> float | None:
-    """``value`` rounded to 4 decimals, or ``None`` if infinite/NaN (JSON has no ``inf``)."""
-    return round(float(value), 4) if math.isfinite(value) else None
-
-
-def scene_psnr(reference: Sequence[np.ndarray], test: Sequence[np.ndarray]) -> float:
-    """PSNR (peak 1) of all test scenes against their references, pooled over scenes."""
-    return psnr(np.stack(reference), np.stack(test))
-
-
-def reference_scenes(planes: np.ndarray, recon: str, window: int, offset: int | None = None) -> tuple[list[int], np.ndarray]:
-    """Centres and ``(N, H, W)`` float32 scenes of ``planes`` by reconstructor ``recon``: the
-    reference decoded scenes are scored against when no ground truth is known.
-
-    Raises:
-        SpikecodecError: if no scene centre lies inside the planes.
-    """
-    stream = SceneStream(get_reconstructor(recon, window), window, offset)
-    pairs = stream.push(planes) + stream.finish()
-    if not pairs:
-        raise SpikecodecError(f"{len(planes)} planes hold no scene centre (window {window})")
-    return [c for c, _ in pairs], np.stack([s for _, s in pairs]).astype(np.float32)
+from codec.evaluate.scores import fidelity_fields, finite_or_none, rate_fields, reference_scenes, scene_psnr
+from codec.options import DEFAULT_FR_WINDOW
 
 
 def latency_ms(seconds: Sequence[float]) -> dict[str, float | None]:
@@ -50,39 +17,6 @@ def latency_ms(seconds: Sequence[float]) -> dict[str, float | None]:
         return {"p50": None, "p95": None, "max": None}
     p50, p95 = np.percentile(np.asarray(seconds) * 1000.0, [50, 95])
     return {"p50": round(float(p50), 2), "p95": round(float(p95), 2), "max": round(1000.0 * max(seconds), 2)}
-
-
-def rate_fields(bits: int, num_planes: int, num_scenes: int, height: int, width: int) -> dict:
-    """Bitstream size and rates: ``bits``, ``bpsp``, ``bpp``, ``compression_ratio`` vs raw 1 bit/spike-pixel."""
-    rate = bpsp(bits, num_planes, height, width)
-    return {
-        "bits": bits,
-        "bpsp": rate,
-        "bpp": bpp(bits, num_scenes, height, width) if num_scenes else None,
-        "compression_ratio": round(1.0 / rate, 3) if rate > 0 else None,
-    }
-
-
-def fidelity_fields(original: np.ndarray, decoded: np.ndarray, fr_window: int = FR_WINDOW) -> dict:
-    """ISI PSNR, instantaneous and windowed firing-rate PSNR, spike-count error.
-
-    Args:
-        original, decoded: ``(T, H, W)`` uint8 0/1 streams of equal size.
-        fr_window: planes of the windowed firing rate (clipped to ``T``).
-    """
-    fid = stream_fidelity(original, decoded, window=min(fr_window, len(original)))
-    return {
-        "isi_psnr": finite_or_none(fid.isi_psnr),
-        "fr_instant_psnr": finite_or_none(fid.fr_instant_psnr),
-        "fr_window_psnr": finite_or_none(fid.fr_window_psnr),
-        "fr_window": fid.fr_window,
-        "spike_count_mae": round(fid.count_mae, 4),
-        "spike_count_max_abs": fid.count_max_abs,
-        "spike_count_relative": finite_or_none(fid.count_relative),
-        "original_rate": round(fid.original_rate, 5),
-        "decoded_rate": round(fid.decoded_rate, 5),
-        "exact": bool(np.array_equal(original, decoded)),
-    }
 
 
 def decoded_scenes(records: Sequence[bytes]) -> tuple[dict, list[int], np.ndarray]:
@@ -106,16 +40,17 @@ def decoded_scenes(records: Sequence[bytes]) -> tuple[dict, list[int], np.ndarra
         decoder.push(record)
     decoder.finish()
     header = decoder.header
+    assert header is not None  # finish() raised if the stream had none
     fields = {"quality": header.quality, "window": header.window, "offset": header.offset, "recon": header.recon,
               "attention": header.attention, "model": header.model, "intra_period": header.intra_period}
     return fields, centres, np.stack(scenes)
 
 
-def stream_report(source, recorder, trip, server: str, chunk_planes: int, fr_window: int = FR_WINDOW) -> dict:
+def stream_report(source, recorder, trip, server: str, chunk_planes: int, fr_window: int = DEFAULT_FR_WINDOW) -> dict:
     """The report of ``spikecodec stream``: a flat dict (printed as ``key: value`` lines or JSON).
 
     Args:
-        source: the :class:`client.sources.SpikeInput` sent.
+        source: the :class:`codec.evaluate.sources.SpikeInput` sent.
         recorder: its :class:`client.recorder.StreamRecorder`.
         trip: the :class:`client.streaming.RoundTrip`.
     """

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from client.cli import main
-from client.report import reference_scenes
-from client.sources import open_input
 from codec.anchors import get_anchor
+from codec.evaluate import results
+from codec.evaluate.scores import reference_scenes
+from codec.evaluate.sources import open_input
 from codec.options import DEFAULT_INTER_OFFSET
 
 PLANES, CROP, WINDOW = 96, (64, 128), 32
@@ -66,6 +67,16 @@ def test_bench_sweep_files_curves_and_resume(reds_dat: Path, tmp_path: Path, cap
     assert {p["label"]: (p["bits"], p["scene_psnr_ref"]) for p in by_curve["vvc-ext"]} == ours_vvc
     table = (out / "bd_rate.md").read_text()
     assert "## reds_203_part2" in table and "reference reconstruction" in table and "| spikecodec-none |" in table
+    assert table.startswith("# BD-rate and BD-PSNR (anchors: vvc)")
+    assert "reds_203_part2/spikecodec-none/vs vvc/scene PSNR" in result["bd_rate"]
+
+    # the results page: date, commit and the command of the run, then its tables
+    assert rd["run"]["commit"] and rd["run"]["date"]
+    assert results.main([str(out), "-o", str(tmp_path / "results.md")]) == 0
+    page = (tmp_path / "results.md").read_text()
+    assert f"Run {rd['run']['date']}, commit `{rd['run']['commit']}`" in page
+    assert f"spikecodec bench {reds_dat} -o {out} --recon tfp --attention none" in page and "--crop 64x128" in page
+    assert "### reds_203_part2" in page and "| spikecodec-none |" in page
 
     assert main(argv) == 0  # rerun: every point comes from the cache
     again = json.loads(capsys.readouterr().out)
@@ -73,7 +84,8 @@ def test_bench_sweep_files_curves_and_resume(reds_dat: Path, tmp_path: Path, cap
 
     # inter offsets on the P chain: one curve each, the default one named without a suffix
     offsets = ["bench", str(reds_dat), "-o", str(out), "--planes", str(PLANES), "--crop", "64x128",
-               "--qualities", "2,5", "--attention", "none", "--intra-period", "32", "--gop", "low-delay", "--inter-offset", f"{DEFAULT_INTER_OFFSET:g},0",
+               "--qualities", "2,5", "--attention", "none", "--intra-period", "32", "--gop", "low-delay",
+               "--inter-offset", f"{DEFAULT_INTER_OFFSET:g},0",
                "--qps", ",".join(map(str, QPS)), "--preset", "faster", "--anchor", "vvc", "--json"]
     assert main(offsets) == 0
     result = json.loads(capsys.readouterr().out)
@@ -91,7 +103,8 @@ def test_bench_sweep_files_curves_and_resume(reds_dat: Path, tmp_path: Path, cap
     result = json.loads(capsys.readouterr().out)
     assert (result["points"], result["computed"]) == (8, 4)
     rd = json.loads((out / "rd.json").read_text())
-    assert {p["curve"] for p in rd["points"]} == {f"{c}@{r}" for c in ("spikecodec-none", "vvc") for r in ("tfp", "net")}
+    curves = {p["curve"] for p in rd["points"]}
+    assert curves == {f"{c}@{r}" for c in ("spikecodec-none", "vvc") for r in ("tfp", "net")}
     assert rd["settings"]["recon"] == ["tfp", "net"]
     anchors = {(r["curve"], r["anchor"]) for r in rd["bd"]}
     assert ("spikecodec-none@net", "vvc@tfp") in anchors and ("spikecodec-none@net", "vvc@net") in anchors
@@ -109,7 +122,7 @@ def test_bench_rejects_unknown_anchor(tmp_path: Path, capsys) -> None:
 
 
 def test_bd_rows_measure_against_vvc_in_both_domains(tmp_path: Path) -> None:
-    from client.bench.outputs import bd_table, write_bd_markdown
+    from codec.evaluate.outputs import bd_table, write_bd_markdown
 
     def point(curve: str, bpsp: float, psnr: float, exact: bool = False) -> dict:
         return {"source": "s", "curve": curve, "label": f"{bpsp:g}", "bpsp": bpsp, "exact": exact,

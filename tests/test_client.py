@@ -145,7 +145,7 @@ def test_no_server_gives_a_clear_error() -> None:
 
 def synthetic_planes(num: int, height: int = 32, width: int = 64) -> np.ndarray:
     """Real simulated spikes of the moving synthetic scene."""
-    from client.sources import open_input
+    from codec.evaluate.sources import open_input
 
     with open_input("synthetic", height, width, num) as source:
         return source.read_all()

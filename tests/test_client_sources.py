@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from client.sources import open_input, parse_crop
 from codec.errors import SpikeFormatError
+from codec.evaluate.sources import open_input, parse_crop
 from codec.io import open_spikes
 from codec.simulate import SyntheticSource
 

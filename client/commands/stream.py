@@ -50,11 +50,11 @@ def run(args: argparse.Namespace) -> dict:
     from tqdm import tqdm
 
     from client.connection import Connection
-    from client.sources import open_input
     from client.recorder import StreamRecorder
     from client.report import stream_report
     from client.streaming import round_trip
     from codec.errors import SpikeFormatError
+    from codec.evaluate.sources import open_input
     from spikecodec_proto.v1 import spikes_pb2
     from spikecodec_proto.wire import stream_header
 

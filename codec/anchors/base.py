@@ -10,7 +10,7 @@ from them (:class:`AnchorOutput`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -80,9 +80,12 @@ class Anchor(Protocol):
     ``code(inp, param)`` encodes and decodes for real.
     """
 
-    name: str
-    default_params: tuple
+    @property
+    def name(self) -> str: ...
 
-    def label(self, param: object) -> str: ...
+    @property
+    def default_params(self) -> tuple: ...
 
-    def code(self, inp: AnchorInput, param: object) -> AnchorOutput: ...
+    def label(self, param: Any) -> str: ...
+
+    def code(self, inp: AnchorInput, param: Any) -> AnchorOutput: ...

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import zstandard
@@ -52,7 +53,7 @@ class CountAnchor:
     name: str = "count"
     default_params: tuple = (1, 2, 3, 4, 6, 8)
 
-    def label(self, param: object) -> str:
+    def label(self, param: Any) -> str:
         return f"step{int(param)}"
 
     def encode(self, inp: AnchorInput, step: int) -> bytes:
@@ -85,7 +86,7 @@ class CountAnchor:
         counts = np.minimum(index.astype(np.float64) * step, lengths[:, None, None])
         return np.clip(counts / lengths[:, None, None], 0.0, 1.0).astype(np.float32)
 
-    def code(self, inp: AnchorInput, param: object) -> AnchorOutput:
+    def code(self, inp: AnchorInput, param: Any) -> AnchorOutput:
         payload = self.encode(inp, int(param))
         return AnchorOutput(payload=payload, scenes=self.decode(payload))
 

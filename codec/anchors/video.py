@@ -10,6 +10,7 @@ ffmpeg's ``vvc`` / ``hevc`` decoder.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -17,7 +18,6 @@ from codec.anchors.base import AnchorError, AnchorInput, AnchorOutput
 from codec.anchors.ffmpeg import require_decoder, require_encoder, run_ffmpeg
 from codec.anchors.frames import scenes_to_yuv420p10, yuv420p10_to_scenes
 from codec.options import DEFAULT_QPS
-
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class VideoAnchor:
     threads: int = 1
     default_params: tuple = DEFAULT_QPS
 
-    def label(self, param: object) -> str:
+    def label(self, param: Any) -> str:
         return f"qp{int(param)}"
 
     def encode(self, scenes: np.ndarray, qp: int) -> bytes:
@@ -78,7 +78,7 @@ class VideoAnchor:
         )
         return yuv420p10_to_scenes(raw, num_scenes, height, width)
 
-    def code(self, inp: AnchorInput, param: object) -> AnchorOutput:
+    def code(self, inp: AnchorInput, param: Any) -> AnchorOutput:
         stream = self.encode(inp.scenes, int(param))
         n, h, w = inp.scenes.shape
         return AnchorOutput(payload=stream, scenes=self.decode(stream, n, h, w))

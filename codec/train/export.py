@@ -18,10 +18,11 @@ from typing import Any, Callable
 
 import torch
 
+from codec.evaluate.images import codec_rd, load_gray
+from codec.evaluate.reds import reds_points
 from codec.models.registry import INTER, WEIGHTS_DIR, file_sha256, first_quality, get_config, weights_stem
 from codec.models.scene_codec import SceneCodec
 from codec.models.scene_model import GainedMeanScaleHyperprior
-from codec.train.evaluate import load_gray, rd_points, reds_points
 
 
 def export_model(model: GainedMeanScaleHyperprior, model_name: str, variant: str,
@@ -48,7 +49,7 @@ def export_model(model: GainedMeanScaleHyperprior, model_name: str, variant: str
     codec = SceneCodec(model, model_name, "none" if residual else variant, "", {}, residual=residual,
                        first_quality=first_quality(get_config(model_name), variant))
     measured = {key: measure(codec) for key, measure in (evaluations or {}).items()}
-    kodak_rd = rd_points(codec, load_gray(data_root / "images" / "kodak")) if kodak else None
+    kodak_rd = codec_rd(codec, load_gray(data_root / "images" / "kodak")) if kodak else None
     reds_rd = reds_points(codec, data_root / "spikes") if reds else None
     state = {k: v.half() if k in params else v for k, v in model.state_dict().items()}
     stem = weights_stem(model_name, variant)

@@ -30,12 +30,9 @@ if TYPE_CHECKING:
     from torch import nn
 
 #: per stage: steps, learning rate, batch, crop, optional anneal (last steps, lr)
-#: codec, attention and inter are the settings of
-#: the shipped weights (see their records; inter's run was piecewise: 16-px integer blocks to step
-#: 950, 32-px integer to 1,850, 32-px half-pel after; lr 2e-4 with 5e-5 for steps 3,500-4,000, then
-#: 1e-4 with 5e-5 for 5,500-6,000, then 1e-4 with 5e-5 for 6,500-7,000 and 8,000-8,500 on
-#: overlapped-block residuals); joint is the run that was measured to make the evaluation RD
-#: worse (README, "Training"), so ``--stage all`` leaves it out.
+#: codec, attention and inter are the settings of the shipped weights (their records say how
+#: each run went; the inter run's piecewise schedule is in docs/CHANGELOG.md); joint made the
+#: evaluation RD worse (docs/training.md), so ``--stage all`` leaves it out.
 DEFAULTS = {
     "codec": {"steps": 14000, "lr": 5e-4, "batch": 8, "crop": 128, "anneal": (1500, 5e-5)},
     "codec:spikecodec-ctx": {"steps": 3350, "lr": 2e-4, "batch": 8, "crop": 128,
@@ -78,7 +75,8 @@ def _record(stage: str, summary: dict, run: RunDir, settings: dict) -> dict:
     return {"stage": stage, "steps": summary["step"], "wall_seconds": summary["wall_seconds"],
             "data": summary["data"],
             "final_training_metrics": last_metrics(run, summary["step"]),
-            "anneal": {"last_steps": settings["anneal"][0], "lr": settings["anneal"][1]} if settings.get("anneal") else None}
+            "anneal": {"last_steps": settings["anneal"][0],
+                       "lr": settings["anneal"][1]} if settings.get("anneal") else None}
 
 
 def _codec(args: argparse.Namespace, runs: Path) -> dict:
@@ -155,11 +153,11 @@ def _attention(args: argparse.Namespace, runs: Path) -> dict:
 
 
 def _inter(args: argparse.Namespace, runs: Path) -> dict:
+    from codec.evaluate.reds import reds_inter_points
     from codec.models import load_scene_codec
     from codec.models.registry import INTER
     from codec.options import DEFAULT_INTER_OFFSET
     from codec.pipeline.motion import BLOCK, MAX_DISPLACEMENT
-    from codec.train.evaluate import reds_inter_points
     from codec.train.export import export_model
     from codec.train.inter_stage import train_inter
 

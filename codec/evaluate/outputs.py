@@ -1,9 +1,9 @@
 """Files a bench run writes: ``rd.json``, ``rd.csv``, ``bd_rate.md`` and ``rd_*.png``.
 
 BD-rate / BD-PSNR (:func:`codec.metrics.bd_rate`, :func:`codec.metrics.bd_psnr`,
-the ``bjontegaard`` package, Akima) of every curve against VVC all-intra
-(``vvc``; ``vvc-ext`` when only external outputs were given; with several
-reconstructions, against each ``vvc@<recon>``), per source, with
+the ``bjontegaard`` package, Akima) of every curve against VVC all-intra and
+random access (:data:`codec.options.REFERENCE_ANCHORS`; ``vvc-ext`` when only external
+outputs were given; with several reconstructions, against each ``vvc@<recon>``), per source, with
 bpsp as the rate and two distortion domains: scene PSNR and ISI PSNR. Each curve
 enters on its rate-distortion front (:func:`rate_distortion_front`) and needs at
 least 4 points there; exact (lossless) points are shown as vertical lines on the
@@ -19,6 +19,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from codec.errors import SpikecodecError
+from codec.evaluate.runinfo import run_info
 from codec.metrics import bd_psnr, bd_rate
 from codec.options import REFERENCE_ANCHORS
 
@@ -116,24 +117,31 @@ def _fmt(value: float | None, unit: str) -> str:
     return "n/a" if value is None else f"{value:+.2f}{unit}"
 
 
-def write_bd_markdown(path: Path, points: list[dict], sources: dict[str, dict]) -> None:
-    """``bd_rate.md``: a BD table per source and domain, plus lossless points and averages."""
+#: what the BD tables mean, printed above them
+BD_LEGEND = [
+    "Rate: bits per spike-pixel (bpsp). Negative BD-rate = fewer bits than the anchor at equal PSNR;",
+    "positive BD-PSNR = higher PSNR at equal rate. Bjøntegaard (Akima) via codec.metrics / bjontegaard;",
+    "a curve needs >= 4 points on its rate-distortion front (points beaten by a cheaper one are left out).",
+]
+
+
+def bd_markdown(points: list[dict], sources: dict[str, dict], level: int = 2) -> list[str]:
+    """Markdown lines: per source a BD table per domain and anchor, the lossless points, then
+    the means over sources; headings start at ``level``."""
     rows = bd_table(points)
-    lines = ["# BD-rate and BD-PSNR against VVC all-intra", "",
-             "Rate: bits per spike-pixel (bpsp). Negative BD-rate = fewer bits than the anchor at equal PSNR;",
-             "positive BD-PSNR = higher PSNR at equal rate. Bjøntegaard (Akima) via codec.metrics / bjontegaard;",
-             "a curve needs >= 4 points on its rate-distortion front (points beaten by a cheaper one are left out).",
-             ""]
+    h = "#" * level
+    lines: list[str] = []
     for source, info in sources.items():
-        lines += [f"## {source}", "",
+        lines += [f"{h} {source}", "",
                   f"{info['num_planes']} planes, {info['height']}x{info['width']}, {info['num_scenes']} scenes; "
                   f"scene PSNR against the **{info['scene_reference']}**.", ""]
         for _, domain in BD_DOMAINS:
             for anchor in dict.fromkeys(r["anchor"] for r in rows if r["source"] == source):
-                selected = [r for r in rows if r["source"] == source and r["domain"] == domain and r["anchor"] == anchor]
+                selected = [r for r in rows
+                            if r["source"] == source and r["domain"] == domain and r["anchor"] == anchor]
                 if not selected:
                     continue
-                lines += [f"### {domain} (anchor: {anchor})", "",
+                lines += [f"{h}# {domain} (anchor: {anchor})", "",
                           "| curve | points | BD-rate | BD-PSNR | note |", "|---|---:|---:|---:|---|"]
                 lines += [f"| {r['curve']} | {r['points']} | {_fmt(r['bd_rate'], ' %')} | {_fmt(r['bd_psnr'], ' dB')} "
                           f"| {r['note']} |" for r in selected]
@@ -144,11 +152,18 @@ def write_bd_markdown(path: Path, points: list[dict], sources: dict[str, dict]) 
                                                               for p in exact), ""]
     averages = _averages(rows)
     if averages:
-        lines += ["## Mean over sources", "",
+        lines += [f"{h} Mean over sources", "",
                   "| curve | anchor | domain | sources | mean BD-rate | mean BD-PSNR |", "|---|---|---|---:|---:|---:|"]
         lines += [f"| {c} | {a} | {d} | {n} | {_fmt(r, ' %')} | {_fmt(g, ' dB')} |"
                   for (c, a, d), (n, r, g) in averages.items()]
         lines.append("")
+    return lines
+
+
+def write_bd_markdown(path: Path, points: list[dict], sources: dict[str, dict]) -> None:
+    """``bd_rate.md``: :func:`bd_markdown` under a title naming the anchors."""
+    anchors = ", ".join(dict.fromkeys(r["anchor"] for r in bd_table(points))) or "none"
+    lines = [f"# BD-rate and BD-PSNR (anchors: {anchors})", "", *BD_LEGEND, "", *bd_markdown(points, sources)]
     path.write_text("\n".join(lines))
 
 
@@ -190,8 +205,8 @@ def write_plots(directory: Path, points: list[dict]) -> list[str]:
             ax.set_xscale("log")
             ax.set_xlabel("bits per spike-pixel (bpsp)")
             ax.set_ylabel(label)
-            ax.set_title(source if column != "scene_psnr" else f"{source} (vs {by_curve[next(iter(by_curve))][0]['scene_reference']})",
-                         fontsize=9)
+            reference = next(iter(by_curve.values()))[0]["scene_reference"]
+            ax.set_title(source if column != "scene_psnr" else f"{source} (vs {reference})", fontsize=9)
             ax.grid(True, which="both", alpha=0.3)
             ax.legend(fontsize=7)
         fig.tight_layout()
@@ -202,8 +217,8 @@ def write_plots(directory: Path, points: list[dict]) -> list[str]:
 
 
 def write_tables(directory: Path, points: list[dict], sources: dict[str, dict], settings: dict) -> None:
-    """``rd.json`` (settings, sources, points, BD rows) and ``rd.csv`` (one row per point)."""
-    payload = {"settings": settings, "sources": sources, "points": points, "bd": bd_table(points)}
+    """``rd.json`` (run date and commit, settings, sources, points, BD rows) and ``rd.csv`` (one row per point)."""
+    payload = {"run": run_info(), "settings": settings, "sources": sources, "points": points, "bd": bd_table(points)}
     (directory / "rd.json").write_text(json.dumps(payload, indent=1, default=str))
     with open(directory / "rd.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS, extrasaction="ignore")

@@ -58,7 +58,9 @@ class SpikeInput:
 
     def read_all(self) -> np.ndarray:
         """Every plane as one ``(T, H, W)`` uint8 array (consumes ``blocks``)."""
-        return np.concatenate(list(self.blocks)) if self.num_planes else np.zeros((0, self.height, self.width), np.uint8)
+        if not self.num_planes:
+            return np.zeros((0, self.height, self.width), np.uint8)
+        return np.concatenate(list(self.blocks))
 
     def close(self) -> None:
         self._close()
@@ -114,13 +116,14 @@ def _open_recording(path: Path, height: int | None, width: int | None, planes: i
     reader = open_spikes(path, height, width)
     window = _centre_window(reader.height, reader.width, crop)
     num_planes = reader.num_planes if planes is None else min(planes, reader.num_planes)
-    known = set(getattr(reader, "ground_truth_planes", lambda: [])())
+    known = set(getattr(reader, "ground_truth_planes", lambda: [])())  # spikecodec HDF5 files only
     gain = reader.sensor.alpha / reader.sensor.threshold
 
     def ground_truth(plane: int) -> np.ndarray | None:
         if plane not in known:
             return None
-        return np.clip(reader.ground_truth(plane)[window] * gain, 0.0, 1.0).astype(np.float32)
+        truth = reader.ground_truth(plane)  # type: ignore[attr-defined]  # a reader that listed the plane
+        return np.clip(truth[window] * gain, 0.0, 1.0).astype(np.float32)
 
     h, w = window[0].stop - window[0].start, window[1].stop - window[1].start
     blocks = _cropped(_limited(reader.iter_blocks(), num_planes), window)

@@ -27,14 +27,13 @@ from typing import Any
 
 import numpy as np
 
-from client.bench.cache import config_hash
-from client.report import fidelity_fields, finite_or_none, rate_fields, reference_scenes, scene_psnr
-from client.sources import SpikeInput, open_input
 from codec.anchors import AnchorInput, get_anchor, import_vvc_outputs
 from codec.anchors.video import VideoAnchor
 from codec.bitstream import FORMAT_VERSION
 from codec.errors import SpikecodecError
-from codec.pipeline import Decoder, Encoder, EncoderConfig
+from codec.evaluate.cache import config_hash
+from codec.evaluate.scores import fidelity_fields, finite_or_none, rate_fields, reference_scenes, scene_psnr
+from codec.evaluate.sources import SpikeInput, open_input
 from codec.options import (
     ATTENTIONS,
     DEFAULT_ANCHORS,
@@ -48,6 +47,7 @@ from codec.options import (
     DEFAULT_RECONSTRUCTION,
     DEFAULT_WINDOW,
 )
+from codec.pipeline import Decoder, Encoder, EncoderConfig
 from codec.pipeline.motion import BLOCK, LENGTH_PENALTY
 from codec.pipeline.prediction import quantize_scene, scene_values
 from codec.regenerate import regenerate
@@ -140,7 +140,8 @@ class PreparedSource:
 
 
 def _open(spec: str, settings: BenchSettings) -> SpikeInput:
-    return open_input(spec, settings.height, settings.width, settings.planes, settings.crop, settings.fps, settings.seed)
+    return open_input(spec, settings.height, settings.width, settings.planes, settings.crop, settings.fps,
+                      settings.seed)
 
 
 def prepare(spec: str, settings: BenchSettings) -> PreparedSource:
@@ -253,12 +254,15 @@ def _code_anchor(src: PreparedSource, job: Job, settings: BenchSettings) -> tupl
     out = anchor.code(AnchorInput(src.planes, src.reference, src.centres, settings.window), job.param)
     if out.planes is not None:  # lossless: spikes come back as they were; scenes are their reconstruction
         return out.bits, reference_scenes(out.planes, settings.recon, settings.window, settings.offset)[1], out.planes
+    assert out.scenes is not None  # an anchor decodes scenes or planes
     return (out.bits, *_regenerated(src, out.scenes))
 
 
 def _code_imported(src: PreparedSource, job: Job, settings: BenchSettings) -> tuple[int, np.ndarray, np.ndarray]:
     _, h, w = src.planes.shape
+    assert settings.vvc_outputs is not None  # plan() makes imported jobs only with it
     out = import_vvc_outputs(Path(settings.vvc_outputs), src.name, len(src.centres), h, w)[job.param]
+    assert out.scenes is not None  # imported outputs are decoded scenes
     return (out.bits, *_regenerated(src, out.scenes))
 
 

@@ -1,16 +1,13 @@
-"""Rate-distortion of a scene model with real bitstreams, for the training records.
+"""Scene-codec figures on the two real REDS spike recordings, for the training records.
 
-- :func:`rd_points`: gray images (Kodak, evaluation only) coded as ``(H,W)`` scenes
-  in [0,1]; PSNR after rounding the decoded scene to 8 bits; bpp counts the
-  whole payload (including its 13-byte header).
-- :func:`reds_inter_points`: the two REDS recordings encoded by the product's
-  encoder (learned reconstruction, ``K = 32``) all intra and random access with
-  the given codecs; bpp and PSNR against the uncoded scenes, so the inter codec's
-  saving is measured at equal quality.
-- :func:`reds_points`: the two real REDS spike recordings: the scene of plane 150
-  reconstructed by the learned reconstructor from the real spikes, coded with the
-  16 planes before/after it given to the attention, and compared with the
-  ground-truth PNG as a firing rate (intensity / 425; PSNR peak = white = 255/425).
+- :func:`reds_points`: the scene of plane 150 reconstructed by the learned
+  reconstructor from the real spikes, coded with the 16 planes before/after it
+  given to the attention, and compared with the ground-truth PNG as a firing rate
+  (intensity / 425; PSNR peak = white = 255/425).
+- :func:`reds_inter_points`: both recordings encoded by the product's encoder
+  (learned reconstruction) all intra and random access with the given codecs; bpp
+  and PSNR against the uncoded scenes, so the inter codec's saving is measured at
+  equal quality.
 """
 
 from __future__ import annotations
@@ -22,8 +19,8 @@ from PIL import Image
 
 from codec.io import open_spikes
 from codec.metrics.scene import psnr
-from codec.options import DEFAULT_GOP
 from codec.models.scene_codec import SceneCodec
+from codec.options import DEFAULT_GOP, DEFAULT_WINDOW
 from codec.pipeline.config import EncoderConfig
 from codec.pipeline.encoder import Encoder
 from codec.pipeline.prediction import scene_values
@@ -32,34 +29,10 @@ from codec.reconstruct.stream import iter_scenes
 
 #: (recording, centre plane with a ground-truth PNG)
 REDS = (("reds_203_part2", 150), ("reds_203_part3", 150))
+#: mean firing rate per 8-bit intensity level of the REDS recordings
 GT_RATE_PER_LEVEL = 1.0 / 425.0
+#: planes before and after the centre given to the attention
 CONTEXT = 16
-
-
-def load_gray(folder: Path) -> list[np.ndarray]:
-    """All PNG images of ``folder`` as float32 ``(H,W)`` in [0,1], sorted by name."""
-    out = []
-    for path in sorted(folder.glob("*.png")):
-        with Image.open(path) as img:
-            out.append(np.asarray(img.convert("L"), dtype=np.float32) / 255.0)
-    return out
-
-
-def rd_points(codec: SceneCodec, images: list[np.ndarray]) -> list[dict]:
-    """Mean bpp and 8-bit PSNR (dB) over ``images`` at each integer quality."""
-    points = []
-    for q in codec.qualities:
-        bits = pixels = 0
-        psnrs = []
-        for img in images:
-            payload = codec.encode_scene(img, q)
-            bits += 8 * len(payload)
-            pixels += img.size
-            out = np.round(codec.decode_scene(payload, *img.shape, q) * 255.0)
-            psnrs.append(psnr(img * 255.0, out, peak=255.0))
-        points.append({"quality": q, "lambda": codec.lambdas[q - codec.qualities[0]], "bpp": round(bits / pixels, 4),
-                       "psnr": round(float(np.mean(psnrs)), 3)})
-    return points
 
 
 def reds_points(codec: SceneCodec, spikes_dir: Path) -> list[dict]:
@@ -80,14 +53,15 @@ def reds_points(codec: SceneCodec, spikes_dir: Path) -> list[dict]:
             payload = codec.encode_scene(scene, q, spikes_before=planes[:CONTEXT],
                                          spikes_after=planes[CONTEXT + 1 :])
             bits += 8 * len(payload)
-            out = codec.decode_scene(payload, *scene.shape, q)
+            out = codec.decode_scene(payload, scene.shape[0], scene.shape[1], q)
             psnrs.append(psnr(truth, out, peak=255.0 * GT_RATE_PER_LEVEL))
         points.append({"quality": q, "bpp": round(bits / (len(cases) * cases[0][0].size), 4),
                        "psnr_vs_gt": round(float(np.mean(psnrs)), 3)})
     return points
 
 
-def reds_inter_points(intra: SceneCodec, inter: SceneCodec, spikes_dir: Path, window: int = 32) -> list[dict]:
+def reds_inter_points(intra: SceneCodec, inter: SceneCodec, spikes_dir: Path,
+                      window: int = DEFAULT_WINDOW) -> list[dict]:
     """Per intra quality: bpp and PSNR (dB, against the uncoded scenes) of the REDS recordings
     encoded all intra and random access, and the random-access bitrate saving in percent."""
     recordings = []
