@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Two cores: torch gets both unless a target says otherwise.
 export OMP_NUM_THREADS ?= 2
 
-.PHONY: demo test chaos bench train install clean-venv
+.PHONY: demo test test-fast check chaos bench train install clean-venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,15 @@ demo: $(STAMP)
 # the full suite, the hostile-client suite (tests/test_chaos.py) included
 test: $(STAMP)
 	$(PY) -m pytest -q -ra
+
+# the suite without the slow end-to-end tests, for local work
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -ra -m "not slow"
+
+# static checks: lint (ruff, settings in pyproject.toml) and types (mypy)
+check: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 # the hostile-client suite alone (a few minutes; prints cases tried / clean / lost)
 chaos: $(STAMP)

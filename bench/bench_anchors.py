@@ -59,7 +59,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     vvc = {r["preset"]: r for r in results if r["anchor"] == "vvc"}
     print(
         f"vvenc {HEIGHT}x{WIDTH} all-intra qp {args.qp}: medium {vvc['medium']['encode_ms_per_scene']} ms encode, "
-        f"faster {vvc['faster']['encode_ms_per_scene']} ms encode, decode {vvc['medium']['decode_ms_per_scene']} ms per scene"
+        f"faster {vvc['faster']['encode_ms_per_scene']} ms encode, "
+        f"decode {vvc['medium']['decode_ms_per_scene']} ms per scene"
     )
     return results
 

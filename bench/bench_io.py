@@ -95,7 +95,8 @@ def measure(planes: int, repeats: int) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_io", description=__doc__.splitlines()[0])
-    parser.add_argument("--planes", type=int, default=4096, help=f"planes per run, a multiple of {BLOCK} (default 4096)")
+    parser.add_argument("--planes", type=int, default=4096,
+                        help=f"planes per run, a multiple of {BLOCK} (default 4096)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per figure, best kept (default 3)")
     args = parser.parse_args(argv)
     results = measure(max(args.planes, BLOCK), args.repeats)

@@ -40,7 +40,8 @@ BLOCK_PLANES = 256
 
 def _rate(seconds: float, planes: int, scenes: int) -> dict:
     rate = planes / seconds
-    return {"seconds": round(seconds, 3), "planes_per_s": round(rate, 1), "ms_per_scene": round(1000 * seconds / scenes, 2),
+    return {"seconds": round(seconds, 3), "planes_per_s": round(rate, 1),
+            "ms_per_scene": round(1000 * seconds / scenes, 2),
             "realtime_ratio": round(rate / CAMERA_PLANE_RATE, 4)}
 
 
@@ -57,7 +58,8 @@ def time_reconstruction(planes: np.ndarray, method: str, window: int) -> tuple[d
     return _rate(time.perf_counter() - tic, len(planes), len(scenes)), scenes
 
 
-def time_regeneration(scenes: list[tuple[int, np.ndarray]], num_planes: int, sensor: SensorParams) -> tuple[dict, np.ndarray]:
+def time_regeneration(scenes: list[tuple[int, np.ndarray]], num_planes: int,
+                      sensor: SensorParams) -> tuple[dict, np.ndarray]:
     tic = time.perf_counter()
     out = regenerate([s for _, s in scenes], [c for c, _ in scenes], num_planes, sensor)
     return _rate(time.perf_counter() - tic, num_planes, len(scenes)), out
@@ -104,7 +106,8 @@ def main(argv: Sequence[str] | None = None) -> dict:
     sensor = SensorParams()
     planes = np.concatenate(list(simulate(SyntheticSource(HEIGHT, WIDTH, seed=0), args.planes, sensor)))
     result: dict = {"height": HEIGHT, "width": WIDTH, "planes": args.planes, "window": args.window,
-                    "torch_threads": torch.get_num_threads(), "load_average_1min": os.getloadavg()[0], "reconstruct": {}}
+                    "torch_threads": torch.get_num_threads(), "load_average_1min": os.getloadavg()[0],
+                    "reconstruct": {}}
     for method in RECONSTRUCTIONS:
         rates, scenes = time_reconstruction(planes, method, args.window)
         result["reconstruct"][method] = rates
@@ -117,7 +120,8 @@ def main(argv: Sequence[str] | None = None) -> dict:
         print()
     else:
         print(f"reconstruct/regenerate {HEIGHT}x{WIDTH}, {args.planes} planes, K={args.window}, "
-              f"{result['torch_threads']} torch threads, load average {result['load_average_1min']:.1f} on {os.cpu_count()} cores")
+              f"{result['torch_threads']} torch threads, load average {result['load_average_1min']:.1f} "
+              f"on {os.cpu_count()} cores")
         for name, r in [*result["reconstruct"].items(), ("regenerate", result["regenerate"])]:
             print(f"  {name:>10}: {r['planes_per_s']:>10.1f} planes/s  {r['ms_per_scene']:>8.2f} ms/scene  "
                   f"{r['realtime_ratio']:.3f}x of {CAMERA_PLANE_RATE:,.0f} planes/s")

@@ -143,7 +143,8 @@ class Connection:
 
     def get_stream(self, stream_id: str) -> service_pb2.StreamSummary:
         """Summary of a stored stream (retried)."""
-        return self._unary(self.stub.GetStream, service_pb2.GetStreamRequest(id=stream_id), f"GetStream {stream_id}", True)
+        return self._unary(self.stub.GetStream, service_pb2.GetStreamRequest(id=stream_id), f"GetStream {stream_id}",
+                           True)
 
     def list_streams(self, page_size: int = 100) -> Iterator[service_pb2.StreamSummary]:
         """Every stored stream, newest first, page after page (each page retried)."""

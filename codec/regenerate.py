@@ -110,8 +110,10 @@ def regenerate(scenes: Sequence[np.ndarray], centres: Sequence[int], num_planes:
         gain: reconstruction gain of the scenes.
     """
     if len(scenes) != len(centres) or len(scenes) == 0:
-        raise SpikecodecError(f"need one scene per centre and at least one, got {len(scenes)} scenes for {len(centres)} centres")
-    regen = Regenerator(*np.shape(scenes[0]), sensor=sensor, gain=gain)
+        raise SpikecodecError(f"need one scene per centre and at least one, "
+                              f"got {len(scenes)} scenes for {len(centres)} centres")
+    height, width = np.shape(scenes[0])
+    regen = Regenerator(height, width, sensor=sensor, gain=gain)
     parts = [regen.push(c, s) for c, s in zip(centres, scenes)]
     parts.append(regen.finish(num_planes))
     return np.concatenate(parts)

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any, ClassVar
 
 from codec.errors import SpikeFormatError
-from codec.options import DEFAULT_INIT, DEFAULT_RESET, INIT_STATES, RESET_MECHANISMS, InitialState, ResetMechanism
+from codec.options import DEFAULT_INIT, DEFAULT_RESET, INIT_STATES, RESET_MECHANISMS
 from codec.simulate.neuron import IntegrateAndFire
 
 #: the PKU Vidar camera's plane rate in Hz
@@ -31,9 +31,9 @@ class SensorParams:
 
     threshold: float = 1.0
     alpha: float = 1.0
-    reset_mechanism: ResetMechanism = DEFAULT_RESET
+    reset_mechanism: str = DEFAULT_RESET
     tau: float | None = None
-    init: InitialState = DEFAULT_INIT
+    init: str = DEFAULT_INIT
     seed: int = 0
     plane_rate: float = CAMERA_PLANE_RATE
     #: the neuron array :meth:`neurons` builds
@@ -60,7 +60,7 @@ class SensorParams:
             shape,
             threshold=self.threshold,
             alpha=self.alpha,
-            reset_mechanism=self.reset_mechanism,
+            reset_mechanism=self.reset_mechanism,  # type: ignore[arg-type]
             tau=self.tau,
             init=self.init,
             seed=self.seed,

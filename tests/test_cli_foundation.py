@@ -209,7 +209,8 @@ def test_demo_file_steps(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_demo_command_runs_every_step(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    assert main(["demo", "--planes", "300", "--height", "40", "--width", "64", "--workdir", str(tmp_path), "--json"]) == 0
+    assert main(["demo", "--planes", "300", "--height", "40", "--width", "64", "--workdir", str(tmp_path),
+                 "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["readback.identical"] is True
     assert report["simulate.planes"] == 300

@@ -46,8 +46,9 @@ def test_round_trip_is_byte_identical_across_thread_counts(tmp_path, reds_dat, e
     assert enc["bpsp"] == pytest.approx(enc["bits"] / (301 * 250 * 400))
     assert set(enc["timings"]) >= {"total_s", "planes_per_s", "ms_per_scene"}
 
-    one = ok(spikecodec("decode", spkc, "-o", tmp_path / "one.dat", "--scenes", tmp_path / "scenes", "--json", threads=1))
-    two = ok(spikecodec("decode", spkc, "-o", tmp_path / "two.dat", "--json", threads=2))
+    one = ok(spikecodec("decode", spkc, "-o", tmp_path / "one.dat", "--scenes", tmp_path / "scenes", "--json",
+                        threads=1))
+    ok(spikecodec("decode", spkc, "-o", tmp_path / "two.dat", "--json", threads=2))
     assert (one["planes"], one["scenes"], one["bits"]) == (301, len(centres), enc["bits"])
     assert (tmp_path / "one.dat").read_bytes() == (tmp_path / "two.dat").read_bytes()
     assert (tmp_path / "one.dat").stat().st_size == reds_dat.stat().st_size
@@ -84,7 +85,8 @@ def test_corrupt_and_truncated_streams_fail_with_one_line(tmp_path, capsys, enco
 def test_bad_encode_arguments_fail_with_one_line(tmp_path, capsys, reds_dat):
     assert "window must be a positive number of planes" in cli_error(
         capsys, "encode", reds_dat, "-o", tmp_path / "x.spkc", "--window", "0")
-    assert "wrong --height/--width" in cli_error(capsys, "encode", reds_dat, "-o", tmp_path / "x.spkc", "--height", "251")
+    error = cli_error(capsys, "encode", reds_dat, "-o", tmp_path / "x.spkc", "--height", "251")
+    assert "wrong --height/--width" in error
     assert "quality 7 outside the model's range [1, 6]" in cli_error(
         capsys, "encode", reds_dat, "-o", tmp_path / "x.spkc", "--quality", "7")
     assert "intra period must be an integer >= 1, got 0" in cli_error(

@@ -13,7 +13,8 @@ from codec.io import convert, open_spikes, open_writer
 from codec.io.hdf5 import COMPRESSIONS, SCHEMA
 from codec.sensor import SensorParams
 
-SENSOR = SensorParams(threshold=2.0, alpha=0.6, reset_mechanism="mod", tau=150.0, init="zero", seed=7, plane_rate=40000.0)
+SENSOR = SensorParams(threshold=2.0, alpha=0.6, reset_mechanism="mod", tau=150.0, init="zero", seed=7,
+                      plane_rate=40000.0)
 
 
 def _planes(t: int = 20, h: int = 10, w: int = 12, seed: int = 0) -> np.ndarray:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,7 +44,7 @@ def _subcommands() -> dict[str, argparse.ArgumentParser]:
     return dict(action.choices)
 
 
-def _actions(parser: argparse.ArgumentParser) -> dict[str, argparse.Action]:
+def _actions(parser: argparse.ArgumentParser) -> dict[str, Any]:
     return {a.dest: a for a in parser._actions}
 
 
@@ -71,7 +72,8 @@ def test_bench_lists_check_their_names_against_options() -> None:
         with pytest.raises(argparse.ArgumentTypeError, match="unknown"):
             actions[dest].type(names[0] + ",bogus")
     assert actions["anchor"].default == options.DEFAULT_ANCHORS and actions["qps"].default == options.DEFAULT_QPS
-    assert actions["recon"].default == (options.DEFAULT_RECONSTRUCTION,) and actions["attention"].default == options.ATTENTIONS
+    assert actions["recon"].default == (options.DEFAULT_RECONSTRUCTION,
+                                        ) and actions["attention"].default == options.ATTENTIONS
     assert actions["intra_period"].default == (1, options.DEFAULT_INTRA_PERIOD)
     assert actions["inter_offset"].default == (options.DEFAULT_INTER_OFFSET,)
     for dest in ("window", "offset", "model", "fr_window"):

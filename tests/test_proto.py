@@ -22,7 +22,8 @@ def test_committed_stubs_match_a_fresh_generation(tmp_path: Path) -> None:
 
 
 def test_no_stale_stubs_without_a_proto() -> None:
-    stubs = {p for suffix in generate.GENERATED_SUFFIXES for p in (generate.ROOT / generate.PROTO_DIR).glob("*" + suffix)}
+    folder = generate.ROOT / generate.PROTO_DIR
+    stubs = {p for suffix in generate.GENERATED_SUFFIXES for p in folder.glob("*" + suffix)}
     assert stubs == set(generate.generated_files(generate.ROOT))
 
 

@@ -54,7 +54,8 @@ def test_static_scene_counts_match_within_one_over_any_window(reset):
     centres = list(range(16, t_count, 32))
     regen = regenerate([rates] * len(centres), centres, t_count, SensorParams(seed=2, reset_mechanism=reset))
     # count over any window [a, b) is C[b] - C[a]; the worst window is max(D) - min(D) with D = C_orig - C_regen
-    diff = np.concatenate([np.zeros((1, 6, 10)), np.cumsum(original, 0, dtype=np.int64) - np.cumsum(regen, 0, dtype=np.int64)])
+    diff = np.concatenate([np.zeros((1, 6, 10)),
+                           np.cumsum(original, 0, dtype=np.int64) - np.cumsum(regen, 0, dtype=np.int64)])
     worst = diff.max(axis=0) - diff.min(axis=0)
     assert worst.max() <= 1
     assert regen[:, 0, 0].sum() == 0 and regen[:, 0, 1].all()

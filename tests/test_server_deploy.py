@@ -57,7 +57,8 @@ def test_health_probe_passes_against_a_serving_server_and_fails_without_one(comp
     assert kind == "CMD" and probe[:2] == ["python", "-c"]
     with Server(ServerConfig(host="127.0.0.1", port=0, store=tmp_path, token="t")) as server:
         env = dict(os.environ, SPIKECODEC_PORT=str(server.port))
-        assert subprocess.run([sys.executable, "-c", probe[2]], env=env, capture_output=True, timeout=60).returncode == 0
+        assert subprocess.run([sys.executable, "-c", probe[2]], env=env, capture_output=True,
+                              timeout=60).returncode == 0
     assert subprocess.run([sys.executable, "-c", probe[2]], env=env, capture_output=True, timeout=60).returncode != 0
 
 

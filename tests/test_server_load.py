@@ -37,7 +37,8 @@ def test_eight_clients_of_2000_planes_are_all_bit_exact(tmp_path) -> None:
         stats, results = concurrency(stub, streams, options, chunk_planes=32)
         wall = time.perf_counter() - tic
         assert server.store.count() == CLIENTS
-    print(f"\n{CLIENTS} clients x {PLANES} planes {HEIGHT}x{WIDTH}: wall {wall:.1f} s, {stats['planes_per_s']:.0f} planes/s")
+    print(f"\n{CLIENTS} clients x {PLANES} planes {HEIGHT}x{WIDTH}: wall {wall:.1f} s, "
+          f"{stats['planes_per_s']:.0f} planes/s")
     with ThreadPoolExecutor(CLIENTS) as pool:
         references = list(pool.map(lambda planes: reference(planes, CONFIG), streams))
     for (sha, fetched), (ref_sha, decoded) in zip(results, references):

@@ -81,7 +81,8 @@ def test_video_source_decodes_frames_losslessly(tmp_path: Path, frames: list[np.
     _save(tmp_path / "f", frames)
     video = tmp_path / "clip.mkv"
     subprocess.run(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-framerate", "50", "-i", str(tmp_path / "f" / "frame_%03d.png"),
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-framerate", "50", "-i",
+         str(tmp_path / "f" / "frame_%03d.png"),
          "-c:v", "ffv1", "-pix_fmt", "gray", str(video)],
         check=True,
     )  # fmt: skip

@@ -116,6 +116,6 @@ def test_leak_deadzone(tau: float, alpha: float, theta: float) -> None:
 
 def test_bad_arguments() -> None:
     with pytest.raises(ValueError):
-        IntegrateAndFire(SHAPE, reset_mechanism="none")  # type: ignore[arg-type]
+        IntegrateAndFire(SHAPE, reset_mechanism="none")
     with pytest.raises(ValueError):
         IntegrateAndFire(SHAPE)(np.zeros((3, 2, 2)))

@@ -27,7 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bitstream", default=None, help="the .spkc (or any) file whose size gives bpsp and bpp")
     add_scene_arguments(parser, recon_help="reconstructor of the reference scenes")
     add_fr_window_argument(parser)
-    parser.add_argument("--threads", type=int, default=None, help="torch threads for --method/--recon net (default: torch's choice)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads for --method/--recon net (default: torch's choice)")
     parser.add_argument("--height", type=int, default=None, help=".dat plane height (default 250)")
     parser.add_argument("--width", type=int, default=None, help=".dat plane width (default 400)")
 
@@ -35,15 +36,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def parse_gt(spec: str, num_planes: int) -> tuple[Path, int]:
     """``PNG[@PLANE]`` -> (path, plane); the plane defaults to ``num_planes // 2``."""
     match = _GT.match(spec)
+    assert match is not None  # the pattern matches every string
     plane = match.group("plane")
     return Path(match.group("path")), int(plane) if plane is not None else num_planes // 2
 
 
 def _scene_scores(reference, scene) -> dict:
-    from codec.metrics import gain_normalized_psnr, least_squares_gain, ms_ssim
     from codec.errors import SpikecodecError
+    from codec.metrics import gain_normalized_psnr, least_squares_gain, ms_ssim
 
-    scores = {"psnr_gain_normalized": gain_normalized_psnr(reference, scene), "gain": least_squares_gain(reference, scene)}
+    scores = {"psnr_gain_normalized": gain_normalized_psnr(reference, scene),
+              "gain": least_squares_gain(reference, scene)}
     try:
         scores["ms_ssim_gain_normalized"] = ms_ssim(reference, (scene * scores["gain"]).clip(0, 1))
     except SpikecodecError:
@@ -66,7 +69,8 @@ def run(args: argparse.Namespace) -> dict:
         torch.set_num_threads(args.threads)
     reconstructor = get_reconstructor(args.recon, args.window)
     label = f"{args.recon} K={args.window}"
-    with open_spikes(args.original, args.height, args.width) as orig, open_spikes(args.decoded, args.height, args.width) as dec:
+    with open_spikes(args.original, args.height, args.width) as orig, \
+            open_spikes(args.decoded, args.height, args.width) as dec:
         result: dict = stream_fidelity(orig, dec, window=args.fr_window).to_dict()
         t, h, w = orig.num_planes, orig.height, orig.width
         scenes = list_scene_pngs(args.scenes) if args.scenes else {}

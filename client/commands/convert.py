@@ -26,7 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--compression", choices=options.HDF5_COMPRESSIONS, default="none",
                         help="HDF5 output: lossless chunk compression (default none)")
     parser.add_argument("--gt", action="append", default=[], metavar="PNG[@PLANE]",
-                        help="HDF5 output: store this ground-truth scene for PLANE (default: the middle plane); repeatable")
+                        help="HDF5 output: store this ground-truth scene for PLANE "
+                             "(default: the middle plane); repeatable")
     parser.add_argument("--alpha", type=float, default=None,
                         help="set the sensor's alpha (firing rate of intensity 1.0 per threshold), e.g. for a .dat")
 

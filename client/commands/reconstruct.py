@@ -14,8 +14,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", help="spike file: .dat, .h5 or .hdf5")
     parser.add_argument("-o", "--output", required=True, metavar="DIR", help="folder for scene_<centre>.png")
     add_scene_arguments(parser, recon_flag="--method")
-    parser.add_argument("--gain", type=float, default=1.0, help="scene value per unit firing rate (default 1: rate 1 is white)")
-    parser.add_argument("--threads", type=int, default=None, help="torch threads for --method/--recon net (default: torch's choice)")
+    parser.add_argument("--gain", type=float, default=1.0,
+                        help="scene value per unit firing rate (default 1: rate 1 is white)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads for --method/--recon net (default: torch's choice)")
     parser.add_argument("--height", type=int, default=None, help=".dat plane height (default 250)")
     parser.add_argument("--width", type=int, default=None, help=".dat plane width (default 400)")
     parser.add_argument("--dataset", default=None, help="plain (T,H,W) dataset name in an HDF5 file")

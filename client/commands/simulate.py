@@ -21,13 +21,15 @@ def _plane_list(text: str) -> list[int]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("source", help="folder of images, video file, or 'synthetic' (built-in moving procedural image)")
+    parser.add_argument("source",
+                        help="folder of images, video file, or 'synthetic' (built-in moving procedural image)")
     parser.add_argument("-o", "--output", required=True, help="spike file to write (.h5/.hdf5 or .dat)")
     parser.add_argument("--planes", type=int, default=1000, help="planes to simulate (default 1000)")
     parser.add_argument("--height", type=int, default=250, help="plane height in pixels (default 250)")
     parser.add_argument("--width", type=int, default=400, help="plane width in pixels (default 400)")
     parser.add_argument("--fps", type=float, default=None,
-                        help="source frames per second of camera time (default: video rate; 25 for folders; 100 synthetic)")
+                        help="source frames per second of camera time "
+                             "(default: video rate; 25 for folders; 100 synthetic)")
     parser.add_argument("--image", default=None, help="synthetic: move this still image instead of the procedural one")
     parser.add_argument("--model", choices=("if", "poisson"), default="if",
                         help="integrate-and-fire camera, or Poisson rate coding for comparison (default if)")
@@ -43,10 +45,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sensor.add_argument("--shot-noise", action="store_true", help="Poisson photon shot noise (slow)")
     sensor.add_argument("--electrons-per-threshold", type=float, default=1000.0,
                         help="shot noise: photo-electrons that make one threshold (default 1000; fewer = noisier)")
-    sensor.add_argument("--dark-current", type=float, default=0.0, help="input added to every pixel, scene units (default 0)")
-    sensor.add_argument("--seed", type=int, default=0, help="seed of initial membrane, noise and synthetic path (default 0)")
+    sensor.add_argument("--dark-current", type=float, default=0.0,
+                        help="input added to every pixel, scene units (default 0)")
+    sensor.add_argument("--seed", type=int, default=0,
+                        help="seed of initial membrane, noise and synthetic path (default 0)")
     parser.add_argument("--gt-planes", type=_plane_list, default=[],
-                        help="record the ground-truth scene of these planes, e.g. 150,300 (in the .h5; PNGs with --gt-dir)")
+                        help="record the ground-truth scene of these planes, e.g. 150,300 "
+                             "(in the .h5; PNGs with --gt-dir)")
     parser.add_argument("--gt-dir", default=None,
                         help="write ground truth as 8-bit PNGs here (default for .dat output: beside it)")
     parser.add_argument("--compression", choices=options.HDF5_COMPRESSIONS, default="none",

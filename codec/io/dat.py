@@ -79,10 +79,11 @@ class DatReader(SpikeReader):
         nbytes = self.plane_bytes
         raw = np.empty((stop - start, nbytes), dtype=np.uint8)
         self._file.seek(start * nbytes)
-        got = self._file.readinto(memoryview(raw).cast("B"))
+        got = self._file.readinto(raw.data.cast("B"))
         if got != raw.size:
             raise SpikeFormatError(
-                f"{self.path.name}: expected {raw.size} bytes at plane {start}, read {got} (file changed while reading?)"
+                f"{self.path.name}: expected {raw.size} bytes at plane {start}, read {got} "
+                "(file changed while reading?)"
             )
         return raw
 

@@ -96,6 +96,8 @@ class _H5Reader(SpikeReader):
     one-line :class:`SpikeFormatError`.
     """
 
+    _data: h5py.Dataset
+
     def __init__(self, path: str | Path, *args: Any) -> None:
         self.path = Path(path)
         self._file = _open_h5(self.path, "r")

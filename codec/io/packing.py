@@ -12,12 +12,14 @@ flipped row, so there is no flipped packed copy in between.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 from numba import njit
 
 from codec.errors import SpikeFormatError
 
-BIT_ORDER = "little"
+BIT_ORDER: Literal["little"] = "little"
 
 
 def plane_bytes(height: int, width: int) -> int:

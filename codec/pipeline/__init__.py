@@ -17,9 +17,9 @@ of the byte stream.
 
 from codec.pipeline.config import EncoderConfig
 from codec.pipeline.decoder import Decoder
-from codec.pipeline.prediction import quantize_scene, scene_values
 from codec.pipeline.encoder import Encoder
 from codec.pipeline.files import decode_file, encode_file
+from codec.pipeline.prediction import quantize_scene, scene_values
 
 __all__ = [
     "EncoderConfig", "Encoder", "Decoder", "quantize_scene", "scene_values", "encode_file", "decode_file",

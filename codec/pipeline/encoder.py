@@ -151,7 +151,8 @@ class Encoder:
             raise SpikeFormatError(f"stream ended after {self.num_planes} of {self.header.num_planes} announced planes")
         if self.num_planes <= self.header.offset:
             raise SpikeFormatError(
-                f"{self.num_planes} planes hold no scene: the first centre is plane {self.header.offset} (lower --offset)"
+                f"{self.num_planes} planes hold no scene: the first centre is plane {self.header.offset} "
+                "(lower --offset)"
             )
         records = []
         while self.next_centre < self.num_planes:

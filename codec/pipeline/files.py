@@ -25,8 +25,8 @@ from codec.io import open_spikes, open_writer, spike_format
 from codec.metrics import bpp, bpsp
 from codec.pipeline.config import EncoderConfig
 from codec.pipeline.decoder import Decoder
-from codec.pipeline.prediction import scene_values
 from codec.pipeline.encoder import Encoder
+from codec.pipeline.prediction import scene_values
 from codec.reconstruct.pngs import scene_filename, write_scene_png
 
 #: planes read per block when encoding, bytes read per chunk when decoding

@@ -9,4 +9,5 @@ from codec.reconstruct.registry import RECONSTRUCTORS, get_reconstructor
 from codec.reconstruct.stream import SceneStream, iter_scenes, reconstruct_at
 from codec.reconstruct.windows import scene_block, scene_centres
 
-__all__ = ["RECONSTRUCTORS", "Reconstructor", "SceneStream", "get_reconstructor", "iter_scenes", "reconstruct_at", "scene_block", "scene_centres"]
+__all__ = ["RECONSTRUCTORS", "Reconstructor", "SceneStream", "get_reconstructor", "iter_scenes", "reconstruct_at",
+           "scene_block", "scene_centres"]

@@ -26,7 +26,6 @@ from codec.train.recon_data import SceneSampler
 from codec.train.runs import RunDir
 from codec.train.spike_batches import spike_batch
 
-
 #: the reconstruction network learns at this fraction of the codec's learning rate:
 #: it is already trained (stage I) and also serves on its own (``--recon net``)
 RECON_LR_SCALE = 0.1

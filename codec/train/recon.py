@@ -33,7 +33,14 @@ from codec.reconstruct.features import CONTEXT, RADII
 from codec.reconstruct.net import DEFAULT_WEIGHTS, NetConfig, NetReconstructor, ReconNet, save_weights
 from codec.reconstruct.tfi import TFI
 from codec.reconstruct.tfp import TFP
-from codec.train.recon_data import EVALUATION_SEQUENCES, IMAGE_FOLDERS, VIDEO_FOLDER, SampleRanges, SceneSampler, spikes_and_target
+from codec.train.recon_data import (
+    EVALUATION_SEQUENCES,
+    IMAGE_FOLDERS,
+    VIDEO_FOLDER,
+    SampleRanges,
+    SceneSampler,
+    spikes_and_target,
+)
 
 DEFAULT_DATA_ROOT = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 DEFAULT_RUN_DIR = Path.home() / ".cache" / "spikecodec" / "runs" / "recon"
@@ -105,7 +112,8 @@ def learning_rate(config: ReconTrainConfig, step: int) -> float:
 
 def _validation_set(sampler: SceneSampler, config: ReconTrainConfig) -> list[tuple[torch.Tensor, torch.Tensor]]:
     rng = np.random.default_rng([config.seed, 10**9])
-    return [spikes_and_target(sampler.scenes(rng, config.batch, config.crop), rng) for _ in range(config.validation_batches)]
+    return [spikes_and_target(sampler.scenes(rng, config.batch, config.crop),
+                              rng) for _ in range(config.validation_batches)]
 
 
 @torch.no_grad()
@@ -131,10 +139,12 @@ def evaluate_recordings(weights: Path, data_root: Path) -> dict[str, dict[str, f
         with open_spikes(path) as reader:
             planes = reader.read()
         gt = np.asarray(Image.open(gt_path).convert("L"), dtype=np.float64) / 255.0
-        row = {"net": gain_normalized_psnr(gt, NetReconstructor(32, weights=weights).reconstruct(planes, EVALUATION_PLANE))}
+        row = {"net": gain_normalized_psnr(gt,
+                                           NetReconstructor(32, weights=weights).reconstruct(planes, EVALUATION_PLANE))}
         for window in (8, 16, 32):
             for method in (TFP, TFI):
-                row[f"{method.name}{window}"] = gain_normalized_psnr(gt, method(window).reconstruct(planes, EVALUATION_PLANE))
+                scene = method(window).reconstruct(planes, EVALUATION_PLANE)
+                row[f"{method.name}{window}"] = gain_normalized_psnr(gt, scene)
         results[path.name] = row
     return results
 
@@ -180,7 +190,8 @@ def train(args: Any) -> dict[str, Any]:
         losses.append(loss.item())
         step += 1
         if step % config.validate_every == 0 or step == config.steps:
-            entry = {"step": step, "wall_seconds": time.monotonic() - started, "train_mse": float(np.mean(losses)), **validate(model, val_batches)}
+            entry = {"step": step, "wall_seconds": time.monotonic() - started, "train_mse": float(np.mean(losses)),
+                     **validate(model, val_batches)}
             losses = []
             history.append(entry)
             print(json.dumps(entry), file=sys.stderr, flush=True)
@@ -195,7 +206,8 @@ def train(args: Any) -> dict[str, Any]:
         "net": asdict(config.net),
         "training": {
             "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items() if k != "net"},
-            "data": {"images": list(IMAGE_FOLDERS), "video": VIDEO_FOLDER, "excluded_sequences": sorted(EVALUATION_SEQUENCES),
+            "data": {"images": list(IMAGE_FOLDERS), "video": VIDEO_FOLDER,
+                     "excluded_sequences": sorted(EVALUATION_SEQUENCES),
                      "generator": asdict(SampleRanges()), "context_planes": list(CONTEXT)},
             "steps": step,
             "wall_seconds": round(time.monotonic() - started, 1),

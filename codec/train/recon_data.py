@@ -108,7 +108,8 @@ def _sample(frames: torch.Tensor, index: np.ndarray, grid: torch.Tensor) -> torc
     used, where = np.unique(index, return_inverse=True)
     crop = (box[torch.from_numpy(used)].float() / 255.0)[torch.from_numpy(where.reshape(-1))][:, None]
     h, w = crop.shape[-2:]
-    local = torch.stack([2 * (grid[..., 0] - x0) / max(w - 1, 1) - 1, 2 * (grid[..., 1] - y0) / max(h - 1, 1) - 1], dim=-1)
+    local = torch.stack([2 * (grid[..., 0] - x0) / max(w - 1, 1) - 1, 2 * (grid[..., 1] - y0) / max(h - 1, 1) - 1],
+                        dim=-1)
     return F.grid_sample(crop, local, mode="bilinear", align_corners=True)[:, 0]
 
 

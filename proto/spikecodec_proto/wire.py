@@ -4,7 +4,8 @@ to and from the messages of ``spikecodec.v1``. Server, client and benchmarks all
 A spike stream is a ``SpikeMessage`` header, chunks ``0, 1, 2, ...`` of whole
 bit-packed planes, and an end marker with the totals the sender sent::
 
-    header(H, W, sensor, bit order, options) -> chunk(seq 0, planes 0..31) -> chunk(seq 1, 32..63) -> ... -> end(n chunks, T planes)
+    header(H, W, sensor, bit order, options) -> chunk(seq 0, planes 0..31) -> chunk(seq 1, 32..63) -> ...
+        -> end(n chunks, T planes)
 
 Writing: :func:`stream_header` (or :func:`header_message` for a decoded ``.spkc``),
 :class:`ChunkWriter` / :func:`spike_messages`. Reading: :class:`SpikeStreamReader`
@@ -134,7 +135,8 @@ def parse_header(message: spikes_pb2.SpikeMessage, limits: WireLimits) -> Incomi
     """
     kind = message.WhichOneof("kind")
     if kind != "header":
-        raise SpikeFormatError(f"first message must be a header, got {'an empty message' if kind is None else 'a ' + kind}")
+        got = "an empty message" if kind is None else "a " + kind
+        raise SpikeFormatError(f"first message must be a header, got {got}")
     header = message.header
     h, w = header.height, header.width
     try:
@@ -142,13 +144,15 @@ def parse_header(message: spikes_pb2.SpikeMessage, limits: WireLimits) -> Incomi
     except SpikeFormatError as err:
         raise SpikeFormatError(f"header: {err}") from None
     if h * w > limits.max_pixels:
-        raise LimitExceeded(f"header: {h}x{w} = {h * w} pixels per plane exceeds the server's max_pixels {limits.max_pixels}")
+        raise LimitExceeded(
+            f"header: {h}x{w} = {h * w} pixels per plane exceeds the server's max_pixels {limits.max_pixels}")
     if header.bit_order != spikes_pb2.BIT_ORDER_LSB_FIRST:
         known = dict(spikes_pb2.BitOrder.items())
         name = next((n for n, v in known.items() if v == header.bit_order), str(header.bit_order))  # open enum
         raise SpikeFormatError(f"header: bit_order must be BIT_ORDER_LSB_FIRST, got {name}")
     if header.num_planes > limits.max_planes:
-        raise LimitExceeded(f"header: {header.num_planes} planes announced, over the server's max_planes {limits.max_planes}")
+        raise LimitExceeded(
+            f"header: {header.num_planes} planes announced, over the server's max_planes {limits.max_planes}")
     if len(header.name) > MAX_NAME_CHARS:
         raise SpikeFormatError(f"header: name is {len(header.name)} characters, at most {MAX_NAME_CHARS}")
     plane_rate = header.plane_rate or CAMERA_PLANE_RATE
@@ -231,7 +235,8 @@ class SpikeStreamReader:
             )
         if self.num_planes + n > self._limits.max_planes:
             raise LimitExceeded(
-                f"chunk {seq}: stream would reach {self.num_planes + n} planes, over the server's max_planes {self._limits.max_planes}"
+                f"chunk {seq}: stream would reach {self.num_planes + n} planes, "
+                f"over the server's max_planes {self._limits.max_planes}"
             )
         packed = np.frombuffer(chunk.packed, dtype=np.uint8).reshape(n, self._plane_bytes)
         result = Chunk(seq, self.num_planes, packed, arrived, h, w)
@@ -275,7 +280,8 @@ class ChunkWriter:
     def finish(self) -> list[spikes_pb2.SpikeMessage]:
         out = [self._emit(self._pending)] if len(self._pending) else []
         self._pending = self._pending[:0]
-        out.append(spikes_pb2.SpikeMessage(end=spikes_pb2.StreamEnd(num_chunks=self.num_chunks, num_planes=self.num_planes)))
+        end = spikes_pb2.StreamEnd(num_chunks=self.num_chunks, num_planes=self.num_planes)
+        out.append(spikes_pb2.SpikeMessage(end=end))
         return out
 
     def _emit(self, planes: np.ndarray) -> spikes_pb2.SpikeMessage:
