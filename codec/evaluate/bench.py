@@ -69,7 +69,6 @@ def run_bench(specs: Sequence[str], settings: BenchSettings, recons: Sequence[st
     write_tables(output, points, sources, {**settings_dict(settings), "recon": list(recons), "specs": list(specs)})
     write_bd_markdown(output / "bd_rate.md", points, sources)
     plots = write_plots(output, points)
-    rows = [r for r in bd_table(points) if r["bd_rate"] is not None]
     return {
         "output": str(output),
         "points": len(points),
@@ -77,6 +76,13 @@ def run_bench(specs: Sequence[str], settings: BenchSettings, recons: Sequence[st
         "cached": len(points) - computed,
         "sources": ", ".join(sources),
         "files": ", ".join(["rd.json", "rd.csv", "bd_rate.md", *plots]),
-        "bd_rate": {f"{r['source']}/{r['curve']}/vs {r['anchor']}/{r['domain']}": round(r["bd_rate"], 2) for r in rows},
+        "bd_rate": bd_summary(points),
         "seconds": round(time.perf_counter() - started, 1),
     }
+
+
+def bd_summary(points: list[dict]) -> dict[str, float]:
+    """BD-rates (percent, two decimals) of ``points`` keyed ``source/curve/vs anchor/domain``,
+    for the rows that have one (:func:`codec.evaluate.outputs.bd_table`)."""
+    return {f"{r['source']}/{r['curve']}/vs {r['anchor']}/{r['domain']}": round(r["bd_rate"], 2)
+            for r in bd_table(points) if r["bd_rate"] is not None}
