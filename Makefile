@@ -21,11 +21,12 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/spikecodec demo
 
-# the full suite, the hostile-client suite (tests/test_chaos.py) included
-test: $(STAMP)
+# what CI runs (.ci/run): the static checks, then the full suite (the hostile-client suite
+# tests/test_chaos.py included)
+test: check
 	$(PY) -m pytest -q -ra
 
-# the suite without the slow end-to-end tests, for local work
+# the suite without the static checks and the slow end-to-end tests, for local work
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -ra -m "not slow"
 

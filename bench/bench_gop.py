@@ -44,7 +44,8 @@ def code_stream(planes: np.ndarray, gop: str, quality: float) -> dict:
     """Encode and decode ``planes`` in structure ``gop``: ms per scene of each part."""
     from codec.pipeline import Decoder, Encoder, EncoderConfig
 
-    encoder = Encoder(EncoderConfig(quality=quality, gop=gop), *planes.shape[1:], num_planes=len(planes))
+    _, height, width = planes.shape
+    encoder = Encoder(EncoderConfig(quality=quality, gop=gop), height, width, num_planes=len(planes))
     records = [encoder.header_record(), *encoder.push(planes), *encoder.finish()]
     decoder = Decoder()
     for record in records:
@@ -59,8 +60,8 @@ def code_stream(planes: np.ndarray, gop: str, quality: float) -> dict:
 def vvenc_random_access(planes: np.ndarray, qp: int, threads: int) -> dict:
     """vvenc medium random access on the TFP scenes of ``planes``: ms per scene."""
     from bench.bench_anchors import measure
-    from codec.reconstruct.stream import SceneStream
     from codec.reconstruct import get_reconstructor
+    from codec.reconstruct.stream import SceneStream
 
     stream = SceneStream(get_reconstructor("tfp", 32), 32)
     scenes = [s for _, s in stream.push(planes)] + [s for _, s in stream.finish()]

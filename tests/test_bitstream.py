@@ -218,7 +218,8 @@ def test_every_body_byte_is_covered_by_the_record_crc():
         for mask in (0x01, 0x10, 0x80):
             corrupt = bytearray(data)
             corrupt[pos] ^= mask
-            with pytest.raises(BitstreamError, match=rf"^record 3 \(scene record 2\) at byte {start}: body CRC mismatch$"):
+            expected = rf"^record 3 \(scene record 2\) at byte {start}: body CRC mismatch$"
+            with pytest.raises(BitstreamError, match=expected):
                 parse_all(bytes(corrupt))
 
 
@@ -228,7 +229,8 @@ def test_corrupt_length_field_is_caught_before_reading_the_body():
     assert records[1][0] == KIND_SCENE and records[1][1] < 0x80  # a one-byte length
     data = bytearray(b"".join(records))
     data[at + 1] ^= 0x40  # the body would be 64 bytes longer
-    with pytest.raises(BitstreamError, match=rf"^record 1 \(scene record 0, or end\) at byte {at}: record head CRC mismatch"):
+    expected = rf"^record 1 \(scene record 0, or end\) at byte {at}: record head CRC mismatch"
+    with pytest.raises(BitstreamError, match=expected):
         RecordParser().feed(bytes(data[: at + 3]))  # the head alone is enough to know
 
 
@@ -290,7 +292,8 @@ ALL_INTRA = make_header(gop="intra", gop_size=1, intra_period=1, inter_sha256=""
                                   r"scene 0, which is still missing$"),
         (_stream_with(_scene(0), _scene(2, MODE_P), _scene(6)),
          r"record 3 \(scene record 2\).*: scene 6 comes more than 4 scenes ahead of scene 1, which is still missing$"),
-        (_stream_with(_scene(1, MODE_P)), r"record 1 \(scene record 0\).*: P scene 1 has no decoded reference before it$"),
+        (_stream_with(_scene(1, MODE_P)),
+         r"record 1 \(scene record 0\).*: P scene 1 has no decoded reference before it$"),
         (_stream_with(_scene(0), _scene(2, MODE_B)), r"B scene 2 has no decoded reference on both sides$"),
         (_stream_with(_scene(0), _scene(8, MODE_P), header=make_header(gop_size=8)),
          r"record 2 \(scene record 1\).*: scene 8 is P, but the intra period 8 makes it intra$"),
@@ -303,20 +306,24 @@ ALL_INTRA = make_header(gop="intra", gop_size=1, intra_period=1, inter_sha256=""
          r"^record 1 \(scene record 0\) at byte \d+: scene index: varint with a redundant zero byte$"),
         (_stream_with(_scene(0), end_record(RA_PLANES, 1)),
          r"record 2 \(end\).*: 273 planes need 9 scenes; end record counts 1, stream has 1$"),
-        (_stream_with(_scene(0), end_record(100, 2)), r"record 2 \(end\).*: 100 planes need 3 scenes; end record counts 2"),
+        (_stream_with(_scene(0), end_record(100, 2)),
+         r"record 2 \(end\).*: 100 planes need 3 scenes; end record counts 2"),
         (_stream_with(_scene(0), _scene(2, MODE_P), end_record(80, 2)), r"record 3 \(end\).*: scene 1 is missing$"),
         (_stream_with(end_record(100, 0), end_record(100, 0)), r"record 1 \(end\).*100 planes need 3 scenes"),
-        (_stream_with(_scene(0), end_record(20, 1)) + b"\0", r"^1 bytes of trailing data after the end record \(byte \d+\)$"),
+        (_stream_with(_scene(0), end_record(20, 1)) + b"\0",
+         r"^1 bytes of trailing data after the end record \(byte \d+\)$"),
         (_stream_with(end_record(16, 0)), r"record 1 \(end\).*no scene: 16 planes end before the first centre 16"),
         (_stream_with(frame(KIND_HEADER, make_header().to_bytes())), r"record 1 .*second header record"),
         (header_record(make_header())[6:], r"not a \.spkc stream: bad magic"),
         (_stream_with(frame(ord("Z"), b"")), r"record 1 .*unknown record kind 0x5a"),
-        (_stream_with(frame(KIND_SCENE, b"\x00\x05")), r"record 1 \(scene record 0\).*: scene body of 2 bytes is shorter"),
+        (_stream_with(frame(KIND_SCENE, b"\x00\x05")),
+         r"record 1 \(scene record 0\).*: scene body of 2 bytes is shorter"),
         (_stream_with(frame(KIND_SCENE, b"")), r"scene body of 0 bytes is shorter than its head"),
         (_stream_with(frame(KIND_SCENE, b"\x03\x00\x30")), r"record 1 \(scene record 0\).*: unknown scene mode 3$"),
         (_stream_with(frame(KIND_SCENE, b"\x00\x00\x00")), r"record 1 \(scene record 0\).*: scene quality code 0$"),
         (_stream_with(frame(KIND_END, b"\0" * 11)), r"record 1 \(end\).*end body has 11 bytes, expected 12"),
-        (_stream_with(end_record(90, 3), header=make_header(100)), r"record 1 \(end\).*90 planes, but the header says 100"),
+        (_stream_with(end_record(90, 3), header=make_header(100)),
+         r"record 1 \(end\).*90 planes, but the header says 100"),
         (_stream_with(_scene(0), _scene(4, MODE_P), header=make_header(100)),
          r"record 2 \(scene record 1\).*: scene 4 \(centre 144\) is beyond the header's 100 planes$"),
     ],

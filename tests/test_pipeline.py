@@ -22,7 +22,6 @@ from codec.bitstream import (
     MODE_B,
     MODE_INTRA,
     MODE_P,
-    EndRecord,
     RecordParser,
     SceneRecord,
     StreamHeader,
@@ -191,12 +190,12 @@ def test_decoded_scenes_are_the_encoders_mirror_bit_for_bit(mirrored_stream, dec
 
 
 @pytest.fixture(scope="module")
-def low_delay(spikes) -> tuple[list[bytes], list[int], dict[int, np.ndarray]]:
+def low_delay(spikes) -> tuple[list[bytes], list[int | None], dict[int, np.ndarray]]:
     """The low-delay stream pushed plane by plane: records, the plane after which each scene record
     left, and the encoder's mirror."""
-    encoder, mirror = Encoder(LOW_DELAY, H, W, SENSOR), {}
+    encoder, mirror = Encoder(LOW_DELAY, H, W, SENSOR), dict[int, np.ndarray]()
     encoder.predictor.on_coded = lambda index, scene: mirror.__setitem__(index, scene.copy())
-    records, emitted = [encoder.header_record()], []
+    records, emitted = [encoder.header_record()], list[int | None]()
     for t in range(T):
         new = encoder.push(spikes[t : t + 1])
         records += new
@@ -214,8 +213,8 @@ def _emission(config: EncoderConfig) -> list[int | None]:
              for i in range(len(CENTRES))]
     if config.gop != "random-access":
         return ready
-    anchor = lambda i: -(-i // config.gop_size) * config.gop_size
-    return [ready[anchor(i)] if anchor(i) < len(CENTRES) else None for i in CODING_ORDER]
+    anchors = [-(-i // config.gop_size) * config.gop_size for i in CODING_ORDER]
+    return [ready[a] if a < len(CENTRES) else None for a in anchors]
 
 
 def test_low_delay_codes_a_p_chain_in_time_order_as_soon_as_each_scene_is_filtered(spikes, low_delay, decoded):
@@ -446,7 +445,7 @@ def record_spans(records: list[bytes]) -> list[tuple[int, int]]:
 
 def motion_positions(records: list[bytes]) -> list[int]:
     """Stream offsets of every motion-vector byte of the P and B scene records."""
-    positions = []
+    positions: list[int] = []
     for (start, stop), record in zip(record_spans(records)[1:-1], scene_records(records)):
         if record.mode != MODE_INTRA:
             motion, _ = unpack_predicted(record.payload)
@@ -519,7 +518,8 @@ def test_decoder_finish_requires_the_end_record(stream):
     decoder = Decoder()
     for record in stream[:-1]:
         decoder.push(record)
-    with pytest.raises(BitstreamError, match=rf"^missing end record: stream truncated after {len(CENTRES)} scene records$"):
+    expected = rf"^missing end record: stream truncated after {len(CENTRES)} scene records$"
+    with pytest.raises(BitstreamError, match=expected):
         decoder.finish()
 
 
@@ -577,7 +577,8 @@ def test_stream_for_other_weights_is_refused(stream):
     forged = StreamHeader(**{**header.__dict__, "inter_sha256": "0" * 64})
     with pytest.raises(BitstreamError, match=r"encoded with 'spikecodec-base' \(inter\) weights sha256 000000000000"):
         Decoder().push(header_record(forged))
-    unknown = PREAMBLE.pack(b"SPKC", FORMAT_VERSION) + frame(KIND_HEADER, StreamHeader(**{**header.__dict__, "model": "nope"}).to_bytes())
+    nope = StreamHeader(**{**header.__dict__, "model": "nope"})
+    unknown = PREAMBLE.pack(b"SPKC", FORMAT_VERSION) + frame(KIND_HEADER, nope.to_bytes())
     with pytest.raises(BitstreamError, match="stream needs scene codec 'nope'"):
         Decoder().push(unknown)
 

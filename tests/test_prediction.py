@@ -234,6 +234,7 @@ def code_and_decode(codecs, header: StreamHeader, scenes: list[np.ndarray],
         mode, coded, payload = encoder.encode(index, scenes[index], quality, references,
                                               allow_intra=len(references) < 2)
         (record,) = parser.feed(scene_record(index, mode, coded, payload))
+        assert isinstance(record, SceneRecord)
         assert record.references == (references if mode != MODE_INTRA else ())
         decoded = decoder.decode(record)
         assert decoded.dtype == np.uint8 and np.array_equal(decoded, mirror[index]), (index, mode)
@@ -308,7 +309,10 @@ def test_damaged_predicted_payloads_and_missing_references_are_reported(photo, c
     intra, inter = codecs
     decoder = SceneReconstructor(intra, inter, 96, 128)
     scene = photo[:96, :128]
-    p = lambda payload, references=(0,), mode=MODE_P, index=1: SceneRecord(index, 24, mode, 3.0, payload, references)
+
+    def p(payload: bytes, references: tuple[int, ...] = (0,), mode: int = MODE_P, index: int = 1) -> SceneRecord:
+        return SceneRecord(index, 24, mode, 3.0, payload, references)
+
     with pytest.raises(BitstreamError, match="reference scene 0 is not available"):
         decoder.decode(p(pack_predicted(pack_motion(np.zeros((3, 4, 2), np.int16)), b"")))
     decoder.decode(SceneRecord(0, 8, MODE_INTRA, 3.0, intra.encode_scene(scene, 3.0)))

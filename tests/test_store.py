@@ -21,8 +21,8 @@ def spkc_records(num_planes: int = 100, window: int = 20, payload: bytes = b"sce
         attention="none", model="spikecodec-base", model_sha256="ab" * 32, quality=2.0,
     )
     centres = range(window // 2, num_planes, window)
-    return [header_record(header), *(scene_record(i, MODE_INTRA, 2.0, payload + bytes([i])) for i in range(len(centres))),
-            end_record(num_planes, len(centres))]
+    scenes = [scene_record(i, MODE_INTRA, 2.0, payload + bytes([i])) for i in range(len(centres))]
+    return [header_record(header), *scenes, end_record(num_planes, len(centres))]
 
 
 def store_stream(store: StreamStore, records: list[bytes], name: str = "s") -> str:

@@ -27,7 +27,8 @@ from codec.bitstream.vectors import (
 from codec.errors import BitstreamError
 
 #: component values: mostly small (in the Laplace support), some beyond it (escapes), the range ends
-COMPONENTS = st.one_of(st.integers(-8, 8), st.integers(-MAX_VECTOR, MAX_VECTOR), st.sampled_from([-MAX_VECTOR, MAX_VECTOR]))
+COMPONENTS = st.one_of(st.integers(-8, 8), st.integers(-MAX_VECTOR, MAX_VECTOR),
+                       st.sampled_from([-MAX_VECTOR, MAX_VECTOR]))
 
 
 @st.composite

@@ -38,7 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--intra-period", type=comma_list(int), default=(1, options.DEFAULT_INTRA_PERIOD),
                         help="intra periods of the codec curves: 1 = all intra (spikecodec-<attention>), "
                              "N > 1 = predicted scenes with an intra scene every N (spikecodec-<attention>-<gop>, "
-                             f"-ipN unless N = {options.DEFAULT_INTRA_PERIOD}) (default 1,{options.DEFAULT_INTRA_PERIOD})")
+                             f"-ipN unless N = {options.DEFAULT_INTRA_PERIOD}) "
+                             f"(default 1,{options.DEFAULT_INTRA_PERIOD})")
     parser.add_argument("--gop", type=comma_list(str, options.GOP_STRUCTURES, "GOP structure"),
                         default=(options.DEFAULT_GOP,),
                         help="scene structures of the predicted curves, named ...-ra (random-access) and ...-ld "

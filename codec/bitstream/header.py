@@ -92,16 +92,19 @@ class StreamHeader:
             if not isinstance(value, str) or not value:
                 raise BitstreamError(f"header field {name!r} must be a non-empty string, got {value!r}")
         if not isinstance(self.model_sha256, str) or not _SHA256.fullmatch(self.model_sha256):
-            raise BitstreamError(f"header field 'model_sha256' must be 64 lowercase hex digits, got {self.model_sha256!r}")
+            raise BitstreamError(
+                f"header field 'model_sha256' must be 64 lowercase hex digits, got {self.model_sha256!r}")
         if self.gop not in GOP_CODES:
             raise BitstreamError(f"header field 'gop' must be one of {', '.join(GOP_CODES)}, got {self.gop!r}")
         largest = MAX_GOP_SIZE if self.gop == "random-access" else 1
         if not _is_int(self.gop_size) or not 1 <= self.gop_size <= largest:
-            raise BitstreamError(f"header field 'gop_size' must be in 1..{largest} for {self.gop}, got {self.gop_size!r}")
+            raise BitstreamError(
+                f"header field 'gop_size' must be in 1..{largest} for {self.gop}, got {self.gop_size!r}")
         if not self.predicted and self.inter_sha256 != "":
             raise BitstreamError("header field 'inter_sha256' must be empty for an all-intra stream")
         if self.predicted and (not isinstance(self.inter_sha256, str) or not _SHA256.fullmatch(self.inter_sha256)):
-            raise BitstreamError(f"header field 'inter_sha256' must be 64 lowercase hex digits, got {self.inter_sha256!r}")
+            raise BitstreamError(
+                f"header field 'inter_sha256' must be 64 lowercase hex digits, got {self.inter_sha256!r}")
         value = self.quality
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise BitstreamError(f"header field 'quality' must be a finite number, got {value!r}")

@@ -30,11 +30,13 @@ def unpack_latents(payload: bytes, count: int) -> list[bytes]:
     Raises:
         BitstreamError: a length running past the payload.
     """
-    strings, at = [], 0
+    strings: list[bytes] = []
+    at = 0
     for _ in range(count - 1):
         parsed = read_uvarint(payload, at)
         if parsed is None or parsed[1] + parsed[0] > len(payload):
-            raise BitstreamError(f"latent strings truncated: string {len(strings)} does not fit in {len(payload)} bytes")
+            raise BitstreamError(
+                f"latent strings truncated: string {len(strings)} does not fit in {len(payload)} bytes")
         length, at = parsed
         strings.append(bytes(payload[at : at + length]))
         at += length

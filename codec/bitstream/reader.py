@@ -195,7 +195,8 @@ class RecordParser:
                                        f"scene {self.next_index}, which is still missing")
         centre = header.offset + index * header.window
         if header.num_planes and centre >= header.num_planes:
-            self._fail(KIND_SCENE, at, f"scene {index} (centre {centre}) is beyond the header's {header.num_planes} planes")
+            self._fail(KIND_SCENE, at,
+                       f"scene {index} (centre {centre}) is beyond the header's {header.num_planes} planes")
         references = self._references(mode, index, at)
         self._pending.add(index)
         while self.next_index in self._pending:
@@ -238,7 +239,8 @@ class RecordParser:
         if end.num_scenes != self.num_scenes or needed != self.num_scenes:
             self._fail(
                 KIND_END, at,
-                f"{end.num_planes} planes need {needed} scenes; end record counts {end.num_scenes}, stream has {self.num_scenes}",
+                f"{end.num_planes} planes need {needed} scenes; end record counts {end.num_scenes}, "
+                f"stream has {self.num_scenes}",
             )
         self.ended = True
         return end

@@ -79,7 +79,8 @@ def reds_inter_points(intra: SceneCodec, inter: SceneCodec, spikes_dir: Path,
             for planes, uncoded in recordings:
                 decoded: dict[int, np.ndarray] = {}
                 config = EncoderConfig(quality=q, window=window, recon="net", gop=gop)
-                encoder = Encoder(config, *planes.shape[1:], codecs=(intra, inter), num_planes=len(planes))
+                _, height, width = planes.shape
+                encoder = Encoder(config, height, width, codecs=(intra, inter), num_planes=len(planes))
                 encoder.predictor.on_coded = decoded.__setitem__
                 records = [encoder.header_record(), *encoder.push(planes), *encoder.finish()]
                 bits += 8 * sum(map(len, records))

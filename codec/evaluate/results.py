@@ -21,8 +21,9 @@ from codec.evaluate.outputs import BD_LEGEND, bd_markdown
 #: bench settings -> flag, in the order a command line shows them
 _FLAGS = (("recon", "--recon"), ("attentions", "--attention"), ("intra_periods", "--intra-period"),
           ("gops", "--gop"), ("inter_offsets", "--inter-offset"), ("qualities", "--qualities"),
-          ("anchors", "--anchor"), ("qps", "--qps"), ("preset", "--preset"), ("window", "--window"), ("offset", "--offset"),
-          ("fr_window", "--fr-window"), ("planes", "--planes"), ("height", "--height"), ("width", "--width"),
+          ("anchors", "--anchor"), ("qps", "--qps"), ("preset", "--preset"), ("window", "--window"),
+          ("offset", "--offset"), ("fr_window", "--fr-window"), ("planes", "--planes"), ("height", "--height"),
+          ("width", "--width"),
           ("crop", "--crop"), ("fps", "--fps"), ("seed", "--seed"), ("model", "--model"),
           ("vvc_outputs", "--vvc-outputs"), ("threads", "--threads"))
 

@@ -220,8 +220,9 @@ class Encoder:
             # forced intra: at the stream's quality like every intra scene, not at the P / B
             # quality its place in the structure would give it
             references, quality = (), self.config.quality
-        low = self.predictor.mirror.inter.quality_range[0] if references else self.codec.quality_range[0]
-        quality = max(low, quality)
+        coder = self.predictor.mirror.inter if references else self.codec
+        assert coder is not None  # a stream with predicted scenes has an inter codec
+        quality = max(coder.quality_range[0], quality)
         spikes_before, spikes_after = self._spike_windows.pop(index, (None, None))
         mode, coded_quality, payload = self.predictor.encode(index, scene, quality, references,
                                                              spikes_before, spikes_after,

@@ -33,9 +33,9 @@ import numpy as np
 from codec.bitstream import MODE_B, MODE_INTRA, MODE_NAMES, MODE_P, SceneRecord
 from codec.bitstream.payloads import pack_predicted, unpack_predicted
 from codec.bitstream.records import quality_code, quality_value
+from codec.bitstream.vectors import BLOCK, pack_bi_motion, unpack_bi_motion
 from codec.errors import BitstreamError, SpikecodecError
 from codec.models import SceneCodec
-from codec.bitstream.vectors import BLOCK, pack_bi_motion, unpack_bi_motion
 from codec.pipeline.motion import compensate, derive_motion, estimate_motion, pack_motion, unpack_motion
 
 
@@ -100,7 +100,8 @@ class SceneReconstructor:
                 vectors, block = unpack_motion(motion, self.height, self.width)
                 prediction = compensate(self.reference(record.references[0]), vectors, block)
             else:
-                prediction = self.b_prediction(record.index, *record.references, motion)
+                earlier, later = record.references
+                prediction = self.b_prediction(record.index, earlier, later, motion)
             decoded = self.add_residual(prediction, residual, record.quality)
         self.scenes[record.index] = decoded
         return decoded
@@ -121,7 +122,8 @@ class SceneReconstructor:
         steps, span = index - earlier, later - earlier
         first, second = self.reference(earlier), self.reference(later)
         if motion:
-            return bidirectional_prediction(first, second, *unpack_bi_motion(motion, self.height, self.width, steps, span))
+            fields = unpack_bi_motion(motion, self.height, self.width, steps, span)
+            return bidirectional_prediction(first, second, *fields)
         return bidirectional_prediction(first, second, *derive_motion(first, second, steps, span))
 
     def add_residual(self, prediction: np.ndarray, residual: bytes, quality: float) -> np.ndarray:

@@ -23,6 +23,7 @@ from codec.train.recon_data import SceneSampler
 from codec.train.runs import RunDir
 from codec.train.spike_batches import SpikeBatch, spike_batch
 
+
 def binned(data: SpikeBatch, steps: int) -> tuple[torch.Tensor, torch.Tensor]:
     """``(B, S, h, w)`` rates before (time order) and after (reversed) the centre."""
     before = np.stack([bin_spikes(s, steps) for s in data.before])

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from codec.options import DEFAULT_RECONSTRUCTION, Reconstruction
-from codec.reconstruct.stream import SceneStream
 from codec.reconstruct import get_reconstructor
+from codec.reconstruct.stream import SceneStream
 from codec.sensor import SensorParams
 from codec.simulate.camera import simulate
 from codec.simulate.sources import FrameSource, SyntheticSource, open_source
@@ -49,7 +49,8 @@ def _scenes(source: FrameSource, num_planes: int, sensor: SensorParams, methods:
     return {m: np.rint(np.clip(np.stack(v), 0, 1) * 255).astype(np.uint8) for m, v in out.items()}
 
 
-def build_bank(data_root: Path, seed: int = 0, methods: tuple[Reconstruction, ...] = (DEFAULT_RECONSTRUCTION, "net")) -> list[np.ndarray]:
+def build_bank(data_root: Path, seed: int = 0,
+               methods: tuple[Reconstruction, ...] = (DEFAULT_RECONSTRUCTION, "net")) -> list[np.ndarray]:
     """Scene sequences, each ``(n, H, W)`` uint8 (module docstring)."""
     rng = np.random.default_rng(seed)
     bank: list[np.ndarray] = []
