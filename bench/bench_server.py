@@ -52,7 +52,8 @@ def messages(planes: np.ndarray, options: spikes_pb2.CodecOptions, chunk_planes:
     """Header, chunks packed as they are sent (send times appended to ``sent``), end."""
     blocks = (planes[start : start + chunk_planes] for start in range(0, len(planes), chunk_planes))
     stamp = None if sent is None else (lambda chunk: sent.append(time.perf_counter()))
-    return spike_messages(stream_header(HEIGHT, WIDTH, SENSOR, options, num_planes=num_planes), blocks, chunk_planes, stamp)
+    header = stream_header(HEIGHT, WIDTH, SENSOR, options, num_planes=num_planes)
+    return spike_messages(header, blocks, chunk_planes, stamp)
 
 
 def ingest(stub: service_pb2_grpc.SpikeCodecStub, planes: np.ndarray, options: spikes_pb2.CodecOptions,
@@ -94,7 +95,8 @@ def concurrency(stub: service_pb2_grpc.SpikeCodecStub, streams: list[np.ndarray]
         tic = time.perf_counter()
         summary = stub.Upload(messages(planes, options, chunk_planes, num_planes=len(planes))).stream
         uploaded = time.perf_counter() - tic
-        fetched = np.concatenate([planes for _, planes in read_spikes(stub.Fetch(service_pb2.FetchRequest(id=summary.id)))])
+        fetch = stub.Fetch(service_pb2.FetchRequest(id=summary.id))
+        fetched = np.concatenate([planes for _, planes in read_spikes(fetch)])
         return summary.sha256, fetched, uploaded, time.perf_counter() - tic
 
     start = time.perf_counter()
@@ -141,12 +143,14 @@ def main(argv: Sequence[str] | None = None) -> dict:
     args = parser.parse_args(argv)
 
     config = EncoderConfig(quality=args.quality, window=args.window, recon=args.recon, attention=args.attention)
-    options = spikes_pb2.CodecOptions(quality=args.quality, window=args.window, recon=args.recon, attention=args.attention)
+    options = spikes_pb2.CodecOptions(quality=args.quality, window=args.window, recon=args.recon,
+                                      attention=args.attention)
     streams = client_streams(max(args.clients, 1), args.planes)
     base = streams[0]
     result: dict = {"height": HEIGHT, "width": WIDTH, "window": args.window, "recon": args.recon,
                     "quality": args.quality, "attention": args.attention, "chunk_planes": args.chunk_planes}
-    with tempfile.TemporaryDirectory() as store, LocalServer(store, "--max-streams", str(max(args.clients, 1))) as server:
+    slots = str(max(args.clients, 1))
+    with tempfile.TemporaryDirectory() as store, LocalServer(store, "--max-streams", slots) as server:
         stub = service_pb2_grpc.SpikeCodecStub(grpc.insecure_channel(
             f"127.0.0.1:{server.port}", options=[("grpc.max_receive_message_length", 4 << 20)]))
         ingest(stub, base[: 4 * args.window], options, args.chunk_planes)  # warm-up
@@ -155,7 +159,8 @@ def main(argv: Sequence[str] | None = None) -> dict:
             result["concurrency"], got = concurrency(stub, streams[: args.clients], options, args.chunk_planes)
             with ThreadPoolExecutor(len(streams)) as pool:
                 refs = list(pool.map(lambda planes: reference(planes, config), streams))
-            exact = [sha == ref_sha and np.array_equal(decoded, ref) for (sha, decoded), (ref_sha, ref) in zip(got, refs)]
+            exact = [sha == ref_sha and np.array_equal(decoded, ref)
+                     for (sha, decoded), (ref_sha, ref) in zip(got, refs)]
             result["concurrency"]["bit_exact"] = f"{sum(exact)}/{len(exact)}"
     if args.json:
         json.dump(result, sys.stdout, indent=2)
@@ -166,7 +171,8 @@ def main(argv: Sequence[str] | None = None) -> dict:
               f"{args.chunk_planes} planes/chunk")
         print(f"  ingest (live Encode, 1 client): {r['planes_per_s']:.1f} planes/s = {r['realtime_ratio']:.4f}x of "
               f"{CAMERA_PLANE_RATE:,.0f} planes/s")
-        print(f"  latency per scene: server {r['server_latency_s']}, client from centre {r['client_latency_from_centre_s']}")
+        print(f"  latency per scene: server {r['server_latency_s']}, "
+              f"client from centre {r['client_latency_from_centre_s']}")
         if args.clients:
             c = result["concurrency"]
             print(f"  {c['clients']} clients x {c['planes_each']} planes (upload + fetch): wall {c['wall_s']} s, "

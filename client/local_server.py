@@ -58,6 +58,7 @@ class LocalServer:
         self.port: int = self.events("server.started")[0]["port"]
 
     def _drain(self) -> None:
+        assert self.proc.stderr is not None  # a pipe (see __init__)
         for line in self.proc.stderr:
             if line.startswith("{"):
                 self.logs.append(json.loads(line))
@@ -78,6 +79,7 @@ class LocalServer:
     def wait_exit(self, timeout_s: float = 120.0) -> int:
         """Wait for the process to end; keep its summary; returns the exit status."""
         self.proc.wait(timeout_s)
+        assert self.proc.stdout is not None  # a pipe (see __init__)
         out = self.proc.stdout.read()  # stderr belongs to the log reader
         self.summary = json.loads(out) if out.strip() else {}
         return self.proc.returncode

@@ -47,7 +47,8 @@ class ServerConfig:
     max_window: int = _opt(1024, "largest planes per scene K of a stream coded or decoded (bounds its memory)")
     max_streams: int = _opt(16, "most streaming calls (Encode, Decode, Upload, Fetch) at once")
     stream_deadline_s: float = _opt(3600.0, "wall time allowed to one streaming call, seconds")
-    idle_timeout_s: float = _opt(30.0, "seconds a streaming call may wait on its client (next message, or reading ours)")
+    idle_timeout_s: float = _opt(30.0, "seconds a streaming call may wait on its client "
+                                       "(next message, or reading ours)")
     preempt_idle_s: float = _opt(5.0, "with every stream slot taken, a new streaming call takes the slot of "
                                       "the stream idle longest if that is this many seconds; 0 = never")
     max_aux_streams: int = _opt(4, "most reflection and health Watch streams at once")
@@ -55,7 +56,8 @@ class ServerConfig:
     grace_s: float = _opt(30.0, "on SIGTERM, seconds in-flight calls may take to finish")
     chunk_planes: int = _opt(32, "planes per chunk the server sends (Decode, Fetch default)")
     workers: int = _opt(0, "gRPC worker threads, more than max_streams + max_aux_streams; 0 = that + 8")
-    token: str = _opt("", "bearer token clients must send; empty = no authentication (prefer the environment)", secret=True)
+    token: str = _opt("", "bearer token clients must send; empty = no authentication (prefer the environment)",
+                      secret=True)
     tls_cert: str = _opt("", "PEM certificate file; with tls_key enables TLS")
     tls_key: str = _opt("", "PEM private key file of tls_cert")
     quality: float = _opt(options.DEFAULT_QUALITY, "default scene codec quality")

@@ -45,7 +45,8 @@ class StreamGuard(grpc.ServerInterceptor):
         if handler.request_streaming:
             inner = handler.stream_stream
             return grpc.stream_stream_rpc_method_handler(
-                lambda requests, context: self._guarded(method, context, lambda call: inner(call.iterate(requests), context)),
+                lambda requests, context: self._guarded(method, context,
+                                                        lambda call: inner(call.iterate(requests), context)),
                 **args)
         inner_unary = handler.unary_stream
         return grpc.unary_stream_rpc_method_handler(

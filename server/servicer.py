@@ -219,7 +219,8 @@ class SpikeCodecServicer(service_pb2_grpc.SpikeCodecServicer):
         call.fields.update(id=stream.id, planes=stream.num_planes, bits=stream.bits, bpsp=round(stream.bpsp, 5))
         return service_pb2.UploadResponse(
             stream=summary_proto(stream),
-            timings=records_pb2.Timings(receive_s=total - encode - store, encode_s=encode, store_s=store, total_s=total),
+            timings=records_pb2.Timings(receive_s=total - encode - store, encode_s=encode, store_s=store,
+                                        total_s=total),
         )
 
     @rpc(streaming=True)
@@ -300,7 +301,8 @@ class SpikeCodecServicer(service_pb2_grpc.SpikeCodecServicer):
                 raise LimitExceeded(f"stream header: {record.height}x{record.width} = {record.height * record.width} "
                                     f"pixels per plane exceeds the server's max_pixels {c.max_pixels}")
             if record.window > c.max_window:
-                raise LimitExceeded(f"stream header: window {record.window} exceeds the server's max_window {c.max_window}")
+                raise LimitExceeded(
+                    f"stream header: window {record.window} exceeds the server's max_window {c.max_window}")
         planes = {StreamHeader: lambda r: max(r.num_planes, r.offset + 1), SceneRecord: lambda r: r.centre + 1,
                   EndRecord: lambda r: r.num_planes}[type(record)](record)
         if planes > c.max_planes:
@@ -346,7 +348,8 @@ class SpikeCodecServicer(service_pb2_grpc.SpikeCodecServicer):
         header = reader.header
         config = codecs.encoder_config(header.options, self.config)
         if config.window > self.config.max_window:
-            raise LimitExceeded(f"header: window {config.window} exceeds the server's max_window {self.config.max_window}")
+            raise LimitExceeded(
+                f"header: window {config.window} exceeds the server's max_window {self.config.max_window}")
         call.fields.update(height=header.height, width=header.width, quality=config.quality,
                            window=config.window, recon=config.recon, attention=config.attention)
         return Encoder(config, header.height, header.width, header.sensor, num_planes=header.num_planes)

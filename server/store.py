@@ -45,6 +45,7 @@ import sqlite3
 import time
 import uuid
 from pathlib import Path
+from typing import cast
 
 from codec.bitstream import EndRecord, RecordParser, StreamHeader, iter_file_records
 from codec.errors import SpikecodecError
@@ -246,7 +247,8 @@ class StreamStore:
             return
         except StoreDataLoss as err:
             log.error("store.row_damaged", extra={"fields": {"id": stream_id, "error": str(err)}})
-        rebuilt = _row_from_file(stream_id, path, _kept(row["name"], str, ""), _kept(row["created"], float, None))
+        name, created = _kept(row["name"], str, ""), _kept(row["created"], float, None)
+        rebuilt = _row_from_file(stream_id, path, cast(str, name), cast("float | None", created))
         if rebuilt is not None:  # else the row stays and answers DATA_LOSS
             self._index.update(row["seq"], rebuilt)
             report["rows_rebuilt"].append(stream_id)

@@ -26,7 +26,6 @@ import struct
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Callable, Iterator
 
 import grpc
@@ -34,6 +33,8 @@ import numpy as np
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2_grpc
+from test_server import Code, make_server, make_spikes, spike_messages
+from test_server_process import ServeProcess, sigkill_during_uploads
 
 from codec.bitstream import FORMAT_VERSION, MAGIC, RecordParser, end_record, header_record, iter_file_records
 from codec.bitstream.records import KIND_END, KIND_HEADER, KIND_SCENE, MODE_INTRA, MODE_P, PREAMBLE, frame
@@ -42,8 +43,6 @@ from codec.errors import BitstreamError
 from codec.pipeline import Decoder, Encoder, EncoderConfig
 from codec.sensor import SensorParams
 from spikecodec_proto.v1 import records_pb2, service_pb2, service_pb2_grpc, spikes_pb2
-from test_server import Code, make_server, make_spikes, spike_messages
-from test_server_process import ServeProcess, sigkill_during_uploads
 
 pytestmark = pytest.mark.slow
 
@@ -185,13 +184,19 @@ def _proto_cases() -> dict[str, spikes_pb2.SpikeMessage]:
     case("huge window", lambda h: setattr(h.options, "window", 4_000_000_000))
     case("window over max_window", lambda h: setattr(h.options, "window", 1025))
     case("huge T announced", lambda h: setattr(h, "num_planes", 10_000_000_000))
-    case("huge plane", lambda h: (setattr(h, "height", 1 << 20), setattr(h, "width", 1 << 20)))
+    def huge_plane(h: spikes_pb2.StreamHeader) -> None:
+        h.height = h.width = 1 << 20
+
+    case("huge plane", huge_plane)
     case("bit order 7", lambda h: setattr(h, "bit_order", 7))
     case("huge offset", lambda h: setattr(h.options, "offset", 1 << 62))
     case("negative offset", lambda h: setattr(h.options, "offset", -5))
     for name in ("threshold", "alpha", "tau"):
         for value in (math.nan, math.inf):
-            case(f"{name} {value}", lambda h, n=name, v=value: setattr(h.sensor, n, v))
+            def bad_sensor(h: spikes_pb2.StreamHeader, n: str = name, v: float = value) -> None:
+                setattr(h.sensor, n, v)
+
+            case(f"{name} {value}", bad_sensor)
     case("plane rate nan", lambda h: setattr(h, "plane_rate", math.nan))
     case("plane rate -inf", lambda h: setattr(h, "plane_rate", -math.inf))
     case("quality nan", lambda h: setattr(h.options, "quality", math.nan))
@@ -323,7 +328,9 @@ def _decode(data: bytes) -> np.ndarray:
 
 def test_single_byte_flips_in_every_field_are_clean_errors(tmp_path, tally) -> None:
     planes = make_spikes(64, seed=4)
-    encoder = Encoder(EncoderConfig(quality=3, window=16, recon="tfp", gop_size=2), *planes.shape[1:], SensorParams(seed=5))
+    _, height, width = planes.shape
+    encoder = Encoder(EncoderConfig(quality=3, window=16, recon="tfp", gop_size=2), height, width,
+                      SensorParams(seed=5))
     data = b"".join([encoder.header_record(), *encoder.push(planes), *encoder.finish()])
     fields = spkc_fields(data)
     assert any(name.endswith("motion vectors") for name, *_ in fields), "the stream needs coded motion"

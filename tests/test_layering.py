@@ -18,7 +18,7 @@ FORBIDDEN = {
 
 def imported_packages(path: Path) -> set[str]:
     """Top-level names of every module ``path`` imports (at any depth of the file)."""
-    names = set()
+    names: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
         if isinstance(node, ast.Import):
             names.update(alias.name.split(".")[0] for alias in node.names)

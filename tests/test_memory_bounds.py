@@ -58,7 +58,7 @@ def test_decoder_blocks_hold_memory_whatever_the_end_record_says(one_scene_strea
     (header,) = RecordParser().feed(records[0])
     header = header.__class__(**{**header.__dict__, "window": 4000})
     crafted = [header_record(header), records[1], end_record(3000, 1)]  # 300 MB of planes if made at once
-    decoder, counted = Decoder(), []
+    decoder, counted = Decoder(), list[int]()
 
     def decode() -> None:
         for record in crafted:

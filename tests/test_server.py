@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
+from test_store import spkc_records
 
 from codec.bitstream import RecordParser, header_record
 from codec.io import open_spikes, open_writer, pack_planes
@@ -32,7 +33,6 @@ from server.app import Server
 from server.config import ConfigError, ServerConfig, add_arguments, from_args, from_env
 from spikecodec_proto.v1 import records_pb2, service_pb2, service_pb2_grpc, spikes_pb2
 from spikecodec_proto.wire import ChunkWriter, stream_header
-from test_store import spkc_records
 
 H, W, T = 64, 96, 150
 SENSOR = SensorParams(seed=5)

@@ -16,13 +16,13 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2_grpc
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
+from test_server import Code, expect_error, make_server, make_spikes, received_planes, spike_messages
+from test_store import DAMAGED_ROWS
 
 from codec.bitstream import FORMAT_VERSION, MAGIC, RecordParser, end_record, header_record
 from codec.bitstream.records import KIND_HEADER, frame
-from spikecodec_proto.v1 import records_pb2, service_pb2, service_pb2_grpc, spikes_pb2
 from server.config import ServerConfig
-from test_server import Code, expect_error, make_server, make_spikes, received_planes, spike_messages
-from test_store import DAMAGED_ROWS
+from spikecodec_proto.v1 import records_pb2, service_pb2, service_pb2_grpc, spikes_pb2
 
 
 def _stub(server) -> service_pb2_grpc.SpikeCodecStub:

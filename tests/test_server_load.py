@@ -18,9 +18,9 @@ import pytest
 
 from bench.bench_server import HEIGHT, WIDTH, client_streams, concurrency, reference
 from codec.pipeline import EncoderConfig
-from spikecodec_proto.v1 import service_pb2_grpc, spikes_pb2
 from server.app import Server
 from server.config import ServerConfig
+from spikecodec_proto.v1 import service_pb2_grpc, spikes_pb2
 
 pytestmark = pytest.mark.slow
 

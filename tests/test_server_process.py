@@ -19,11 +19,11 @@ import numpy as np
 import pytest
 from grpc_health.v1.health_pb2 import HealthCheckRequest, HealthCheckResponse
 from grpc_health.v1.health_pb2_grpc import HealthStub
+from test_server import T, make_spikes, offline, received_planes, spike_messages
 
 from client.local_server import LocalServer
 from server.store import StreamStore
 from spikecodec_proto.v1 import records_pb2, service_pb2, service_pb2_grpc, spikes_pb2
-from test_server import T, make_spikes, offline, received_planes, spike_messages
 
 pytestmark = pytest.mark.slow
 

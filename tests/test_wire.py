@@ -33,7 +33,7 @@ SENSOR = SensorParams(threshold=2.0, alpha=0.5, reset_mechanism="mod", tau=40.0,
 def test_what_a_writer_sends_a_reader_gives_back(sizes, chunk, seed) -> None:
     rng = np.random.default_rng(seed)
     blocks = [(rng.random((n, 4, 6)) < 0.3).astype(np.uint8) for n in sizes]
-    sent = []
+    sent: list[spikes_pb2.SpikeChunk] = []
     messages = list(spike_messages(stream_header(4, 6, SENSOR, name="x"), blocks, chunk, sent.append))
     assert all(c.num_planes == chunk for c in sent[:-1]) and len(sent) == -(-sum(sizes) // chunk)
     got = list(read_spikes(messages))

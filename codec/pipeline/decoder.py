@@ -24,7 +24,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from codec.bitstream import EndRecord, RecordParser, SceneRecord, StreamHeader
+from codec.bitstream import RecordParser, SceneRecord, StreamHeader
 from codec.errors import BitstreamError, SpikecodecError
 from codec.models import SceneCodec, load_inter_codec, load_scene_codec
 from codec.pipeline.prediction import SceneReconstructor, scene_values

@@ -295,8 +295,10 @@ class ChunkWriter:
 
 
 def spike_messages(header: spikes_pb2.SpikeMessage, blocks: Iterable[np.ndarray], chunk_planes: int = 32,
-                   on_chunk: Callable[[spikes_pb2.SpikeChunk], None] | None = None) -> Iterator[spikes_pb2.SpikeMessage]:
-    """``header``, then ``blocks`` (``(t, H, W)`` 0/1 planes) re-chunked to ``chunk_planes`` planes, then the end marker.
+                   on_chunk: Callable[[spikes_pb2.SpikeChunk], None] | None = None,
+                   ) -> Iterator[spikes_pb2.SpikeMessage]:
+    """``header``, then ``blocks`` (``(t, H, W)`` 0/1 planes) re-chunked to ``chunk_planes`` planes,
+    then the end marker.
 
     ``on_chunk(chunk)`` is called just before each chunk is handed on (packed as it is sent).
     """
