@@ -257,9 +257,16 @@ _HEADER_FIELDS = [("height", 4), ("width", 4), ("num_planes", 8), ("window", 4),
 _HEADER_OFFSETS = {name: sum(size for _, size in _HEADER_FIELDS[:i]) for i, (name, _) in enumerate(_HEADER_FIELDS)}
 
 
+def _uvarint(data: bytes, at: int) -> tuple[int, int]:
+    """``(value, next position)`` of the well-formed uvarint at ``at``."""
+    parsed = read_uvarint(data, at)
+    assert parsed is not None, f"no uvarint at byte {at}"
+    return parsed
+
+
 def _record_head(data: bytes, at: int) -> tuple[int, int, int]:
     """``(kind, body length, body start)`` of the record at ``at`` (docs/format.md)."""
-    length, after = read_uvarint(data, at + 1)
+    length, after = _uvarint(data, at + 1)
     return data[at], length, after + 1
 
 
@@ -282,12 +289,12 @@ def spkc_fields(data: bytes) -> list[tuple[str, int, int, bool]]:
             out.append((f"{where} weight digests", pos, body + length, False))
         elif kind == KIND_SCENE:
             mode = data[body]
-            _, quality_at = read_uvarint(data, body + 1)
+            _, quality_at = _uvarint(data, body + 1)
             out += [(f"{where} mode", body, body + 1, False), (f"{where} index", body + 1, quality_at, False),
                     (f"{where} quality", quality_at, quality_at + 1, False)]
             pos = quality_at + 1
             if mode != MODE_INTRA:  # motion length uvarint, motion vectors, residual latents (absent: skip)
-                motion, vectors_at = read_uvarint(data, pos)
+                motion, vectors_at = _uvarint(data, pos)
                 out.append((f"{where} {'P' if mode == MODE_P else 'B'} motion length", pos, vectors_at, True))
                 if motion:
                     out.append((f"{where} motion vectors", vectors_at, vectors_at + motion, True))
