@@ -116,6 +116,18 @@ def test_bench_sweep_files_curves_and_resume(reds_dat: Path, tmp_path: Path, cap
     assert exit_info.value.code == 2 and "unknown reconstruction(s) mlp" in capsys.readouterr().err
 
 
+def test_a_quality_given_or_by_default_is_the_same_cached_point() -> None:
+    from codec.evaluate.cache import config_hash
+    from codec.evaluate.sweep import BenchSettings, plan
+
+    def ours(settings: BenchSettings) -> dict[str, str]:
+        return {job.label: config_hash(job.config) for job in plan("synthetic", settings) if job.family == "ours"}
+
+    given = ours(BenchSettings(qualities=(2.0, 5.0), attentions=("none",), anchors=()))
+    default = ours(BenchSettings(attentions=("none",), anchors=()))  # the model's integer qualities
+    assert given and all(default[label] == digest for label, digest in given.items())
+
+
 def test_bench_rejects_unknown_anchor(tmp_path: Path, capsys) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["bench", "synthetic", "-o", str(tmp_path), "--anchor", "vvc,mpeg2"])

@@ -193,7 +193,10 @@ def plan(spec: str, settings: BenchSettings, tag: str = "") -> list[Job]:
         for (curve, config), q in ((v, q) for v in variants for q in qualities):
             if not low <= q <= high:
                 raise SpikecodecError(f"quality {q:g} outside {codec.name}'s range [{low:g}, {high:g}]")
-            jobs.append(Job(spec, curve, "ours", float(q), f"q{q:g}", {**config, "quality": q}, tag))
+            # a whole quality is cached as an int, however it was given (--qualities 2 parses as 2.0,
+            # the model's own qualities are ints), so both name the same point
+            cached = int(q) if float(q).is_integer() else float(q)
+            jobs.append(Job(spec, curve, "ours", float(q), f"q{q:g}", {**config, "quality": cached}, tag))
     for name in settings.anchors:
         anchor = get_anchor(name, preset=settings.preset, threads=settings.threads)
         params = settings.qps if isinstance(anchor, VideoAnchor) else anchor.default_params
