@@ -31,7 +31,8 @@ import numpy as np
 import torch
 
 from bench.bench_io import best_rates
-from bench.reference import ReferenceSensor, flip_packed, unpack_planes as reference_unpack
+from bench.reference import ReferenceSensor, flip_packed
+from bench.reference import unpack_planes as reference_unpack
 from codec.io import open_spikes, open_writer, pack_planes
 from codec.io.packing import unpack_planes
 from codec.reconstruct import SceneStream
@@ -70,7 +71,7 @@ def measure(planes: int, repeats: int) -> list[dict]:
     rows = []
 
     def row(name: str, target: float, before: Callable[[], int], after: Callable[[], int]) -> None:
-        figures = {"what": name, "target_x": target}
+        figures: dict = {"what": name, "target_x": target}
         for label, run in (("before", before), ("after", after)):
             wall, cpu = best_rates(run, repeats if label == "after" else max(1, repeats - 1))
             figures[label] = {"planes_per_s": round(wall), "planes_per_cpu_s": round(cpu),
@@ -87,7 +88,8 @@ def measure(planes: int, repeats: int) -> list[dict]:
         return lambda: sum(len(b) for b in simulate(sources.pop(), n, sensor))
 
     # the reference simulators run on fewer planes: they are that much slower
-    row("simulator (synthetic, subtract)", 1.0, simulated(ReferenceSensor(), planes // 2), simulated(SensorParams(), planes))
+    row("simulator (synthetic, subtract)", 1.0, simulated(ReferenceSensor(), planes // 2),
+        simulated(SensorParams(), planes))
     row("simulator (synthetic, leak tau 200)", 0.5, simulated(ReferenceSensor(**leaky.to_dict()), planes // 4),
         simulated(leaky, planes))
     def regenerated(sensor: SensorParams) -> Callable[[], int]:
@@ -100,9 +102,13 @@ def measure(planes: int, repeats: int) -> list[dict]:
 
     row("regeneration (K=32, subtract)", 1.0, regenerated(ReferenceSensor()), regenerated(SensorParams()))
     for recon in (TFP(WINDOW), TFI(WINDOW)):
-        row(f"{recon.name.upper()} windows (K=32) from packed planes", 5.0,
-            lambda recon=recon: _scenes(lambda w, c: recon.reconstruct(reference_unpack(w, HEIGHT, WIDTH), c), windows),
-            lambda recon=recon: _scenes(lambda w, c: recon.reconstruct_packed(w, c, HEIGHT, WIDTH), windows))
+        def from_unpacked(recon: TFP | TFI = recon) -> int:
+            return _scenes(lambda w, c: recon.reconstruct(reference_unpack(w, HEIGHT, WIDTH), c), windows)
+
+        def from_packed(recon: TFP | TFI = recon) -> int:
+            return _scenes(lambda w, c: recon.reconstruct_packed(w, c, HEIGHT, WIDTH), windows)
+
+        row(f"{recon.name.upper()} windows (K=32) from packed planes", 5.0, from_unpacked, from_packed)
     with tempfile.TemporaryDirectory() as tmp:
         dat = Path(tmp) / "bench.dat"
         with open_writer(dat, HEIGHT, WIDTH) as writer:

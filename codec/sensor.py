@@ -62,7 +62,7 @@ class SensorParams:
             alpha=self.alpha,
             reset_mechanism=self.reset_mechanism,  # type: ignore[arg-type]
             tau=self.tau,
-            init=self.init,
+            init=self.init,  # type: ignore[arg-type]
             seed=self.seed,
         )
 

@@ -17,7 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bench.reference import ReferenceIntegrateAndFire, ReferenceSensor, flip_packed, unpack_planes as reference_unpack
+from bench.reference import ReferenceIntegrateAndFire, ReferenceSensor, flip_packed
+from bench.reference import unpack_planes as reference_unpack
 from codec.errors import SpikeFormatError
 from codec.io import open_spikes, open_writer
 from codec.io.packing import BIT_ORDER, pack_planes, spread_bits, unpack_planes
@@ -51,7 +52,7 @@ def test_neurons_equal_the_numpy_reference(reset: str, tau: float | None, init: 
     ours, ref = _pair(reset, tau, init)
     per_plane = 1.3 / 0.8  # input of one threshold per plane
     for high in (0.9, 2.5, 0.3):  # within the fixed-point range, far above it, small
-        x = (rng.random((61, *SHAPE)) * high * per_plane).astype(dtype)
+        x: np.ndarray = (rng.random((61, *SHAPE)) * high * per_plane).astype(dtype)
         _same(ours, ref, ours(x), ref(x))
         _same(ours, ref, ours.counts(x), ref.counts(x))
         start = rng.random(SHAPE) * high

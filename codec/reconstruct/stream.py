@@ -36,7 +36,7 @@ class SceneStream:
         self.window = window
         self.next_centre = default_offset(window) if offset is None else offset
         self.packed = packed
-        self._plane_shape = (plane_bytes(*packed),) if packed else None
+        self._plane_shape: tuple[int, ...] | None = (plane_bytes(*packed),) if packed else None
         self._buffer: np.ndarray | None = None
         self._buffer_start = 0  # stream index of the buffer's first plane
         self.num_planes = 0

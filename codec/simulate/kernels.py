@@ -86,7 +86,7 @@ def fire_fixed(intensity: np.ndarray, factor, mem: np.ndarray, out: np.ndarray) 
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _ramp_step(x: np.uint32, dx: np.uint32, m: np.uint32) -> tuple[np.uint32, np.uint32, bool]:
+def _ramp_step(x: np.uint32, dx: np.uint32, m: np.uint32) -> tuple[np.uint32, np.uint32, np.bool_]:
     """One fixed-point ramp plane of one pixel: ``x += dx; A += x``; fired if ``A`` wrapped."""
     x = np.uint32(x + dx)
     m = np.uint32(m + x)

@@ -31,8 +31,8 @@ at most one threshold, and then the membrane runs in 32-bit fixed point (units o
 ``threshold / 2**32``): ``A mod theta`` is the wrap-around of ``uint32`` and a
 spike is ``A_new < increment`` -- two vector operations per plane. Increments are
 rounded to ``threshold / 2**32`` and clipped to ``[0, 1 - 2**-32]`` thresholds
-(one threshold fires every plane but for one plane in ``2**32``). :meth:`IntegrateAndFire.ramp` feeds a linearly varying input
-(keyframes interpolated in time) this way without materialising it.
+(one threshold fires every plane but for one plane in ``2**32``). :meth:`IntegrateAndFire.ramp`
+feeds a linearly varying input (keyframes interpolated in time) this way without materialising it.
 """
 
 from __future__ import annotations
