@@ -32,7 +32,10 @@ InitialState = Literal["zero", "uniform"]
 #: lossless chunk compression of HDF5 output
 Hdf5Compression = Literal["none", "gzip", "lzf"]
 #: reference codecs of the rate-distortion sweep (:mod:`codec.anchors`)
-AnchorName = Literal["vvc", "vvc-ra", "hevc", "hevc-intra", "count", "lossless"]
+AnchorName = Literal["vvc", "vvc-ra", "hevc", "hevc-intra", "count", "lossless", "exact"]
+#: exact spike layer of a stream (:mod:`codec.exact`): none, over the scene layer
+#: (``spikecodec encode --exact``), or alone without scenes (``--lossless``)
+ExactLayer = Literal["none", "scenes", "alone"]
 
 RECONSTRUCTIONS: tuple[Reconstruction, ...] = get_args(Reconstruction)
 ATTENTIONS: tuple[Attention, ...] = get_args(Attention)
@@ -44,6 +47,7 @@ RESET_MECHANISMS: tuple[ResetMechanism, ...] = get_args(ResetMechanism)
 INIT_STATES: tuple[InitialState, ...] = get_args(InitialState)
 HDF5_COMPRESSIONS: tuple[Hdf5Compression, ...] = get_args(Hdf5Compression)
 ANCHOR_NAMES: tuple[AnchorName, ...] = get_args(AnchorName)
+EXACT_LAYERS: tuple[ExactLayer, ...] = get_args(ExactLayer)
 
 #: ``K``: planes between scene centres and per scene block (51 ms of 20 kHz camera
 #: time per 32 scenes)
@@ -84,7 +88,8 @@ DEFAULT_INIT: InitialState = "uniform"
 #: planes of the windowed firing rate the reports score
 DEFAULT_FR_WINDOW = 32
 #: anchors ``spikecodec bench`` runs unless told otherwise (``hevc-intra`` adds little to ``vvc``)
-DEFAULT_ANCHORS: tuple[AnchorName, ...] = ("vvc", "vvc-ra", "hevc", "count", "lossless")
+DEFAULT_ANCHORS: tuple[AnchorName, ...] = ("vvc", "vvc-ra", "hevc", "count", "lossless", "exact")
+DEFAULT_EXACT: ExactLayer = "none"
 #: QPs of the video anchors: the usual VVC common test conditions plus one coarser point
 DEFAULT_QPS: tuple[int, ...] = (22, 27, 32, 37, 42, 47)
 #: the anchors BD-rates are measured against: all intra, and random access (the fair

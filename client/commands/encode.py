@@ -9,11 +9,17 @@ HELP = "encode a spike file (.dat or .h5) into a .spkc bitstream"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from client.arguments import add_codec_arguments, add_scene_arguments
+    from codec import options
 
     parser.add_argument("input", help="spike file: PKU .dat or .h5")
     parser.add_argument("-o", "--output", required=True, help="bitstream to write (.spkc)")
     add_codec_arguments(parser)
     add_scene_arguments(parser)
+    exact = parser.add_mutually_exclusive_group()
+    exact.add_argument("--exact", action="store_const", dest="exact", const="scenes", default=options.DEFAULT_EXACT,
+                       help="add the exact layer: decoding returns the input spikes bit for bit")
+    exact.add_argument("--lossless", action="store_const", dest="exact", const="alone",
+                       help="the exact layer alone, without scenes (the scene options are unused)")
     parser.add_argument("--height", type=int, default=None, help=".dat plane height (default 250)")
     parser.add_argument("--width", type=int, default=None, help=".dat plane width (default 400)")
 
@@ -23,5 +29,6 @@ def run(args: argparse.Namespace) -> dict:
 
     config = EncoderConfig(quality=args.quality, window=args.window, offset=args.offset,
                            recon=args.recon, attention=args.attention, model=args.model,
-                           intra_period=args.intra_period, gop=args.gop, gop_size=args.gop_size)
+                           intra_period=args.intra_period, gop=args.gop, gop_size=args.gop_size,
+                           exact=args.exact)
     return encode_file(args.input, args.output, config, height=args.height, width=args.width, progress=True)

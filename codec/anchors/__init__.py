@@ -9,6 +9,7 @@ hevc       HEVC, libx265, default GOP, ``-tune psnr``, on scenes
 hevc-intra HEVC all-intra (``keyint=1``), on scenes
 count      count of spikes per pixel per window, quantized, zstd
 lossless   zstd / xz on packed planes (exact)
+exact      spikecodec's exact layer, alone and over the lowest-quality scenes (exact)
 ========== ==================================================================
 
 plus :func:`import_vvc_outputs` for VVC runs made elsewhere.
@@ -20,6 +21,7 @@ from typing import Callable
 
 from codec.anchors.base import Anchor, AnchorError, AnchorInput, AnchorOutput
 from codec.anchors.count import CountAnchor
+from codec.anchors.exact import ExactAnchor
 from codec.anchors.imported import import_vvc_outputs
 from codec.anchors.lossless import LosslessAnchor
 from codec.anchors.video import hevc, vvc
@@ -33,6 +35,7 @@ _FACTORIES: dict[str, Callable[[str, int], Anchor]] = {
     "hevc-intra": lambda preset, threads: hevc(preset, intra=True, threads=threads),
     "count": lambda preset, threads: CountAnchor(),
     "lossless": lambda preset, threads: LosslessAnchor(),
+    "exact": lambda preset, threads: ExactAnchor(),
 }
 
 

@@ -2,7 +2,10 @@
 
 A fixed binary layout (big-endian) inside a CRC-checked record; the byte layout
 is specified in docs/format.md. Enumerations are indexes into :data:`GOP_CODES`,
-:data:`codec.options.RESET_MECHANISMS` and :data:`~codec.options.INIT_STATES`.
+:data:`codec.options.RESET_MECHANISMS`, :data:`~codec.options.INIT_STATES` and
+:data:`~codec.options.EXACT_LAYERS`. The ``exact`` byte closes the header only when
+the stream has an exact layer, so streams without one are unchanged by it; a stream
+of the exact layer alone has no scene layer: empty names, no digests, all intra.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from codec.errors import BitstreamError, SpikecodecError
-from codec.options import GOP_STRUCTURES, INIT_STATES, MAX_GOP_SIZE, RESET_MECHANISMS
+from codec.options import EXACT_LAYERS, GOP_STRUCTURES, INIT_STATES, MAX_GOP_SIZE, RESET_MECHANISMS
 from codec.sensor import SensorParams
 
 #: first four bytes of every ``.spkc`` stream
@@ -55,6 +58,10 @@ class StreamHeader:
         gop: scene structure, one of :data:`codec.options.GOP_STRUCTURES`.
         gop_size: scenes from one anchor to the next (random access; 1 otherwise).
         inter_sha256: hex sha256 of the inter codec weights; empty for ``gop == "intra"``.
+        exact: the exact spike layer (:data:`codec.options.EXACT_LAYERS`): ``"none"``,
+            ``"scenes"`` (exact records beside the scene records, conditioned on the decoded
+            scenes) or ``"alone"`` (exact records only; recon, attention, model and the
+            digests empty, gop ``"intra"``).
     """
 
     height: int
@@ -72,11 +79,23 @@ class StreamHeader:
     gop: str = "intra"
     gop_size: int = 1
     inter_sha256: str = ""
+    exact: str = "none"
 
     @property
     def predicted(self) -> bool:
         """Whether scenes may be predicted (an inter codec is needed)."""
         return self.gop != "intra"
+
+    @property
+    def has_scenes(self) -> bool:
+        """Whether the stream carries a scene layer (every stream but an exact layer alone)."""
+        return self.exact != "alone"
+
+    def scene_of(self, plane: int) -> int:
+        """Index of the scene whose block holds ``plane``: ``max(0, (plane - C0 + K//2) div K)``
+        (scene ``i``'s block is planes ``C0 + i*K - K//2 .. C0 + i*K + K - K//2 - 1``). Past the
+        last scene's block it is the stream's scene count; the exact layer uses the last scene there."""
+        return max(0, (plane - self.offset + self.window // 2) // self.window)
 
     def __post_init__(self) -> None:
         for name in ("height", "width", "window", "intra_period"):
@@ -87,6 +106,22 @@ class StreamHeader:
             value = getattr(self, name)
             if not _is_int(value) or value < 0:
                 raise BitstreamError(f"header field {name!r} must be a non-negative integer, got {value!r}")
+        if self.exact not in EXACT_LAYERS:
+            raise BitstreamError(f"header field 'exact' must be one of {', '.join(EXACT_LAYERS)}, got {self.exact!r}")
+        if self.has_scenes:
+            self._check_scene_layer()
+        elif (self.recon, self.attention, self.model, self.model_sha256, self.inter_sha256, self.intra_period,
+              self.gop, self.gop_size) != ("", "", "", "", "", 1, "intra", 1):
+            raise BitstreamError("a stream without a scene layer has empty recon, attention, model and digests, "
+                                 "gop intra and intra period 1")
+        value = self.quality
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise BitstreamError(f"header field 'quality' must be a finite number, got {value!r}")
+        if not isinstance(self.sensor, SensorParams):
+            raise BitstreamError(f"header field 'sensor' must be SensorParams, got {type(self.sensor).__name__}")
+
+    def _check_scene_layer(self) -> None:
+        """Raise unless the scene codec fields name a scene layer."""
         for name in ("recon", "attention", "model"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value:
@@ -105,11 +140,6 @@ class StreamHeader:
         if self.predicted and (not isinstance(self.inter_sha256, str) or not _SHA256.fullmatch(self.inter_sha256)):
             raise BitstreamError(
                 f"header field 'inter_sha256' must be 64 lowercase hex digits, got {self.inter_sha256!r}")
-        value = self.quality
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise BitstreamError(f"header field 'quality' must be a finite number, got {value!r}")
-        if not isinstance(self.sensor, SensorParams):
-            raise BitstreamError(f"header field 'sensor' must be SensorParams, got {type(self.sensor).__name__}")
 
     def to_bytes(self) -> bytes:
         """The binary header body (layout in the module docstring)."""
@@ -123,7 +153,8 @@ class StreamHeader:
             raise BitstreamError(f"header field out of range: {err}") from None
         names = b"".join(_short_string(value) for value in (self.recon, self.attention, self.model))
         digests = bytes.fromhex(self.model_sha256) + bytes.fromhex(self.inter_sha256)
-        return fixed + names + digests
+        exact = bytes([EXACT_LAYERS.index(self.exact)]) if self.exact != "none" else b""
+        return fixed + names + digests + exact
 
     @classmethod
     def from_bytes(cls, body: bytes) -> "StreamHeader":
@@ -142,11 +173,15 @@ class StreamHeader:
         for _ in range(3):
             value, at = _read_short_string(body, at)
             names.append(value)
-        digests = 1 if GOP_CODES[gop] == "intra" else 2
-        if len(body) != at + digests * _DIGEST_BYTES:
-            raise BitstreamError(f"header has {len(body)} bytes, its fields need {at + digests * _DIGEST_BYTES}")
-        model_sha256 = body[at : at + _DIGEST_BYTES].hex()
-        inter_sha256 = body[at + _DIGEST_BYTES :].hex()
+        digests = (1 if GOP_CODES[gop] == "intra" else 2) if names[0] else 0  # no recon: no scene layer
+        end = at + digests * _DIGEST_BYTES
+        exact = body[end] if len(body) == end + 1 else 0  # written only when not "none"
+        if len(body) not in (end, end + 1) or (len(body) == end + 1 and not exact):
+            raise BitstreamError(f"header has {len(body)} bytes, its fields need {end}")
+        if exact >= len(EXACT_LAYERS):
+            raise BitstreamError(f"header field 'exact': unknown exact layer {exact}")
+        model_sha256 = body[at : at + _DIGEST_BYTES].hex() if digests else ""
+        inter_sha256 = body[at + _DIGEST_BYTES : end].hex()
         if reset >= len(RESET_MECHANISMS) or init >= len(INIT_STATES):
             raise BitstreamError(f"header field 'sensor': unknown reset mechanism {reset} or initial state {init}")
         try:
@@ -157,7 +192,7 @@ class StreamHeader:
         return cls(height=height, width=width, num_planes=num_planes, window=window, offset=offset,
                    recon=names[0], attention=names[1], model=names[2], model_sha256=model_sha256,
                    quality=quality, sensor=sensor, intra_period=intra_period, gop=GOP_CODES[gop],
-                   gop_size=gop_size, inter_sha256=inter_sha256)
+                   gop_size=gop_size, inter_sha256=inter_sha256, exact=EXACT_LAYERS[exact])
 
 
 def _short_string(value: str) -> bytes:

@@ -5,7 +5,7 @@
     parser = RecordParser()
     for chunk in chunks:                 # gRPC messages, file reads, single bytes...
         for record in parser.feed(chunk):
-            ...                          # StreamHeader, then SceneRecord..., then EndRecord
+            ...                          # StreamHeader, then SceneRecord / ExactRecord..., then EndRecord
     parser.close()                       # raises if the stream stopped early
 """
 
@@ -17,19 +17,25 @@ from typing import BinaryIO, Iterator, NoReturn
 
 from codec.bitstream.header import FORMAT_VERSION, MAGIC, StreamHeader
 from codec.bitstream.records import (
+    CODING_NAMES,
+    CODING_RAW,
     CRC,
     END_BODY,
+    EXACT_TAIL,
     KIND_END,
+    KIND_EXACT,
     KIND_HEADER,
     KIND_NAMES,
     KIND_SCENE,
     MAX_BODY_BYTES,
+    MAX_EXACT_PLANES,
     MODE_B,
     MODE_INTRA,
     MODE_NAMES,
     MODE_P,
     PREAMBLE,
     EndRecord,
+    ExactRecord,
     Record,
     SceneRecord,
     crc8,
@@ -46,11 +52,15 @@ class RecordParser:
     within ``gop_size`` scenes of the first scene not yet seen, and that its mode's
     references exist; it names them in :attr:`SceneRecord.references`: a P scene's is
     the nearest scene before it that was seen, a B scene's the nearest seen on each side.
+    Exact records come in plane order without gaps, each after the scene records of every
+    scene its planes are conditioned on (:attr:`ExactRecord.scene`); one of planes past the
+    last scene's block comes after every scene record.
 
     Attributes:
         header: the stream header once its record was read, else ``None``.
         num_scenes: scene records read so far.
         next_index: the first scene index not yet seen (all below it were).
+        exact_planes: planes the exact records read so far cover.
         ended: whether the end record was read.
         bytes_read: bytes of complete records consumed (the stream size once ended).
     """
@@ -59,9 +69,11 @@ class RecordParser:
         self.header: StreamHeader | None = None
         self.num_scenes = 0
         self.next_index = 0
+        self.exact_planes = 0
         self.ended = False
         self.bytes_read = 0
         self._pending: set[int] = set()  # seen indices above next_index
+        self._past_scenes = False  # an exact record of planes past the last scene's block was read
         self._buf = bytearray()
         self._records = 0
 
@@ -164,6 +176,13 @@ class RecordParser:
             self._fail(None, at, f"expected the header record, got a {KIND_NAMES[kind]} record")
         if self.header is not None and kind == KIND_HEADER:
             self._fail(None, at, "second header record")
+        if kind == KIND_EXACT and self.header is not None and self.header.exact == "none":
+            self._fail(None, at, "exact record in a stream whose header has no exact layer")
+        if kind == KIND_SCENE and self.header is not None and not self.header.has_scenes:
+            self._fail(None, at, "scene record in a stream of the exact layer alone")
+        if kind == KIND_SCENE and self._past_scenes:
+            self._fail(None, at, f"scene record after the exact record that used scene {self.next_index - 1} "
+                                 f"as the last one")
 
     def _parse(self, kind: int, body: bytes, at: int) -> Record:
         if kind == KIND_HEADER:
@@ -174,6 +193,8 @@ class RecordParser:
             return self.header
         if kind == KIND_SCENE:
             return self._parse_scene(body, at)
+        if kind == KIND_EXACT:
+            return self._parse_exact(body, at)
         return self._parse_end(body, at)
 
     def _parse_scene(self, body: bytes, at: int) -> SceneRecord:
@@ -223,6 +244,47 @@ class RecordParser:
                                        f"{'on both sides' if mode == MODE_B else 'before it'}")
         return (max(below),) if mode == MODE_P else (max(below), min(above))
 
+    def _parse_exact(self, body: bytes, at: int) -> ExactRecord:
+        header = self.header
+        assert header is not None
+        first = self._uvarint(body, 0, KIND_EXACT, at, "first plane")
+        count = first and self._uvarint(body, first[1], KIND_EXACT, at, "plane count")
+        if not count or count[1] + EXACT_TAIL.size > len(body):
+            self._fail(KIND_EXACT, at, f"exact body of {len(body)} bytes is shorter than its head")
+        (first, _), (count, head_end) = first, count
+        coding, crc = EXACT_TAIL.unpack_from(body, head_end)
+        payload = body[head_end + EXACT_TAIL.size :]
+        if first != self.exact_planes:
+            self._fail(KIND_EXACT, at, f"starts at plane {first}, expected plane {self.exact_planes}")
+        if not 1 <= count <= MAX_EXACT_PLANES:
+            self._fail(KIND_EXACT, at, f"{count} planes, expected 1 to {MAX_EXACT_PLANES}")
+        if header.num_planes and first + count > header.num_planes:
+            self._fail(KIND_EXACT, at, f"planes {first}..{first + count - 1} go beyond the header's {header.num_planes}")
+        if coding not in CODING_NAMES:
+            self._fail(KIND_EXACT, at, f"unknown coding {coding}")
+        raw = count * header.height * header.width // 8
+        if (coding == CODING_RAW) != (len(payload) == raw) or len(payload) > raw:
+            relation = "exactly" if coding == CODING_RAW else "less than"
+            self._fail(KIND_EXACT, at, f"{CODING_NAMES[coding]} payload of {len(payload)} bytes, "
+                                       f"{count} packed planes take {relation} {raw}")
+        scene = self._exact_scene(header.scene_of(first + count - 1), at) if header.has_scenes else None
+        self.exact_planes += count
+        return ExactRecord(first, count, coding, crc, payload, scene)
+
+    def _exact_scene(self, needed: int, at: int) -> int:
+        """The last scene an exact record reaching into scene ``needed``'s block is conditioned on.
+
+        Scenes ``0..needed`` must have been read; or ``needed`` is past the last scene (every
+        scene was read, none may follow) and the planes there use the last scene.
+        """
+        if needed < self.next_index:
+            return needed
+        if needed > self.next_index or self._pending or not self.next_index:
+            self._fail(KIND_EXACT, at, f"planes of scene {needed}'s block come before scene {self.next_index} "
+                                       "was read")
+        self._past_scenes = True
+        return needed - 1
+
     def _parse_end(self, body: bytes, at: int) -> EndRecord:
         header = self.header
         assert header is not None
@@ -231,8 +293,12 @@ class RecordParser:
         end = EndRecord(*END_BODY.unpack(body))
         if header.num_planes and end.num_planes != header.num_planes:
             self._fail(KIND_END, at, f"{end.num_planes} planes, but the header says {header.num_planes}")
-        needed = len(range(header.offset, end.num_planes, header.window))
-        if not needed:
+        if header.exact != "none" and self.exact_planes != end.num_planes:
+            self._fail(KIND_END, at, f"{end.num_planes} planes, but the exact records cover {self.exact_planes}")
+        needed = len(range(header.offset, end.num_planes, header.window)) if header.has_scenes else 0
+        if not header.has_scenes and not end.num_planes:
+            self._fail(KIND_END, at, "a stream of no plane")
+        if header.has_scenes and not needed:
             self._fail(KIND_END, at, f"no scene: {end.num_planes} planes end before the first centre {header.offset}")
         if self._pending:
             self._fail(KIND_END, at, f"scene {self.next_index} is missing")
@@ -257,6 +323,8 @@ class RecordParser:
             what = "end"
         elif kind == KIND_SCENE:
             what = f"scene record {self.num_scenes}"
+        elif kind == KIND_EXACT:
+            what = f"exact record of plane {self.exact_planes}"
         else:
             what = f"scene record {self.num_scenes}, or end"
         return f"record {self._records} ({what}) at byte {byte}"

@@ -23,9 +23,10 @@ from codec.errors import BitstreamError
 PREAMBLE = struct.Struct(">4sH")  # magic, version
 CRC = struct.Struct(">I")
 END_BODY = struct.Struct(">QI")  # num_planes, num_scenes
+EXACT_TAIL = struct.Struct(">BI")  # coding, crc32 of the packed planes (after first plane and count)
 
-KIND_HEADER, KIND_SCENE, KIND_END = b"H"[0], b"S"[0], b"E"[0]
-KIND_NAMES = {KIND_HEADER: "header", KIND_SCENE: "scene", KIND_END: "end"}
+KIND_HEADER, KIND_SCENE, KIND_END, KIND_EXACT = b"H"[0], b"S"[0], b"E"[0], b"X"[0]
+KIND_NAMES = {KIND_HEADER: "header", KIND_SCENE: "scene", KIND_END: "end", KIND_EXACT: "exact"}
 #: largest body a reader accepts (a scene payload is tens of KiB)
 MAX_BODY_BYTES = 1 << 28
 #: scene coding modes: intra; P, predicted from the nearest decoded scene before it (coded
@@ -36,6 +37,12 @@ MODE_NAMES = {MODE_INTRA: "intra", MODE_P: "P", MODE_B: "B"}
 #: scene qualities travel as ``round((quality - QUALITY_FLOOR) * QUALITY_SCALE)`` in one byte
 QUALITY_SCALE = 16
 QUALITY_FLOOR = -4
+#: exact record codings: the packed planes as they are, or the spike model's arithmetic code
+#: (:mod:`codec.exact`), which is always smaller than the packed planes
+CODING_RAW, CODING_MODEL = 0, 1
+CODING_NAMES = {CODING_RAW: "raw", CODING_MODEL: "model"}
+#: most planes one exact record may carry
+MAX_EXACT_PLANES = 1024
 
 
 @dataclass(frozen=True)
@@ -69,7 +76,28 @@ class EndRecord:
     num_scenes: int
 
 
-Record = Union[StreamHeader, SceneRecord, EndRecord]
+@dataclass(frozen=True)
+class ExactRecord:
+    """A chunk of the exact spike layer: planes ``[first_plane, first_plane + num_planes)``
+    coded as ``coding`` (:data:`CODING_RAW` or :data:`CODING_MODEL`); ``planes_crc`` is the
+    ``zlib.crc32`` of those planes packed (:func:`codec.io.pack_planes`), which the decoder
+    checks after decoding.
+
+    Attributes:
+        scene: the last scene index the planes are conditioned on (``None`` without a scene
+            layer); :class:`RecordParser` checks that every scene up to it was read before,
+            or, for the planes after the last scene's block, that no scene record follows.
+    """
+
+    first_plane: int
+    num_planes: int
+    coding: int
+    planes_crc: int
+    payload: bytes
+    scene: int | None = None
+
+
+Record = Union[StreamHeader, SceneRecord, ExactRecord, EndRecord]
 
 
 def crc8(data: bytes) -> int:
@@ -118,6 +146,15 @@ def scene_record(index: int, mode: int, quality: float, payload: bytes) -> bytes
         raise BitstreamError(f"unknown scene mode {mode}")
     body = bytes([mode]) + uvarint(index) + bytes([quality_code(quality)]) + bytes(payload)
     return frame(KIND_SCENE, body)
+
+
+def exact_record(first_plane: int, num_planes: int, coding: int, planes_crc: int, payload: bytes) -> bytes:
+    """Record of an exact-layer chunk (see :class:`ExactRecord`)::
+
+        body = first_plane uvarint | num_planes uvarint | coding u8 | planes_crc u32 | payload
+    """
+    head = uvarint(first_plane) + uvarint(num_planes) + EXACT_TAIL.pack(coding, planes_crc)
+    return frame(KIND_EXACT, head + bytes(payload))
 
 
 def end_record(num_planes: int, num_scenes: int) -> bytes:

@@ -8,6 +8,7 @@ from codec.errors import SpikecodecError
 from codec.options import (
     DEFAULT_ANCHOR_OFFSET,
     DEFAULT_ATTENTION,
+    DEFAULT_EXACT,
     DEFAULT_FILTER_RADIUS,
     DEFAULT_FILTER_STRENGTH,
     DEFAULT_GOP,
@@ -19,8 +20,10 @@ from codec.options import (
     DEFAULT_OFFSET,
     DEFAULT_RECONSTRUCTION,
     DEFAULT_WINDOW,
+    EXACT_LAYERS,
     GOP_STRUCTURES,
     MAX_GOP_SIZE,
+    ExactLayer,
 )
 from codec.reconstruct.windows import default_offset, scene_centres
 
@@ -54,6 +57,9 @@ class EncoderConfig:
             quality steps below ``quality`` (intra scenes at ``quality``).
         filter_radius, filter_strength: temporal filter before coding
             (:mod:`codec.pipeline.temporal_filter`); radius 0 or strength 0 turn it off.
+        exact: the exact spike layer (:mod:`codec.exact`): ``"none"``, ``"scenes"`` (beside
+            the scene layer, conditioned on its decoded scenes) or ``"alone"`` (no scene layer;
+            the scene settings are then unused).
     """
 
     quality: float
@@ -70,8 +76,11 @@ class EncoderConfig:
     anchor_offset: float = DEFAULT_ANCHOR_OFFSET
     filter_radius: int = DEFAULT_FILTER_RADIUS
     filter_strength: float = DEFAULT_FILTER_STRENGTH
+    exact: ExactLayer = DEFAULT_EXACT
 
     def __post_init__(self) -> None:
+        if self.exact not in EXACT_LAYERS:
+            raise SpikecodecError(f"exact layer must be one of {', '.join(EXACT_LAYERS)}, got {self.exact!r}")
         scene_centres(0, self.window, self.offset)  # raises on a bad window or offset
         for name, low, high in (("intra_period", 1, None), ("gop_size", 1, MAX_GOP_SIZE), ("filter_radius", 0, 8)):
             value = getattr(self, name)

@@ -14,6 +14,11 @@
 Regeneration uses the 8-bit quantized scene, not the codec's float output, so
 the scenes a user saves (``decode --scenes``) are exactly what the spikes were
 regenerated from.
+
+A stream with an exact layer (header ``exact``) returns the planes of its exact
+records instead of regenerated ones, bit for bit the encoder's input; its scenes
+(if any) are decoded for ``on_scene`` and to condition the exact layer
+(:mod:`codec.pipeline.exact`), not regenerated.
 """
 
 from __future__ import annotations
@@ -24,9 +29,10 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from codec.bitstream import RecordParser, SceneRecord, StreamHeader
+from codec.bitstream import ExactRecord, RecordParser, SceneRecord, StreamHeader
 from codec.errors import BitstreamError, SpikecodecError
 from codec.models import SceneCodec, load_inter_codec, load_scene_codec
+from codec.pipeline.exact import ExactLayerDecoder
 from codec.pipeline.prediction import SceneReconstructor, scene_values
 from codec.regenerate import Regenerator
 
@@ -45,17 +51,19 @@ class Decoder:
     Attributes:
         header: the stream header once read, else ``None``.
         num_planes: planes returned so far.
-        timings: seconds spent in ``setup`` (loading the scene codec), scene ``decoding`` and ``regeneration``.
+        timings: seconds spent in ``setup`` (loading the scene codec), scene ``decoding``,
+            ``regeneration`` and decoding the ``exact`` layer.
     """
 
     def __init__(self, on_scene: SceneCallback | None = None) -> None:
         self.on_scene = on_scene
         self.header: StreamHeader | None = None
         self.num_planes = 0
-        self.timings = {"setup": 0.0, "decoding": 0.0, "regeneration": 0.0}
+        self.timings = {"setup": 0.0, "decoding": 0.0, "regeneration": 0.0, "exact": 0.0}
         self._parser = RecordParser()
         self._scenes: SceneReconstructor | None = None
         self._regen: Regenerator | None = None
+        self._exact: ExactLayerDecoder | None = None
         self._emitted = 0  # first scene index not yet passed to regeneration
 
     def push(self, data: bytes) -> np.ndarray:
@@ -84,7 +92,9 @@ class Decoder:
                 self._start(record)
             elif isinstance(record, SceneRecord):
                 yield from self._regenerated(self._scene(record, block_planes))
-            else:
+            elif isinstance(record, ExactRecord):
+                yield from self._exact_blocks(record, block_planes)
+            elif self._regen is not None:  # with an exact layer every plane came with its records
                 yield from self._regenerated(self._regen.finish_blocks(record.num_planes, block_planes))
 
     def finish(self) -> dict:
@@ -101,15 +111,22 @@ class Decoder:
 
     def _start(self, header: StreamHeader) -> None:
         tic = time.perf_counter()
+        self.header = header
+        if header.exact != "none":
+            self._exact = ExactLayerDecoder(header)
+        if header.has_scenes:
+            self._start_scenes(header)
+        self.timings["setup"] = time.perf_counter() - tic
+
+    def _start_scenes(self, header: StreamHeader) -> None:
         codec = _installed(header.model, header.attention, header.model_sha256,
                            lambda: load_scene_codec(header.model, attention=header.attention))
         inter = None
         if header.predicted:
             inter = _installed(header.model, "inter", header.inter_sha256, lambda: load_inter_codec(header.model))
-        self.header = header
         self._scenes = SceneReconstructor(codec, inter, header.height, header.width)
-        self._regen = Regenerator(header.height, header.width, header.sensor)
-        self.timings["setup"] = time.perf_counter() - tic
+        if self._exact is None:
+            self._regen = Regenerator(header.height, header.width, header.sensor)
 
     def _scene(self, record: SceneRecord, block_planes: int) -> Iterator[np.ndarray]:
         """Decode a scene record; returns the blocks of planes of the scenes it completes in time order."""
@@ -125,7 +142,10 @@ class Decoder:
             centre = self.header.offset + self._emitted * self.header.window
             if self.on_scene is not None:
                 self.on_scene(centre, scene)
-            yield from self._regen.push_blocks(centre, scene_values(scene), block_planes)
+            if self._exact is not None:
+                self._exact.add_scene(self._emitted, scene)
+            else:
+                yield from self._regen.push_blocks(centre, scene_values(scene), block_planes)
             # the scene just emitted may still be the earlier reference of what follows
             self._scenes.release(self._emitted)
             self._emitted += 1
@@ -140,6 +160,15 @@ class Decoder:
                 return
             self.num_planes += len(block)
             yield block
+
+    def _exact_blocks(self, record: ExactRecord, block_planes: int) -> Iterator[np.ndarray]:
+        """The planes of an exact record (at most 1024), in blocks of ``block_planes``."""
+        tic = time.perf_counter()
+        planes = self._exact.decode(record)
+        self.timings["exact"] += time.perf_counter() - tic
+        for start in range(0, len(planes), block_planes):
+            self.num_planes += len(planes[start : start + block_planes])
+            yield planes[start : start + block_planes]
 
 
 def _installed(model: str, variant: str, sha256: str, load: Callable[[], SceneCodec]) -> SceneCodec:

@@ -17,6 +17,10 @@ Only the planes some pending scene still needs are kept, and the records do not
 depend on how the planes were split into pushes.
 The buffer holds the planes packed (:func:`codec.io.pack_planes`), 8 pixels a byte,
 so memory does not grow with the stream.
+
+With an exact layer (``config.exact``, :mod:`codec.pipeline.exact`), every scene
+record is followed by the exact records of the planes it completed; a stream of
+the exact layer alone has no scene layer and codes the planes as they come.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from codec.errors import SpikecodecError, SpikeFormatError
 from codec.io.packing import pack_planes, plane_bytes, unpack_planes
 from codec.models import SceneCodec, load_inter_codec, load_scene_codec
 from codec.pipeline.config import EncoderConfig
+from codec.pipeline.exact import ExactLayerEncoder
 from codec.pipeline.gop import bisection, layer_quality
 from codec.pipeline.prediction import PredictiveEncoder
 from codec.pipeline.temporal_filter import TemporalFilter
@@ -57,8 +62,11 @@ class Encoder:
         num_planes: planes pushed so far.
         num_scenes: scene records produced so far.
         timings: seconds spent in ``setup`` (loading the models), ``reconstruct`` (including the
-            temporal filter) and scene ``coding`` (motion search, mode decision, the decoder mirror).
-        predictor: mode decisions and the decoder mirror (``predictor.modes`` counts the modes).
+            temporal filter), scene ``coding`` (motion search, mode decision, the decoder mirror)
+            and the ``exact`` layer.
+        predictor: mode decisions and the decoder mirror (``predictor.modes`` counts the modes);
+            ``None`` without a scene layer.
+        exact: the exact layer (:class:`~codec.pipeline.exact.ExactLayerEncoder`), or ``None``.
     """
 
     def __init__(self, config: EncoderConfig, height: int, width: int,
@@ -66,6 +74,33 @@ class Encoder:
                  codecs: tuple[SceneCodec, SceneCodec | None] | None = None) -> None:
         tic = time.perf_counter()
         self.config = config
+        self.predictor: PredictiveEncoder | None = None
+        if config.exact == "alone":
+            self.header = StreamHeader(
+                height=height, width=width, num_planes=num_planes, window=config.window,
+                offset=config.first_centre, recon="", attention="", model="", model_sha256="",
+                quality=0.0, sensor=sensor, exact="alone",
+            )
+            self._before = self._after = 0
+        else:
+            self._setup_scenes(config, height, width, sensor, num_planes, codecs)
+        self.exact = ExactLayerEncoder(self.header) if config.exact != "none" else None
+        self._exact_bound = 0  # the exact records after a scene record stop before this plane
+        # packed as they travel: a window of K planes costs K*H*W/8 bytes, unpacked only per scene
+        self._buffer = np.empty((0, plane_bytes(height, width)), dtype=np.uint8)
+        self._base = 0  # stream index of self._buffer[0]
+        self._waiting: dict[int, np.ndarray] = {}  # filtered scenes waiting for their anchor
+        self._spike_windows: dict[int, tuple[np.ndarray | None, np.ndarray | None]] = {}  # SOAM/BiSOAM only
+        self._anchor = -1  # index of the last coded anchor (random access)
+        self.num_planes = 0
+        self.num_scenes = 0
+        self._reconstructed = 0
+        self._finished = False
+        self.timings = {"setup": time.perf_counter() - tic, "reconstruct": 0.0, "coding": 0.0, "exact": 0.0}
+
+    def _setup_scenes(self, config: EncoderConfig, height: int, width: int, sensor: SensorParams,
+                      num_planes: int, codecs: tuple[SceneCodec, SceneCodec | None] | None) -> None:
+        """Load the scene codec(s), the reconstructor and the filter; the header of a stream with scenes."""
         self.codec = codecs[0] if codecs else load_scene_codec(config.model, attention=config.attention)
         low, high = self.codec.quality_range
         if not low <= config.quality <= high:
@@ -80,7 +115,7 @@ class Encoder:
             model=self.codec.name, model_sha256=self.codec.weights_sha256,
             quality=float(config.quality), sensor=sensor, intra_period=config.intra_period if predicted else 1,
             gop=gop, gop_size=config.gop_size if gop == "random-access" else 1,
-            inter_sha256=inter.weights_sha256 if inter else "",
+            inter_sha256=inter.weights_sha256 if inter else "", exact=config.exact,
         )
         self.predictor = PredictiveEncoder(self.codec, inter, height, width)
         self.filter = TemporalFilter(config.filter_radius, config.filter_strength)
@@ -88,17 +123,6 @@ class Encoder:
         spikes_before, spikes_after = SPIKE_WINDOWS[config.attention]
         self._spikes = (spikes_before * config.window, spikes_after * config.window)
         self._before, self._after = max(before, self._spikes[0]), max(after, self._spikes[1])
-        # packed as they travel: a window of K planes costs K*H*W/8 bytes, unpacked only per scene
-        self._buffer = np.empty((0, plane_bytes(height, width)), dtype=np.uint8)
-        self._base = 0  # stream index of self._buffer[0]
-        self._waiting: dict[int, np.ndarray] = {}  # filtered scenes waiting for their anchor
-        self._spike_windows: dict[int, tuple[np.ndarray | None, np.ndarray | None]] = {}  # SOAM/BiSOAM only
-        self._anchor = -1  # index of the last coded anchor (random access)
-        self.num_planes = 0
-        self.num_scenes = 0
-        self._reconstructed = 0
-        self._finished = False
-        self.timings = {"setup": time.perf_counter() - tic, "reconstruct": 0.0, "coding": 0.0}
 
     def header_record(self) -> bytes:
         """The stream's first bytes: preamble and header record."""
@@ -106,8 +130,8 @@ class Encoder:
 
     @property
     def buffered_planes(self) -> int:
-        """Planes held for scenes not yet reconstructed."""
-        return len(self._buffer)
+        """Planes held for scenes not yet reconstructed (and for exact records not yet written)."""
+        return len(self._buffer) + (self.exact.buffered_planes if self.exact is not None else 0)
 
     @property
     def next_centre(self) -> int:
@@ -135,8 +159,12 @@ class Encoder:
             raise SpikeFormatError(f"expected (t, {nbytes}) packed planes, got shape {packed.shape}")
         if self.header.num_planes and self.num_planes + len(packed) > self.header.num_planes:
             raise SpikeFormatError(f"more planes than the {self.header.num_planes} announced")
-        self._buffer = np.concatenate([self._buffer, packed])
         self.num_planes += len(packed)
+        if self.exact is not None:
+            self.exact.add_packed(packed)
+        if not self.header.has_scenes:
+            return self._exact_records(self.num_planes)
+        self._buffer = np.concatenate([self._buffer, packed])
         records = []
         while self.next_centre + self._after < self.num_planes:
             records += self._reconstruct_next()
@@ -149,11 +177,23 @@ class Encoder:
             raise SpikeFormatError("encoder already finished")
         if self.header.num_planes and self.num_planes != self.header.num_planes:
             raise SpikeFormatError(f"stream ended after {self.num_planes} of {self.header.num_planes} announced planes")
-        if self.num_planes <= self.header.offset:
+        if not self.header.has_scenes and not self.num_planes:
+            raise SpikeFormatError("no planes to encode")
+        if self.header.has_scenes and self.num_planes <= self.header.offset:
             raise SpikeFormatError(
                 f"{self.num_planes} planes hold no scene: the first centre is plane {self.header.offset} "
                 "(lower --offset)"
             )
+        records = self._finish_scenes() if self.header.has_scenes else []
+        if self.exact is not None:
+            records += self._exact_records(self.num_planes, final=True)
+        records.append(end_record(self.num_planes, self.num_scenes))
+        self._finished = True
+        self._buffer = self._buffer[:0]
+        return records
+
+    def _finish_scenes(self) -> list[bytes]:
+        """Reconstruct and code the scenes left."""
         records = []
         while self.next_centre < self.num_planes:
             records += self._reconstruct_next()
@@ -164,9 +204,6 @@ class Encoder:
             records += self._schedule(index, scene)
         if self._waiting:
             records += self._code_gop(max(self._waiting))
-        records.append(end_record(self.num_planes, self.num_scenes))
-        self._finished = True
-        self._buffer = self._buffer[:0]
         return records
 
     def _planes(self, start: int, stop: int) -> np.ndarray:
@@ -177,6 +214,9 @@ class Encoder:
 
     def _reconstruct_next(self) -> list[bytes]:
         index, centre = self._reconstructed, self.next_centre
+        # the planes every push has delivered by now, whatever its size: what the exact records
+        # after the scene records coded from here may carry
+        self._exact_bound = min(self.num_planes, centre + self._after + 1)
         tic = time.perf_counter()
         before, after = self.recon.context
         block = self._planes(centre - before, centre + after + 1)
@@ -198,23 +238,24 @@ class Encoder:
             return self._code_gop(index) if index % header.gop_size == 0 else []
         references = (index - 1,) if header.gop == "low-delay" and index else ()
         quality = self.config.quality - self.config.inter_offset if references else self.config.quality
-        record = self._code(index, scene, references, quality)
+        records = self._code(index, scene, references, quality)
         self.predictor.mirror.release(index)
-        return [record]
+        return records
 
     def _code_gop(self, anchor: int) -> list[bytes]:
         """Code ``anchor`` (intra, or P from the previous anchor), then the B scenes before it."""
         previous = (self._anchor,) if self._anchor >= 0 else ()
         quality = self.config.quality - (self.config.anchor_offset if previous else 0.0)
-        records = [self._code(anchor, self._waiting.pop(anchor), previous, quality)]
+        records = self._code(anchor, self._waiting.pop(anchor), previous, quality)
         for index, layer, earlier, later in bisection(self._anchor, anchor):
             quality = layer_quality(self.config.quality, layer, self.config.inter_offset, self.config.layer_step)
-            records.append(self._code(index, self._waiting.pop(index), (earlier, later), quality))
+            records += self._code(index, self._waiting.pop(index), (earlier, later), quality)
         self.predictor.mirror.release(anchor)
         self._anchor = anchor
         return records
 
-    def _code(self, index: int, scene: np.ndarray, references: tuple[int, ...], quality: float) -> bytes:
+    def _code(self, index: int, scene: np.ndarray, references: tuple[int, ...], quality: float) -> list[bytes]:
+        """The record of scene ``index``, then the exact records it completes."""
         tic = time.perf_counter()
         if index % self.header.intra_period == 0:
             # forced intra: at the stream's quality like every intra scene, not at the P / B
@@ -229,7 +270,17 @@ class Encoder:
                                                              allow_intra=len(references) < 2)
         self.timings["coding"] += time.perf_counter() - tic
         self.num_scenes += 1
-        return scene_record(index, mode, coded_quality, payload)
+        records = [scene_record(index, mode, coded_quality, payload)]
+        if self.exact is not None:
+            self.exact.add_scene(index, self.predictor.mirror.scenes[index])
+            records += self._exact_records(self._exact_bound)
+        return records
+
+    def _exact_records(self, available: int, final: bool = False) -> list[bytes]:
+        tic = time.perf_counter()
+        records = self.exact.records(available, final)
+        self.timings["exact"] += time.perf_counter() - tic
+        return records
 
     def _drop_unneeded(self) -> None:
         keep = min(max(0, self.next_centre - self._before), self.num_planes)

@@ -4,7 +4,7 @@ Both stream in blocks (memory does not grow with the file), write to a temporary
 name beside the destination and rename it only on success, so a failed run
 never leaves a partial output that looks complete. Both return a summary dict:
 ``bits`` (container size, all records included), ``bpsp = bits / (T*H*W)``,
-``bpp = bits / (scenes*H*W)``, ``scenes``, ``planes``, the stream parameters
+``bpp = bits / (scenes*H*W)`` (``None`` without scenes), ``scenes``, ``planes``, the stream parameters
 and ``timings`` (seconds, planes/s, ms per scene).
 """
 
@@ -132,7 +132,7 @@ def _summary(src: str | Path, dst: Path, header: StreamHeader, size: int, planes
         "output": str(dst),
         "bits": bits,
         "bpsp": bpsp(bits, planes, header.height, header.width),
-        "bpp": bpp(bits, scenes, header.height, header.width),
+        "bpp": bpp(bits, scenes, header.height, header.width) if scenes else None,
         "scenes": scenes,
         "planes": planes,
         "height": header.height,
@@ -144,6 +144,7 @@ def _summary(src: str | Path, dst: Path, header: StreamHeader, size: int, planes
         "attention": header.attention,
         "model": header.model,
         "intra_period": header.intra_period,
+        "exact": header.exact,
         "timings": {
             **{f"{name}_s": round(value, 4) for name, value in timings.items()},
             "total_s": round(total, 4),
