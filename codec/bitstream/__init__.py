@@ -11,8 +11,9 @@ incrementally from any split of a byte stream or a file
 (:class:`~codec.bitstream.reader.RecordParser`). Scene records come in coding
 order; each carries its scene index, so a decoder can put scenes back in time
 order. Streams with an exact layer add exact records (the spike planes, losslessly,
-:mod:`codec.exact`), in plane order, each after the scene records it is conditioned on. Every problem raises :class:`codec.errors.BitstreamError` naming the
-record, e.g. ``record 8 (scene record 7) at byte 9120: body CRC mismatch``.
+:mod:`codec.exact`), in plane order, each after the scene records it is conditioned on.
+Every problem raises :class:`codec.errors.BitstreamError` naming the record, e.g.
+``record 8 (scene record 7) at byte 9120: body CRC mismatch``.
 """
 
 from codec.bitstream.header import FORMAT_VERSION, MAGIC, StreamHeader

@@ -259,7 +259,8 @@ class RecordParser:
         if not 1 <= count <= MAX_EXACT_PLANES:
             self._fail(KIND_EXACT, at, f"{count} planes, expected 1 to {MAX_EXACT_PLANES}")
         if header.num_planes and first + count > header.num_planes:
-            self._fail(KIND_EXACT, at, f"planes {first}..{first + count - 1} go beyond the header's {header.num_planes}")
+            self._fail(KIND_EXACT, at,
+                       f"planes {first}..{first + count - 1} go beyond the header's {header.num_planes}")
         if coding not in CODING_NAMES:
             self._fail(KIND_EXACT, at, f"unknown coding {coding}")
         raw = count * header.height * header.width // 8

@@ -24,8 +24,8 @@ what the decoder already has::
     -> binary arithmetic coder (:mod:`codec.exact.arith`)
 
 A context seen for the first time starts from the probability of its parent
-(``c1``, ``c3``, ``c4``, ``c5``, ``c7`` from ``c0``; ``c2`` from ``c1``; ``c6``, ``c8`` from ``c5``), so the large contexts
-cost little to learn on short recordings. Everything is integer arithmetic
+(``c1``, ``c3``, ``c4``, ``c5``, ``c7`` from ``c0``; ``c2`` from ``c1``; ``c6``, ``c8`` from ``c5``),
+so the large contexts cost little to learn on short recordings. Everything is integer arithmetic
 (:mod:`codec.exact.logistic`): encoder and decoder compute the same
 probabilities on every machine. Times and intervals are quantised by
 :func:`codec.exact.kernel.quantise` (exact below 32 planes, then in steps of 8 up to 160).

@@ -161,7 +161,8 @@ class ExactDecoder:
         else:
             raise BitstreamError(f"unknown exact chunk coding {chunk.coding}")
         if zlib.crc32(pack_planes(planes).tobytes()) != chunk.planes_crc:
-            raise BitstreamError(f"exact chunk of planes {chunk.first_plane}..{chunk.first_plane + chunk.num_planes - 1}: "
-                                 "decoded planes fail their CRC (corrupt payload, or scenes that differ from the encoder's)")
+            last = chunk.first_plane + chunk.num_planes - 1
+            raise BitstreamError(f"exact chunk of planes {chunk.first_plane}..{last}: decoded planes fail their CRC "
+                                 "(corrupt payload, or scenes that differ from the encoder's)")
         self.num_planes += chunk.num_planes
         return planes
