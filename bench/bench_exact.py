@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from typing import Callable
+from typing import Callable, TypeVar
 
 import numpy as np
 
@@ -45,10 +45,12 @@ def read_planes(path: str | None, planes: int) -> np.ndarray:
                 break
         return np.concatenate(blocks)
 
+T = TypeVar("T")
 
-def best_of(repeat: int, run: Callable[[], object]) -> tuple[float, object]:
-    """Shortest CPU time of ``repeat`` runs of ``run`` and its last result."""
-    times, result = [], None
+
+def best_of(repeat: int, run: Callable[[], T]) -> tuple[float, T]:
+    """Shortest CPU time of ``repeat`` (>= 1) runs of ``run`` and its last result."""
+    times = []
     for _ in range(repeat):
         tic = time.process_time()
         result = run()

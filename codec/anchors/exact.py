@@ -40,7 +40,7 @@ class ExactAnchor:
             raise AnchorError(f"unknown exact point {param!r}; use alone or scenes")
         quality = load_scene_codec(self.model).quality_range[0]
         config = EncoderConfig(quality=quality, window=inp.window, offset=inp.centres[0], model=self.model,
-                               intra_period=1, exact=str(param))
+                               intra_period=1, exact="alone" if param == "alone" else "scenes")
         encoder = Encoder(config, inp.height, inp.width, num_planes=inp.num_planes)
         records = [encoder.header_record()]
         for start in range(0, inp.num_planes, _BLOCK):

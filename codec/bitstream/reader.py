@@ -247,11 +247,11 @@ class RecordParser:
     def _parse_exact(self, body: bytes, at: int) -> ExactRecord:
         header = self.header
         assert header is not None
-        first = self._uvarint(body, 0, KIND_EXACT, at, "first plane")
-        count = first and self._uvarint(body, first[1], KIND_EXACT, at, "plane count")
-        if not count or count[1] + EXACT_TAIL.size > len(body):
+        first_at = self._uvarint(body, 0, KIND_EXACT, at, "first plane")
+        count_at = None if first_at is None else self._uvarint(body, first_at[1], KIND_EXACT, at, "plane count")
+        if first_at is None or count_at is None or count_at[1] + EXACT_TAIL.size > len(body):
             self._fail(KIND_EXACT, at, f"exact body of {len(body)} bytes is shorter than its head")
-        (first, _), (count, head_end) = first, count
+        first, (count, head_end) = first_at[0], count_at
         coding, crc = EXACT_TAIL.unpack_from(body, head_end)
         payload = body[head_end + EXACT_TAIL.size :]
         if first != self.exact_planes:

@@ -81,6 +81,7 @@ def reds_inter_points(intra: SceneCodec, inter: SceneCodec, spikes_dir: Path,
                 config = EncoderConfig(quality=q, window=window, recon="net", gop=gop)
                 _, height, width = planes.shape
                 encoder = Encoder(config, height, width, codecs=(intra, inter), num_planes=len(planes))
+                assert encoder.predictor is not None
                 encoder.predictor.on_coded = decoded.__setitem__
                 records = [encoder.header_record(), *encoder.push(planes), *encoder.finish()]
                 bits += 8 * sum(map(len, records))

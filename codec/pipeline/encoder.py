@@ -239,8 +239,14 @@ class Encoder:
         references = (index - 1,) if header.gop == "low-delay" and index else ()
         quality = self.config.quality - self.config.inter_offset if references else self.config.quality
         records = self._code(index, scene, references, quality)
-        self.predictor.mirror.release(index)
+        self._predictor.mirror.release(index)
         return records
+
+    @property
+    def _predictor(self) -> PredictiveEncoder:
+        """The scene layer's encoder (absent only for a stream of the exact layer alone)."""
+        assert self.predictor is not None
+        return self.predictor
 
     def _code_gop(self, anchor: int) -> list[bytes]:
         """Code ``anchor`` (intra, or P from the previous anchor), then the B scenes before it."""
@@ -250,7 +256,7 @@ class Encoder:
         for index, layer, earlier, later in bisection(self._anchor, anchor):
             quality = layer_quality(self.config.quality, layer, self.config.inter_offset, self.config.layer_step)
             records += self._code(index, self._waiting.pop(index), (earlier, later), quality)
-        self.predictor.mirror.release(anchor)
+        self._predictor.mirror.release(anchor)
         self._anchor = anchor
         return records
 
@@ -261,22 +267,23 @@ class Encoder:
             # forced intra: at the stream's quality like every intra scene, not at the P / B
             # quality its place in the structure would give it
             references, quality = (), self.config.quality
-        coder = self.predictor.mirror.inter if references else self.codec
+        coder = self._predictor.mirror.inter if references else self.codec
         assert coder is not None  # a stream with predicted scenes has an inter codec
         quality = max(coder.quality_range[0], quality)
         spikes_before, spikes_after = self._spike_windows.pop(index, (None, None))
-        mode, coded_quality, payload = self.predictor.encode(index, scene, quality, references,
+        mode, coded_quality, payload = self._predictor.encode(index, scene, quality, references,
                                                              spikes_before, spikes_after,
                                                              allow_intra=len(references) < 2)
         self.timings["coding"] += time.perf_counter() - tic
         self.num_scenes += 1
         records = [scene_record(index, mode, coded_quality, payload)]
         if self.exact is not None:
-            self.exact.add_scene(index, self.predictor.mirror.scenes[index])
+            self.exact.add_scene(index, self._predictor.mirror.scenes[index])
             records += self._exact_records(self._exact_bound)
         return records
 
     def _exact_records(self, available: int, final: bool = False) -> list[bytes]:
+        assert self.exact is not None
         tic = time.perf_counter()
         records = self.exact.records(available, final)
         self.timings["exact"] += time.perf_counter() - tic
