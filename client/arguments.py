@@ -59,6 +59,16 @@ def add_codec_arguments(parser: Parser, *, inherit: bool = False) -> None:
                         help=f"random access: scenes from one anchor to the next, 1..{options.MAX_GOP_SIZE} ({shown})")
 
 
+def add_exact_arguments(parser: Parser, *, inherit: bool = False) -> None:
+    """``--exact`` and ``--lossless`` (one of them): the exact spike layer, into ``exact``."""
+    default, shown = _default(options.DEFAULT_EXACT, inherit)
+    exact = parser.add_mutually_exclusive_group()
+    exact.add_argument("--exact", action="store_const", dest="exact", const="scenes", default=default,
+                       help=f"add the exact layer: decoding returns the input spikes bit for bit ({shown})")
+    exact.add_argument("--lossless", action="store_const", dest="exact", const="alone",
+                       help="the exact layer alone, without scenes (the scene options are unused)")
+
+
 def add_fr_window_argument(parser: Parser) -> None:
     """``--fr-window``: planes of the windowed firing rate the report scores."""
     parser.add_argument("--fr-window", type=int, default=options.DEFAULT_FR_WINDOW,

@@ -22,8 +22,8 @@ def encoder_config(options: spikes_pb2.CodecOptions, defaults: ServerConfig) -> 
     """``CodecOptions`` with zero/empty fields replaced by the server's defaults.
 
     Raises:
-        SpikecodecError: a bad window or offset (recon, attention, model and
-            quality are checked when the :class:`codec.pipeline.Encoder` is made).
+        SpikecodecError: a bad window, offset or exact layer (recon, attention, model
+            and quality are checked when the :class:`codec.pipeline.Encoder` is made).
     """
     return EncoderConfig(
         quality=options.quality or defaults.quality,
@@ -35,6 +35,7 @@ def encoder_config(options: spikes_pb2.CodecOptions, defaults: ServerConfig) -> 
         intra_period=options.intra_period if options.HasField("intra_period") else defaults.intra_period,
         gop=options.gop or defaults.gop,
         gop_size=options.gop_size if options.HasField("gop_size") else defaults.gop_size,
+        exact=options.exact or defaults.exact,
     )
 
 
@@ -43,7 +44,7 @@ def default_options(defaults: ServerConfig) -> spikes_pb2.CodecOptions:
     return spikes_pb2.CodecOptions(
         quality=defaults.quality, window=defaults.window, recon=defaults.recon,
         attention=defaults.attention, model=defaults.model, intra_period=defaults.intra_period,
-        gop=defaults.gop, gop_size=defaults.gop_size,
+        gop=defaults.gop, gop_size=defaults.gop_size, exact=defaults.exact,
     )
 
 

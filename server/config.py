@@ -70,6 +70,7 @@ class ServerConfig:
                              "default intra period: every n-th scene intra, the others may be inter; 1 = all intra")
     gop: str = _opt(options.DEFAULT_GOP, f"default scene structure: {', '.join(options.GOP_STRUCTURES)}")
     gop_size: int = _opt(options.DEFAULT_GOP_SIZE, "default scenes from one random-access anchor to the next")
+    exact: str = _opt(options.DEFAULT_EXACT, f"default exact spike layer: {', '.join(options.EXACT_LAYERS)}")
     torch_threads: int = _opt(2, "intra-op torch threads of the process")
     log_level: str = _opt("INFO", "DEBUG, INFO, WARNING or ERROR")
 
@@ -101,6 +102,8 @@ class ServerConfig:
             raise ConfigError(f"gop must be one of {', '.join(options.GOP_STRUCTURES)}, got {self.gop!r}")
         if self.gop_size > options.MAX_GOP_SIZE:
             raise ConfigError(f"gop_size must be at most {options.MAX_GOP_SIZE}, got {self.gop_size}")
+        if self.exact not in options.EXACT_LAYERS:
+            raise ConfigError(f"exact must be one of {', '.join(options.EXACT_LAYERS)}, got {self.exact!r}")
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ConfigError(f"log_level must be DEBUG, INFO, WARNING or ERROR, got {self.log_level!r}")
 

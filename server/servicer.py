@@ -24,7 +24,7 @@ from typing import Callable, Iterator
 
 import grpc
 
-from codec.bitstream import EndRecord, Record, RecordParser, SceneRecord, StreamHeader
+from codec.bitstream import EndRecord, ExactRecord, Record, RecordParser, SceneRecord, StreamHeader
 from codec.errors import BitstreamError, SpikecodecError, SpikeFormatError
 from codec.io.packing import plane_bytes
 from codec.pipeline import Decoder, Encoder
@@ -304,7 +304,8 @@ class SpikeCodecServicer(service_pb2_grpc.SpikeCodecServicer):
                 raise LimitExceeded(
                     f"stream header: window {record.window} exceeds the server's max_window {c.max_window}")
         planes = {StreamHeader: lambda r: max(r.num_planes, r.offset + 1), SceneRecord: lambda r: r.centre + 1,
-                  EndRecord: lambda r: r.num_planes}[type(record)](record)
+                  EndRecord: lambda r: r.num_planes,
+                  ExactRecord: lambda r: r.first_plane + r.num_planes}[type(record)](record)
         if planes > c.max_planes:
             raise LimitExceeded(f"stream of {planes} planes, over the server's max_planes {c.max_planes}")
 

@@ -61,3 +61,15 @@ def test_stream_bad_source_fails_cleanly(tmp_path: Path, capsys) -> None:
     bad.write_bytes(b"\x00" * 100)
     assert main(["stream", str(bad), "--server", "127.0.0.1:1"]) == 2
     assert "short.dat" in capsys.readouterr().err
+
+
+def test_stream_exact_returns_the_input_spikes(server: Server, tmp_path: Path, capsys) -> None:
+    source, out = tmp_path / "in.h5", tmp_path / "decoded.h5"
+    assert main(["simulate", "synthetic", "-o", str(source), "--planes", "64", "--height", "16", "--width", "32"]) == 0
+    capsys.readouterr()
+    code = main(["stream", str(source), "--server", f"127.0.0.1:{server.port}", "--exact", "-o", str(out), "--json"])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["spike_count_mae"] == 0
+    with open_spikes(source) as sent, open_spikes(out) as received:
+        np.testing.assert_array_equal(received.read(), sent.read())

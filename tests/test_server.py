@@ -151,6 +151,31 @@ def test_structure_options_reach_the_encoder(server, stub, spikes, tmp_path, cha
     assert (fetched.options.gop, fetched.options.gop_size, fetched.options.intra_period) == structure
 
 
+@pytest.mark.parametrize("exact", ["scenes", "alone"])
+def test_the_exact_option_stores_and_returns_the_input_bit_for_bit(server, stub, spikes, tmp_path, exact) -> None:
+    options = spikes_pb2.CodecOptions(quality=CODEC.quality, window=CODEC.window, recon=CODEC.recon, exact=exact)
+    reply = stub.Upload(iter(spike_messages(spikes, num_planes=T, options=options)))
+    spkc, decoded = offline(spikes, tmp_path, replace(CODEC, exact=exact))
+    np.testing.assert_array_equal(decoded, spikes)
+    assert server.store.path(reply.stream.id).read_bytes() == spkc
+    fetched, planes = received_planes(stub.Fetch(service_pb2.FetchRequest(id=reply.stream.id, chunk_planes=40)))
+    assert fetched.options.exact == exact
+    np.testing.assert_array_equal(planes, spikes)
+    records = list(stub.Encode(iter(spike_messages(spikes, num_planes=T, options=options))))
+    assert b"".join(r.data for r in records) == spkc
+    kinds = {r.kind for r in records}
+    assert records_pb2.RECORD_KIND_EXACT in kinds
+    assert (records_pb2.RECORD_KIND_SCENE in kinds) == (exact == "scenes")
+    _, planes = received_planes(stub.Decode(iter(records)))
+    np.testing.assert_array_equal(planes, spikes)
+
+
+def test_an_unknown_exact_layer_is_invalid_argument(stub, spikes) -> None:
+    options = spikes_pb2.CodecOptions(quality=CODEC.quality, window=CODEC.window, exact="bitwise")
+    expect_error(Code.INVALID_ARGUMENT, "exact layer must be one of", stub.Upload,
+                 iter(spike_messages(spikes[:60], options=options)))
+
+
 def test_an_unknown_structure_is_invalid_argument(stub, spikes) -> None:
     options = spikes_pb2.CodecOptions(quality=CODEC.quality, window=CODEC.window, gop="bidirectional")
     expect_error(Code.INVALID_ARGUMENT, "unknown GOP structure 'bidirectional'", stub.Upload,

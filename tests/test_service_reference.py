@@ -10,7 +10,7 @@ from server.config import ServerConfig, env_name
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "service.md"
 #: documented as "see spikecodec serve --help" (they follow the codec's own defaults)
-CODEC_DEFAULTS = {"quality", "window", "recon", "attention", "model", "intra_period", "gop", "gop_size"}
+CODEC_DEFAULTS = {"quality", "window", "recon", "attention", "model", "intra_period", "gop", "gop_size", "exact"}
 
 
 def test_every_setting_is_documented_with_its_default() -> None:

@@ -8,18 +8,13 @@ HELP = "encode a spike file (.dat or .h5) into a .spkc bitstream"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from client.arguments import add_codec_arguments, add_scene_arguments
-    from codec import options
+    from client.arguments import add_codec_arguments, add_exact_arguments, add_scene_arguments
 
     parser.add_argument("input", help="spike file: PKU .dat or .h5")
     parser.add_argument("-o", "--output", required=True, help="bitstream to write (.spkc)")
     add_codec_arguments(parser)
     add_scene_arguments(parser)
-    exact = parser.add_mutually_exclusive_group()
-    exact.add_argument("--exact", action="store_const", dest="exact", const="scenes", default=options.DEFAULT_EXACT,
-                       help="add the exact layer: decoding returns the input spikes bit for bit")
-    exact.add_argument("--lossless", action="store_const", dest="exact", const="alone",
-                       help="the exact layer alone, without scenes (the scene options are unused)")
+    add_exact_arguments(parser)
     parser.add_argument("--height", type=int, default=None, help=".dat plane height (default 250)")
     parser.add_argument("--width", type=int, default=None, help=".dat plane width (default 400)")
 

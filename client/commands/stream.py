@@ -16,7 +16,8 @@ HELP = "stream spikes through a server (live encode + decode) and report rate, f
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from client.arguments import add_codec_arguments, add_fr_window_argument, add_scene_arguments
+    from client.arguments import (add_codec_arguments, add_exact_arguments, add_fr_window_argument,
+                                  add_scene_arguments)
 
     parser.add_argument("source", help=".dat/.h5 recording, image folder, video file, davis:FOLDER or 'synthetic'")
     parser.add_argument("--server", required=True, metavar="HOST:PORT", help="spikecodec server address")
@@ -32,6 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     codec = parser.add_argument_group("codec (default: the server's)")
     add_codec_arguments(codec, inherit=True)
     add_scene_arguments(codec, inherit=True)
+    add_exact_arguments(codec, inherit=True)
     source = parser.add_argument_group("source")
     source.add_argument("--planes", type=int, default=None,
                         help="planes to send (recordings: at most; simulated: exactly, default 1000)")
@@ -62,7 +64,7 @@ def run(args: argparse.Namespace) -> dict:
         raise SpikeFormatError(f"--chunk-planes must be positive, got {args.chunk_planes}")
     options = spikes_pb2.CodecOptions(quality=args.quality, window=args.window, offset=args.offset, recon=args.recon,
                                       attention=args.attention, model=args.model, intra_period=args.intra_period,
-                                      gop=args.gop, gop_size=args.gop_size)
+                                      gop=args.gop, gop_size=args.gop_size, exact=args.exact)
     with open_input(args.source, args.height, args.width, args.planes, None, args.fps, args.seed) as source, \
             Connection(args.server, token=args.token, tls=args.tls, root_certificates=args.ca_cert) as conn:
         conn.wait_ready(args.timeout)

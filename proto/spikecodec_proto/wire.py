@@ -23,7 +23,7 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from codec.bitstream import EndRecord, RecordParser, SceneRecord, StreamHeader
+from codec.bitstream import EndRecord, ExactRecord, RecordParser, SceneRecord, StreamHeader
 from codec.errors import SpikecodecError, SpikeFormatError
 from codec.io.packing import pack_planes, plane_bytes, unpack_planes
 from codec.sensor import CAMERA_PLANE_RATE, SensorParams
@@ -121,7 +121,7 @@ def header_message(header: StreamHeader, name: str = "", num_planes: int = 0) ->
     options = spikes_pb2.CodecOptions(
         quality=header.quality, window=header.window, offset=header.offset, recon=header.recon,
         attention=header.attention, model=header.model, intra_period=header.intra_period,
-        gop=header.gop, gop_size=header.gop_size,
+        gop=header.gop, gop_size=header.gop_size, exact=header.exact,
     )
     return stream_header(header.height, header.width, header.sensor, options, name, num_planes or header.num_planes)
 
@@ -347,6 +347,8 @@ class RecordTagger:
             kind, index, centre = records_pb2.RECORD_KIND_SCENE, record.index, record.centre
         elif isinstance(record, EndRecord):
             kind = records_pb2.RECORD_KIND_END
+        elif isinstance(record, ExactRecord):
+            kind = records_pb2.RECORD_KIND_EXACT
         message = records_pb2.EncodedRecord(
             sequence=self._sequence, kind=kind, data=data, scene_index=index, centre=centre,
             completed_by_chunk=completed_by, server_latency_s=time.perf_counter() - arrived,

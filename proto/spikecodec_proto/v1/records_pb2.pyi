@@ -13,10 +13,12 @@ class RecordKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RECORD_KIND_HEADER: _ClassVar[RecordKind]
     RECORD_KIND_SCENE: _ClassVar[RecordKind]
     RECORD_KIND_END: _ClassVar[RecordKind]
+    RECORD_KIND_EXACT: _ClassVar[RecordKind]
 RECORD_KIND_UNSPECIFIED: RecordKind
 RECORD_KIND_HEADER: RecordKind
 RECORD_KIND_SCENE: RecordKind
 RECORD_KIND_END: RecordKind
+RECORD_KIND_EXACT: RecordKind
 
 class EncodedRecord(_message.Message):
     __slots__ = ("sequence", "kind", "data", "scene_index", "centre", "completed_by_chunk", "server_latency_s")

@@ -24,25 +24,25 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n spikecodec_proto/v1/spikes.proto\x12\rspikecodec.v1\"\x7f\n\x0cSensorParams\x12\x11\n\tthreshold\x18\x01 \x01(\x01\x12\r\n\x05\x61lpha\x18\x02 \x01(\x01\x12\x17\n\x0freset_mechanism\x18\x03 \x01(\t\x12\x10\n\x03tau\x18\x04 \x01(\x01H\x00\x88\x01\x01\x12\x0c\n\x04init\x18\x05 \x01(\t\x12\x0c\n\x04seed\x18\x06 \x01(\x03\x42\x06\n\x04_tau\"\xdd\x01\n\x0c\x43odecOptions\x12\x0f\n\x07quality\x18\x01 \x01(\x01\x12\x0e\n\x06window\x18\x02 \x01(\r\x12\x13\n\x06offset\x18\x03 \x01(\x03H\x00\x88\x01\x01\x12\r\n\x05recon\x18\x04 \x01(\t\x12\x11\n\tattention\x18\x05 \x01(\t\x12\r\n\x05model\x18\x06 \x01(\t\x12\x19\n\x0cintra_period\x18\x07 \x01(\rH\x01\x88\x01\x01\x12\x0b\n\x03gop\x18\x08 \x01(\t\x12\x15\n\x08gop_size\x18\t \x01(\rH\x02\x88\x01\x01\x42\t\n\x07_offsetB\x0f\n\r_intra_periodB\x0b\n\t_gop_size\"\xea\x01\n\x0cStreamHeader\x12\x0e\n\x06height\x18\x01 \x01(\r\x12\r\n\x05width\x18\x02 \x01(\r\x12\x12\n\nplane_rate\x18\x03 \x01(\x01\x12+\n\x06sensor\x18\x04 \x01(\x0b\x32\x1b.spikecodec.v1.SensorParams\x12*\n\tbit_order\x18\x05 \x01(\x0e\x32\x17.spikecodec.v1.BitOrder\x12,\n\x07options\x18\x06 \x01(\x0b\x32\x1b.spikecodec.v1.CodecOptions\x12\x0c\n\x04name\x18\x07 \x01(\t\x12\x12\n\nnum_planes\x18\x08 \x01(\x04\"W\n\nSpikeChunk\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\x13\n\x0b\x66irst_plane\x18\x02 \x01(\x04\x12\x12\n\nnum_planes\x18\x03 \x01(\r\x12\x0e\n\x06packed\x18\x04 \x01(\x0c\"3\n\tStreamEnd\x12\x12\n\nnum_chunks\x18\x01 \x01(\x04\x12\x12\n\nnum_planes\x18\x02 \x01(\x04\"\x9a\x01\n\x0cSpikeMessage\x12-\n\x06header\x18\x01 \x01(\x0b\x32\x1b.spikecodec.v1.StreamHeaderH\x00\x12*\n\x05\x63hunk\x18\x02 \x01(\x0b\x32\x19.spikecodec.v1.SpikeChunkH\x00\x12\'\n\x03\x65nd\x18\x03 \x01(\x0b\x32\x18.spikecodec.v1.StreamEndH\x00\x42\x06\n\x04kind*>\n\x08\x42itOrder\x12\x19\n\x15\x42IT_ORDER_UNSPECIFIED\x10\x00\x12\x17\n\x13\x42IT_ORDER_LSB_FIRST\x10\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n spikecodec_proto/v1/spikes.proto\x12\rspikecodec.v1\"\x7f\n\x0cSensorParams\x12\x11\n\tthreshold\x18\x01 \x01(\x01\x12\r\n\x05\x61lpha\x18\x02 \x01(\x01\x12\x17\n\x0freset_mechanism\x18\x03 \x01(\t\x12\x10\n\x03tau\x18\x04 \x01(\x01H\x00\x88\x01\x01\x12\x0c\n\x04init\x18\x05 \x01(\t\x12\x0c\n\x04seed\x18\x06 \x01(\x03\x42\x06\n\x04_tau\"\xec\x01\n\x0c\x43odecOptions\x12\x0f\n\x07quality\x18\x01 \x01(\x01\x12\x0e\n\x06window\x18\x02 \x01(\r\x12\x13\n\x06offset\x18\x03 \x01(\x03H\x00\x88\x01\x01\x12\r\n\x05recon\x18\x04 \x01(\t\x12\x11\n\tattention\x18\x05 \x01(\t\x12\r\n\x05model\x18\x06 \x01(\t\x12\x19\n\x0cintra_period\x18\x07 \x01(\rH\x01\x88\x01\x01\x12\x0b\n\x03gop\x18\x08 \x01(\t\x12\x15\n\x08gop_size\x18\t \x01(\rH\x02\x88\x01\x01\x12\r\n\x05\x65xact\x18\n \x01(\tB\t\n\x07_offsetB\x0f\n\r_intra_periodB\x0b\n\t_gop_size\"\xea\x01\n\x0cStreamHeader\x12\x0e\n\x06height\x18\x01 \x01(\r\x12\r\n\x05width\x18\x02 \x01(\r\x12\x12\n\nplane_rate\x18\x03 \x01(\x01\x12+\n\x06sensor\x18\x04 \x01(\x0b\x32\x1b.spikecodec.v1.SensorParams\x12*\n\tbit_order\x18\x05 \x01(\x0e\x32\x17.spikecodec.v1.BitOrder\x12,\n\x07options\x18\x06 \x01(\x0b\x32\x1b.spikecodec.v1.CodecOptions\x12\x0c\n\x04name\x18\x07 \x01(\t\x12\x12\n\nnum_planes\x18\x08 \x01(\x04\"W\n\nSpikeChunk\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\x13\n\x0b\x66irst_plane\x18\x02 \x01(\x04\x12\x12\n\nnum_planes\x18\x03 \x01(\r\x12\x0e\n\x06packed\x18\x04 \x01(\x0c\"3\n\tStreamEnd\x12\x12\n\nnum_chunks\x18\x01 \x01(\x04\x12\x12\n\nnum_planes\x18\x02 \x01(\x04\"\x9a\x01\n\x0cSpikeMessage\x12-\n\x06header\x18\x01 \x01(\x0b\x32\x1b.spikecodec.v1.StreamHeaderH\x00\x12*\n\x05\x63hunk\x18\x02 \x01(\x0b\x32\x19.spikecodec.v1.SpikeChunkH\x00\x12\'\n\x03\x65nd\x18\x03 \x01(\x0b\x32\x18.spikecodec.v1.StreamEndH\x00\x42\x06\n\x04kind*>\n\x08\x42itOrder\x12\x19\n\x15\x42IT_ORDER_UNSPECIFIED\x10\x00\x12\x17\n\x13\x42IT_ORDER_LSB_FIRST\x10\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'spikecodec_proto.v1.spikes_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_BITORDER']._serialized_start=940
-  _globals['_BITORDER']._serialized_end=1002
+  _globals['_BITORDER']._serialized_start=955
+  _globals['_BITORDER']._serialized_end=1017
   _globals['_SENSORPARAMS']._serialized_start=51
   _globals['_SENSORPARAMS']._serialized_end=178
   _globals['_CODECOPTIONS']._serialized_start=181
-  _globals['_CODECOPTIONS']._serialized_end=402
-  _globals['_STREAMHEADER']._serialized_start=405
-  _globals['_STREAMHEADER']._serialized_end=639
-  _globals['_SPIKECHUNK']._serialized_start=641
-  _globals['_SPIKECHUNK']._serialized_end=728
-  _globals['_STREAMEND']._serialized_start=730
-  _globals['_STREAMEND']._serialized_end=781
-  _globals['_SPIKEMESSAGE']._serialized_start=784
-  _globals['_SPIKEMESSAGE']._serialized_end=938
+  _globals['_CODECOPTIONS']._serialized_end=417
+  _globals['_STREAMHEADER']._serialized_start=420
+  _globals['_STREAMHEADER']._serialized_end=654
+  _globals['_SPIKECHUNK']._serialized_start=656
+  _globals['_SPIKECHUNK']._serialized_end=743
+  _globals['_STREAMEND']._serialized_start=745
+  _globals['_STREAMEND']._serialized_end=796
+  _globals['_SPIKEMESSAGE']._serialized_start=799
+  _globals['_SPIKEMESSAGE']._serialized_end=953
 # @@protoc_insertion_point(module_scope)

@@ -30,7 +30,7 @@ class SensorParams(_message.Message):
     def __init__(self, threshold: _Optional[float] = ..., alpha: _Optional[float] = ..., reset_mechanism: _Optional[str] = ..., tau: _Optional[float] = ..., init: _Optional[str] = ..., seed: _Optional[int] = ...) -> None: ...
 
 class CodecOptions(_message.Message):
-    __slots__ = ("quality", "window", "offset", "recon", "attention", "model", "intra_period", "gop", "gop_size")
+    __slots__ = ("quality", "window", "offset", "recon", "attention", "model", "intra_period", "gop", "gop_size", "exact")
     QUALITY_FIELD_NUMBER: _ClassVar[int]
     WINDOW_FIELD_NUMBER: _ClassVar[int]
     OFFSET_FIELD_NUMBER: _ClassVar[int]
@@ -40,6 +40,7 @@ class CodecOptions(_message.Message):
     INTRA_PERIOD_FIELD_NUMBER: _ClassVar[int]
     GOP_FIELD_NUMBER: _ClassVar[int]
     GOP_SIZE_FIELD_NUMBER: _ClassVar[int]
+    EXACT_FIELD_NUMBER: _ClassVar[int]
     quality: float
     window: int
     offset: int
@@ -49,7 +50,8 @@ class CodecOptions(_message.Message):
     intra_period: int
     gop: str
     gop_size: int
-    def __init__(self, quality: _Optional[float] = ..., window: _Optional[int] = ..., offset: _Optional[int] = ..., recon: _Optional[str] = ..., attention: _Optional[str] = ..., model: _Optional[str] = ..., intra_period: _Optional[int] = ..., gop: _Optional[str] = ..., gop_size: _Optional[int] = ...) -> None: ...
+    exact: str
+    def __init__(self, quality: _Optional[float] = ..., window: _Optional[int] = ..., offset: _Optional[int] = ..., recon: _Optional[str] = ..., attention: _Optional[str] = ..., model: _Optional[str] = ..., intra_period: _Optional[int] = ..., gop: _Optional[str] = ..., gop_size: _Optional[int] = ..., exact: _Optional[str] = ...) -> None: ...
 
 class StreamHeader(_message.Message):
     __slots__ = ("height", "width", "plane_rate", "sensor", "bit_order", "options", "name", "num_planes")
