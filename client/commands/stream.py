@@ -16,8 +16,7 @@ HELP = "stream spikes through a server (live encode + decode) and report rate, f
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from client.arguments import (add_codec_arguments, add_exact_arguments, add_fr_window_argument,
-                                  add_scene_arguments)
+    from client.arguments import add_codec_arguments, add_exact_arguments, add_fr_window_argument, add_scene_arguments
 
     parser.add_argument("source", help=".dat/.h5 recording, image folder, video file, davis:FOLDER or 'synthetic'")
     parser.add_argument("--server", required=True, metavar="HOST:PORT", help="spikecodec server address")
