@@ -23,7 +23,6 @@ from codec.options import (
     EXACT_LAYERS,
     GOP_STRUCTURES,
     MAX_GOP_SIZE,
-    ExactLayer,
 )
 from codec.reconstruct.windows import default_offset, scene_centres
 
@@ -76,7 +75,7 @@ class EncoderConfig:
     anchor_offset: float = DEFAULT_ANCHOR_OFFSET
     filter_radius: int = DEFAULT_FILTER_RADIUS
     filter_strength: float = DEFAULT_FILTER_STRENGTH
-    exact: ExactLayer = DEFAULT_EXACT
+    exact: str = DEFAULT_EXACT
 
     def __post_init__(self) -> None:
         if self.exact not in EXACT_LAYERS:
