@@ -21,6 +21,10 @@ Reconstruction = Literal["tfp", "tfi", "net"]
 #: encoder attention over the spikes (:mod:`codec.models.attention`): none, the
 #: ``K`` planes before each scene centre, or those before and after
 Attention = Literal["none", "soam", "bisoam"]
+#: what a set of scene codec weights codes: whole (intra) scenes, or the residual of a
+#: predicted scene against its motion-compensated reference (P and B scenes share the
+#: residual codec; a bi-predictive codec of its own would be a third role)
+Role = Literal["intra", "inter"]
 #: how scenes reference each other: bi-directional, forward only, or none
 GopStructure = Literal["random-access", "low-delay", "intra"]
 #: where torch runs
@@ -41,6 +45,7 @@ RECONSTRUCTIONS: tuple[Reconstruction, ...] = get_args(Reconstruction)
 ATTENTIONS: tuple[Attention, ...] = get_args(Attention)
 #: the attentions that add a module to the codec (trained by the attention stage)
 ATTENTION_MODULES: tuple[Attention, ...] = tuple(a for a in ATTENTIONS if a != "none")
+ROLES: tuple[Role, ...] = get_args(Role)
 GOP_STRUCTURES: tuple[GopStructure, ...] = get_args(GopStructure)
 DEVICES: tuple[Device, ...] = get_args(Device)
 RESET_MECHANISMS: tuple[ResetMechanism, ...] = get_args(ResetMechanism)

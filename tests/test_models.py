@@ -16,7 +16,7 @@ from PIL import Image
 
 from codec.errors import BitstreamError, SpikecodecError
 from codec.models import load_inter_codec, load_scene_codec
-from codec.models.registry import WEIGHTS_DIR, file_sha256, load_model
+from codec.models.registry import WEIGHTS_DIR, file_sha256, load_model, weights_stem
 
 
 @pytest.fixture(scope="module", params=["spikecodec-base", "spikecodec-ctx"])
@@ -146,7 +146,25 @@ def test_registry_checks_sha256_of_committed_weights(base, tmp_path):
     tampered[-100] ^= 1
     (tmp_path / "spikecodec-base.pth").write_bytes(bytes(tampered))
     with pytest.raises(SpikecodecError, match="do not match"):
-        load_model("spikecodec-base", "none", tmp_path)
+        load_model("spikecodec-base", weights_dir=tmp_path)
+
+
+def test_weights_are_named_by_attention_and_role_and_records_agree(tmp_path):
+    assert weights_stem("m") == "m" and weights_stem("m", "soam") == "m-soam"
+    assert weights_stem("m", role="inter") == "m-inter"
+    for path in WEIGHTS_DIR.glob("*.json"):
+        record = json.loads(path.read_text())
+        role = record.get("role", "intra")
+        assert path.stem == weights_stem(record["name"], record["attention"], role)
+    with pytest.raises(SpikecodecError, match="inter codec has no attention"):
+        load_model("spikecodec-base", "soam", role="inter")
+    with pytest.raises(SpikecodecError, match="unknown model role"):
+        load_model("spikecodec-base", role="bi")
+    # weights filed under the wrong name are refused by their record
+    for suffix in (".pth", ".json"):
+        shutil.copy(WEIGHTS_DIR / f"spikecodec-base-inter{suffix}", tmp_path / f"spikecodec-base{suffix}")
+    with pytest.raises(SpikecodecError, match="role 'inter', not 'none', 'intra'"):
+        load_model("spikecodec-base", weights_dir=tmp_path)
 
 
 def test_unknown_model_or_attention_is_refused():

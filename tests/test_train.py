@@ -67,11 +67,11 @@ def test_codec_stage_resumes_from_its_run_dir(data_root, tmp_path):
 @pytest.mark.slow
 def test_export_writes_weights_the_registry_loads(data_root, tmp_path):
     model, summary = train_codec(RunDir(tmp_path / "run"), data_root, steps=1, batch=2, crop=64)
-    record = export_model(model, "spikecodec-base", "none", {"steps": summary["step"]},
+    record = export_model(model, "spikecodec-base", "none", "intra", {"steps": summary["step"]},
                           data_root, tmp_path / "weights", reds=False)
     assert record["file_bytes"] <= 10 * 2**20
     assert [p["quality"] for p in record["kodak_gray"]] == [1, 2, 3, 4, 5, 6]
-    loaded, digest, loaded_record = load_model("spikecodec-base", "none", tmp_path / "weights")
+    loaded, digest, loaded_record = load_model("spikecodec-base", weights_dir=tmp_path / "weights")
     assert digest == record["sha256"] == loaded_record["sha256"]
     assert loaded.gaussian_conditional._quantized_cdf.numel() > 0  # tables shipped, not rebuilt
 

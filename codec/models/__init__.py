@@ -28,8 +28,7 @@ from functools import lru_cache
 # deprecated on every import; the warning is about compressai's code, not ours.
 warnings.filterwarnings("ignore", message=r"`torch.jit.script` is deprecated", category=FutureWarning)
 
-from codec.errors import SpikecodecError
-from codec.models.registry import ATTENTIONS, CONFIGS, INTER, first_quality, get_config, load_model
+from codec.models.registry import ATTENTIONS, CONFIGS, first_quality, get_config, load_model
 from codec.models.scene_codec import SceneCodec
 from codec.options import DEFAULT_ATTENTION, DEFAULT_MODEL
 
@@ -44,8 +43,6 @@ def load_scene_codec(name: str = DEFAULT_MODEL, attention: str = DEFAULT_ATTENTI
         SpikecodecError: unknown name/attention, missing weights, or a weight file
             whose sha256 does not match its training record.
     """
-    if attention not in ATTENTIONS:
-        raise SpikecodecError(f"unknown attention {attention!r} (known: {', '.join(ATTENTIONS)})")
     model, digest, record = load_model(name, attention)
     return SceneCodec(model, name, attention, digest, record)
 
@@ -60,6 +57,6 @@ def load_inter_codec(name: str = DEFAULT_MODEL) -> SceneCodec:
     Raises:
         SpikecodecError: unknown name, missing weights or a sha256 mismatch.
     """
-    model, digest, record = load_model(name, INTER)
+    model, digest, record = load_model(name, role="inter")
     return SceneCodec(model, name, "none", digest, record, residual=True,
-                      first_quality=first_quality(get_config(name), INTER))
+                      first_quality=first_quality(get_config(name), "inter"))

@@ -1,9 +1,11 @@
 """Named model configurations and their committed weights (like CompressAI's zoo).
 
-Weights live in ``codec/models/weights/<name>[-<variant>].pth`` (float tensors
-stored as fp16, entropy-coder tables as int32) with a JSON training record of the
-same stem that names the file's sha256; :func:`load_model` refuses a file whose
-hash does not match its record.
+A set of weights is named by the model, the encoder attention it was trained with
+and its role (:data:`codec.options.Role`): ``codec/models/weights/<name>[-<attention>][-<role>].pth``
+(the defaults ``none`` and ``intra`` are left out of the name; float tensors stored
+as fp16, entropy-coder tables as int32) with a JSON training record of the same
+stem that names the file's sha256 and the attention and role; :func:`load_model`
+refuses a file whose hash does not match its record.
 """
 
 from __future__ import annotations
@@ -19,14 +21,9 @@ from codec.errors import SpikecodecError
 from codec.models.attention import SpikeAttention
 from codec.models.context_model import GainedContextHyperprior
 from codec.models.scene_model import GainedMeanScaleHyperprior
-from codec.options import ATTENTION_MODULES, ATTENTIONS
+from codec.options import ATTENTION_MODULES, ATTENTIONS, ROLES
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-#: the inter variant: same architecture, codes the residual of a scene against the
-#: previous decoded scene (see :mod:`codec.pipeline.prediction`)
-INTER = "inter"
-#: weight variants of a named model: its attentions and the inter (residual) codec
-VARIANTS = ATTENTIONS + (INTER,)
 
 #: lambdas of quality 1..6 (loss = lambda * 255^2 * MSE + bpp); 3..6 are the paper's points.
 LAMBDAS = (0.0018, 0.0035, 0.0067, 0.013, 0.025, 0.05)
@@ -73,45 +70,60 @@ def get_config(name: str) -> ModelConfig:
     return CONFIGS[name]
 
 
-def build_model(config: ModelConfig, variant: str = "none") -> GainedMeanScaleHyperprior | GainedContextHyperprior:
-    """A freshly initialised model of ``config`` for ``variant`` (an attention or ``"inter"``)."""
-    if variant not in VARIANTS:
-        raise SpikecodecError(f"unknown model variant {variant!r} (known: {', '.join(VARIANTS)})")
+def build_model(config: ModelConfig, attention: str = "none",
+                role: str = "intra") -> GainedMeanScaleHyperprior | GainedContextHyperprior:
+    """A freshly initialised model of ``config`` with encoder ``attention`` in ``role``.
+
+    The inter (residual) codec has the intra codec's architecture and codes the
+    residual of a predicted scene (:mod:`codec.pipeline.prediction`); it has no attention.
+    """
+    check_variant(attention, role)
     module = None
-    if variant in ATTENTION_MODULES:
-        module = SpikeAttention(config.n, bidirectional=variant == "bisoam", **config.attention)
+    if attention in ATTENTION_MODULES:
+        module = SpikeAttention(config.n, bidirectional=attention == "bisoam", **config.attention)
     cls = GainedContextHyperprior if config.context else GainedMeanScaleHyperprior
-    return cls(config.n, config.m, role_lambdas(config, variant), module)
+    return cls(config.n, config.m, role_lambdas(config, role), module)
 
 
-def role_lambdas(config: ModelConfig, variant: str = "none") -> tuple[float, ...]:
-    """The lambdas of ``variant``'s quality levels: the inter codec adds its levels below quality 1."""
-    return config.residual_lambdas_below + config.lambdas if variant == INTER else config.lambdas
+def check_variant(attention: str, role: str) -> None:
+    """Raise :class:`SpikecodecError` for an unknown attention or role, or an attention on an inter codec."""
+    if attention not in ATTENTIONS:
+        raise SpikecodecError(f"unknown attention {attention!r} (known: {', '.join(ATTENTIONS)})")
+    if role not in ROLES:
+        raise SpikecodecError(f"unknown model role {role!r} (known: {', '.join(ROLES)})")
+    if role != "intra" and attention != "none":
+        raise SpikecodecError(f"the {role} codec has no attention (got {attention!r})")
 
 
-def first_quality(config: ModelConfig, variant: str = "none") -> int:
-    """The quality of ``variant``'s lowest level (1, or below for an inter codec with extra levels)."""
-    return 1 - len(config.residual_lambdas_below) if variant == INTER else 1
+def role_lambdas(config: ModelConfig, role: str = "intra") -> tuple[float, ...]:
+    """The lambdas of ``role``'s quality levels: the inter codec adds its levels below quality 1."""
+    return config.residual_lambdas_below + config.lambdas if role == "inter" else config.lambdas
 
 
-def weights_stem(name: str, variant: str = "none") -> str:
-    return name if variant == "none" else f"{name}-{variant}"
+def first_quality(config: ModelConfig, role: str = "intra") -> int:
+    """The quality of ``role``'s lowest level (1, or below for an inter codec with extra levels)."""
+    return 1 - len(config.residual_lambdas_below) if role == "inter" else 1
+
+
+def weights_stem(name: str, attention: str = "none", role: str = "intra") -> str:
+    """File stem of the weights of ``name`` with ``attention`` in ``role``: ``name[-attention][-role]``."""
+    return "-".join([name] + [attention] * (attention != "none") + [role] * (role != "intra"))
 
 
 def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def load_model(name: str, variant: str = "none",
+def load_model(name: str, attention: str = "none", *, role: str = "intra",
                weights_dir: Path = WEIGHTS_DIR) -> tuple[GainedMeanScaleHyperprior, str, dict]:
-    """Build ``name`` as ``variant`` (an attention or ``"inter"``) and load its committed weights.
+    """Build ``name`` with ``attention`` in ``role`` and load its committed weights.
 
     Returns:
         ``(model in eval mode with entropy tables, weights sha256, training record)``;
         the model's parameters are in channels-last memory format.
     """
-    model = build_model(get_config(name), variant)
-    stem = weights_stem(name, variant)
+    model = build_model(get_config(name), attention, role)
+    stem = weights_stem(name, attention, role)
     path, record_path = weights_dir / f"{stem}.pth", weights_dir / f"{stem}.json"
     if not path.is_file() or not record_path.is_file():
         raise SpikecodecError(f"no trained weights for {stem!r} in {weights_dir}")
@@ -119,6 +131,9 @@ def load_model(name: str, variant: str = "none",
     digest = file_sha256(path)
     if digest != record.get("sha256"):
         raise SpikecodecError(f"weights {path.name} do not match their record (sha256 {digest[:12]})")
+    if (record.get("attention"), record.get("role", "intra")) != (attention, role):
+        raise SpikecodecError(f"record {record_path.name} describes attention {record.get('attention')!r}, "
+                              f"role {record.get('role', 'intra')!r}, not {attention!r}, {role!r}")
     state = torch.load(path, map_location="cpu", weights_only=True)
     state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
     model.load_state_dict(state)

@@ -20,19 +20,19 @@ import torch
 
 from codec.evaluate.images import codec_rd, load_gray
 from codec.evaluate.reds import reds_points
-from codec.models.registry import INTER, WEIGHTS_DIR, file_sha256, first_quality, get_config, weights_stem
+from codec.models.registry import WEIGHTS_DIR, file_sha256, first_quality, get_config, weights_stem
 from codec.models.scene_codec import SceneCodec
 from codec.models.scene_model import GainedMeanScaleHyperprior
 
 
-def export_model(model: GainedMeanScaleHyperprior, model_name: str, variant: str,
+def export_model(model: GainedMeanScaleHyperprior, model_name: str, attention: str, role: str,
                  record: dict, data_root: Path, weights_dir: Path = WEIGHTS_DIR,
                  kodak: bool = True, reds: bool = True,
                  evaluations: dict[str, Callable[[SceneCodec], Any]] | None = None) -> dict:
     """Write ``<stem>.pth`` and ``<stem>.json``; returns the record.
 
-    ``variant`` is an attention (``"none"``, ``"soam"``, ``"bisoam"``) or ``"inter"``
-    for the residual codec. ``data_root`` is the shared data folder: Kodak
+    ``attention`` (``"none"``, ``"soam"``, ``"bisoam"``) and ``role`` (``"intra"``, or
+    ``"inter"`` for the residual codec) name the weights. ``data_root`` is the shared data folder: Kodak
     (``images/kodak``, unless ``kodak`` is false; it has no spikes, so attention
     models skip it) and the REDS recordings (``spikes/``, unless ``reds`` is
     false) are measured for the record, evaluation only; ``evaluations`` adds
@@ -45,18 +45,17 @@ def export_model(model: GainedMeanScaleHyperprior, model_name: str, variant: str
         for p in params.values():
             p.copy_(p.half().float())
     model.update(force=True, update_quantiles=True)
-    residual = variant == INTER
-    codec = SceneCodec(model, model_name, "none" if residual else variant, "", {}, residual=residual,
-                       first_quality=first_quality(get_config(model_name), variant))
+    codec = SceneCodec(model, model_name, attention, "", {}, residual=role == "inter",
+                       first_quality=first_quality(get_config(model_name), role))
     measured = {key: measure(codec) for key, measure in (evaluations or {}).items()}
     kodak_rd = codec_rd(codec, load_gray(data_root / "images" / "kodak")) if kodak else None
     reds_rd = reds_points(codec, data_root / "spikes") if reds else None
     state = {k: v.half() if k in params else v for k, v in model.state_dict().items()}
-    stem = weights_stem(model_name, variant)
+    stem = weights_stem(model_name, attention, role)
     weights_dir.mkdir(parents=True, exist_ok=True)
     path = weights_dir / f"{stem}.pth"
     torch.save(state, path)
-    record = {"name": model_name, "attention": variant,
+    record = {"name": model_name, "attention": attention, "role": role,
               "config": get_config(model_name).to_dict(), **record,
               "exported": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
               "kodak_gray": kodak_rd, "reds_spikes": reds_rd, **measured, "file_bytes": path.stat().st_size,

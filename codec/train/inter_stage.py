@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from codec.models.registry import INTER, build_model, get_config, load_model, role_lambdas
+from codec.models.registry import build_model, get_config, load_model, role_lambdas
 from codec.options import DEFAULT_MODEL
 from codec.pipeline.motion import compensate, estimate_motion
 from codec.pipeline.prediction import bidirectional_prediction, scene_values
@@ -62,15 +62,15 @@ def train_inter(run: RunDir, data_root: Path, model_name: str = DEFAULT_MODEL,
     config = get_config(model_name)
     reference_name = reference_model or model_name
     intra = load_model(reference_name)[0]
-    model = build_model(config, INTER)
+    model = build_model(config, role="inter")
     if not run.checkpoint_path.is_file():
-        source, variant = (init, INTER) if init else (model_name, "none")
-        copied = initialise_from(model, source, variant, below=len(config.residual_lambdas_below))
-        run.log(event="init", source=f"{source}/{variant}", tensors=len(copied))
+        source, role = (init, "inter") if init else (model_name, "intra")
+        copied = initialise_from(model, source, role=role, below=len(config.residual_lambdas_below))
+        run.log(event="init", source=f"{source}/{role}", tensors=len(copied))
     model = model.to(memory_format=torch.channels_last)
     rng = np.random.default_rng(seed)
     bank = load_bank(run.path / "bank.npz", data_root)
-    lambdas = torch.tensor(role_lambdas(config, INTER))
+    lambdas = torch.tensor(role_lambdas(config, "inter"))
     below = len(config.residual_lambdas_below)
     intra_levels = len(intra.lambdas)
     run.log(event="start", stage="inter", batch=batch, crop=crop)

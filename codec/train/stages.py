@@ -90,7 +90,7 @@ def _codec(args: argparse.Namespace, runs: Path) -> dict:
     record = _record("I: codec on gray natural images", summary, run, s)
     record["command"] = (f"spikecodec train --stage codec --steps {summary['step']} "
                          f"--batch {s['batch']} --crop {s['crop']} --lr {s['lr']:g}")
-    record = export_model(model, args.model, "none", record, args.data)
+    record = export_model(model, args.model, "none", "intra", record, args.data)
     return {"steps": record["steps"], "kodak_gray": record["kodak_gray"], "sha256": record["sha256"]}
 
 
@@ -126,7 +126,7 @@ def _joint(args: argparse.Namespace, runs: Path) -> dict:
     recon_scores = _ship_recon(recon, {k: record[k] for k in ("stage", "steps", "wall_seconds", "command")}
                                | {"lr": s["lr"] * RECON_LR_SCALE}, args.data)
     record["recon_net_recordings_gain_normalized_psnr_plane150"] = recon_scores
-    record = export_model(model, args.model, "none", record, args.data)
+    record = export_model(model, args.model, "none", "intra", record, args.data)
     return {"steps": record["steps"], "kodak_gray": record["kodak_gray"], "reds_spikes": record["reds_spikes"],
             "recon_net_psnr": recon_scores, "sha256": record["sha256"]}
 
@@ -146,7 +146,7 @@ def _attention(args: argparse.Namespace, runs: Path) -> dict:
         record["initialised_from_sha256"] = base_sha
         record["command"] = (f"spikecodec train --stage attention --attention {variant} --steps {summary['step']} "
                              f"--batch {s['batch']} --crop {s['crop']} --lr {s['lr']:g}")
-        record = export_model(model, args.model, variant, record, args.data, kodak=False)
+        record = export_model(model, args.model, variant, "intra", record, args.data, kodak=False)
         out[variant] = {"steps": record["steps"], "reds_spikes": record["reds_spikes"],
                         "sha256": record["sha256"]}
     return out
@@ -155,7 +155,6 @@ def _attention(args: argparse.Namespace, runs: Path) -> dict:
 def _inter(args: argparse.Namespace, runs: Path) -> dict:
     from codec.evaluate.reds import reds_inter_points
     from codec.models import load_scene_codec
-    from codec.models.registry import INTER
     from codec.options import DEFAULT_INTER_OFFSET
     from codec.pipeline.motion import BLOCK, MAX_DISPLACEMENT
     from codec.train.export import export_model
@@ -174,7 +173,8 @@ def _inter(args: argparse.Namespace, runs: Path) -> dict:
                         "inter_offset": DEFAULT_INTER_OFFSET}
     intra = load_scene_codec(reference)
     measure = {"reds_inter": lambda inter: reds_inter_points(intra, inter, args.data / "spikes")}
-    record = export_model(model, args.model, INTER, record, args.data, kodak=False, reds=False, evaluations=measure)
+    record = export_model(model, args.model, "none", "inter", record, args.data, kodak=False, reds=False,
+                          evaluations=measure)
     return {"steps": record["steps"], "reds_inter": record["reds_inter"], "sha256": record["sha256"]}
 
 

@@ -28,14 +28,14 @@ def extend_levels(table: torch.Tensor, levels: int, below: int = 0) -> torch.Ten
     return torch.stack(rows)
 
 
-def initialise_from(model: nn.Module, name: str, variant: str = "none", below: int = 0) -> list[str]:
-    """Copy the committed weights of ``name``/``variant`` into ``model`` where they fit; gain tables
+def initialise_from(model: nn.Module, name: str, role: str = "intra", below: int = 0) -> list[str]:
+    """Copy the committed weights of ``name`` (no attention) in ``role`` into ``model`` where they fit; gain tables
     get ``below`` new levels under the source's first (and the rest of any extra above its last).
 
     Returns:
         The names of the parameters and buffers that were copied.
     """
-    source, _, _ = load_model(name, variant)
+    source, _, _ = load_model(name, role=role)
     target = model.state_dict()
     copied = []
     for key, value in source.state_dict().items():
