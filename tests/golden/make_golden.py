@@ -16,6 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from codec.bitstream import FORMAT_VERSION
 from codec.pipeline import Decoder, Encoder, EncoderConfig
@@ -71,6 +72,15 @@ def digest(planes: np.ndarray) -> str:
     return hashlib.sha256(repr(planes.shape).encode() + np.packbits(planes).tobytes()).hexdigest()
 
 
+def cpu_capability() -> str:
+    """The instruction set torch's CPU kernels use here (``"AVX2"``, ``"AVX512"``, ...).
+
+    Scene layers come from float transforms whose last bits depend on it, so their bytes are
+    promised only where it matches; the exact layer alone is integer arithmetic throughout.
+    """
+    return torch.backends.cpu.get_cpu_capability()
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -90,7 +100,7 @@ def main() -> None:
         data = encode(planes, config)
         name = f"v{FORMAT_VERSION}-{case}.spkc"
         (HERE / name).write_bytes(data)
-        streams.append({"file": name, "version": FORMAT_VERSION, "config": asdict(config),
+        streams.append({"file": name, "version": FORMAT_VERSION, "config": asdict(config), "cpu": cpu_capability(),
                         "sensor": asdict(SENSOR), "bytes": len(data), "spkc_sha256": sha256(data),
                         "decoded_sha256": digest(decode(data))})
         print(f"{name}: {len(data)} bytes")
