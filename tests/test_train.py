@@ -11,6 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
+from codec.errors import SpikecodecError
 from codec.models.registry import load_model
 from codec.train.attention_stage import binned, train_attention
 from codec.train.codec_stage import train_codec
@@ -62,6 +63,18 @@ def test_codec_stage_resumes_from_its_run_dir(data_root, tmp_path):
     events = [json.loads(line) for line in run.log_path.read_text().splitlines()]
     assert {"event": "resume", "step": 2}.items() <= next(e for e in events if e.get("event") == "resume").items()
     assert events[-1]["step"] == 3 and events[-1]["loss"] > 0
+
+
+def test_a_checkpoint_of_other_parameters_is_refused_clearly(data_root, tmp_path):
+    run = RunDir(tmp_path / "codec")
+    train_codec(run, data_root, steps=1, batch=2, crop=64)
+    state = torch.load(run.checkpoint_path, weights_only=False)
+    moments = state["optimizer"]["state"]
+    first, other = 0, next(i for i, m in moments.items() if m["exp_avg"].shape != moments[0]["exp_avg"].shape)
+    moments[first], moments[other] = moments[other], moments[first]  # as a changed parameter order leaves it
+    run.save(state)
+    with pytest.raises(SpikecodecError, match="cannot resume this run"):
+        train_codec(run, data_root, steps=2, batch=2, crop=64)
 
 
 @pytest.mark.slow

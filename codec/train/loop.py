@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from codec.errors import SpikecodecError
 from codec.train.runs import RunDir
 
 
@@ -25,6 +26,17 @@ def trainable(model: nn.Module, prefixes: Iterable[str] | None = None) -> list[n
     prefixes = tuple(prefixes) if prefixes else ("",)
     return [p for n, p in model.named_parameters()
             if not n.endswith(".quantiles") and n.startswith(prefixes)]
+
+
+def check_optimizer_state(optimizer: torch.optim.Optimizer) -> None:
+    """Raise ``ValueError`` when a loaded Adam state does not fit its parameters' shapes
+    (``load_state_dict`` matches them by position only)."""
+    for group in optimizer.param_groups:
+        for p in group["params"]:
+            moment = optimizer.state.get(p, {}).get("exp_avg")
+            if moment is not None and moment.shape != p.shape:
+                raise ValueError(f"optimizer state of shape {tuple(moment.shape)} for a parameter of shape "
+                                 f"{tuple(p.shape)}")
 
 
 def fit(run: RunDir, model: nn.Module, params: list[nn.Parameter] | list[dict],
@@ -50,9 +62,15 @@ def fit(run: RunDir, model: nn.Module, params: list[nn.Parameter] | list[dict],
     step, wall = 0, 0.0
     state = run.load()
     if state is not None:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        aux_optimizer.load_state_dict(state["aux_optimizer"])
+        try:
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            aux_optimizer.load_state_dict(state["aux_optimizer"])
+            check_optimizer_state(optimizer)
+        except (RuntimeError, ValueError) as err:
+            raise SpikecodecError(f"{run.checkpoint_path} was written for another model or parameter order "
+                                  f"and cannot resume this run ({str(err).splitlines()[0]}): move it aside "
+                                  f"or pass another --runs") from None
         step, wall = state["step"], state["wall_seconds"]
         torch.set_rng_state(state["torch_rng"])
         if rng is not None and "numpy_rng" in state:
