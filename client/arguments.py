@@ -69,6 +69,25 @@ def add_exact_arguments(parser: Parser, *, inherit: bool = False) -> None:
                        help="the exact layer alone, without scenes (the scene options are unused)")
 
 
+def add_file_arguments(parser: Parser, *, simulated: bool = False, dataset_of: str = "") -> None:
+    """How spike files are read: ``--height``/``--width`` (a ``.dat`` file does not record its
+    size; with ``simulated`` also the size of a simulated source) and ``--dataset`` (read a plain
+    ``(T, H, W)`` bool/uint8 dataset of an HDF5 file instead of the spikecodec schema).
+
+    Args:
+        simulated: the command also simulates sources (``stream``, ``bench``).
+        dataset_of: which input ``--dataset`` applies to, when a command reads several.
+    """
+    what = ".dat / simulated" if simulated else ".dat plane"
+    parser.add_argument("--height", type=int, default=None,
+                        help=f"{what} height, any size (default {options.DEFAULT_HEIGHT})")
+    parser.add_argument("--width", type=int, default=None,
+                        help=f"{what} width, any size (default {options.DEFAULT_WIDTH})")
+    parser.add_argument("--dataset", default=None, metavar="NAME",
+                        help=f"HDF5{' ' + dataset_of if dataset_of else ''}: read the plain (T, H, W) bool/uint8 "
+                             "dataset NAME (default: the spikecodec schema)")
+
+
 def add_fr_window_argument(parser: Parser) -> None:
     """``--fr-window``: planes of the windowed firing rate the report scores."""
     parser.add_argument("--fr-window", type=int, default=options.DEFAULT_FR_WINDOW,

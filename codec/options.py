@@ -54,6 +54,10 @@ HDF5_COMPRESSIONS: tuple[Hdf5Compression, ...] = get_args(Hdf5Compression)
 ANCHOR_NAMES: tuple[AnchorName, ...] = get_args(AnchorName)
 EXACT_LAYERS: tuple[ExactLayer, ...] = get_args(ExactLayer)
 
+#: plane size of a ``.dat`` file (which does not record it) and of a simulated source:
+#: the Vidar camera's 250x400 (any other size works wherever a file records it)
+DEFAULT_HEIGHT = 250
+DEFAULT_WIDTH = 400
 #: ``K``: planes between scene centres and per scene block (51 ms of 20 kHz camera
 #: time per 32 scenes)
 DEFAULT_WINDOW = 32

@@ -97,7 +97,7 @@ def bad_files(reds_dat: Path, tmp_path: Path) -> Path:
 BAD_INPUT = [
     (["info", "cut.dat"], ["not a whole number", "100 planes + 77 bytes"]),
     (["info", "REDS", "--height", "256"], ["not a whole number", "--height/--width"]),
-    (["info", "REDS", "--width", "401"], ["divisible by 8"]),
+    (["info", "REDS", "--width", "401"], [".dat cannot hold 250x401 planes", "use .h5"]),
     (["convert", "cut.dat", "-o", "y.h5"], ["not a whole number"]),
     (["info", "missing.dat"], ["No such file"]),
     (["info", "plain.h5"], ["no dataset 'spikes'", "frames"]),

@@ -16,7 +16,8 @@ from codec.io import open_spikes, open_writer, pack_planes, plane_bytes, unpack_
 
 @st.composite
 def plane_stacks(draw: st.DrawFn, max_side: int = 24) -> np.ndarray:
-    """``(T, H, W)`` uint8 0/1 with ``H*W`` divisible by 8, W not necessarily."""
+    """``(T, H, W)`` uint8 0/1 with ``H*W`` a multiple of 8 (what ``.dat`` holds), W not necessarily
+    (any size: ``tests/test_any_size.py``)."""
     height = draw(st.integers(1, max_side))
     width = draw(st.integers(1, max_side).filter(lambda w: (height * w) % 8 == 0))
     t = draw(st.integers(0, 6))

@@ -240,7 +240,10 @@ def _bad_sensor() -> spikes_pb2.SpikeMessage:
 BAD_STREAMS = {
     "empty stream": ([], Code.INVALID_ARGUMENT, "empty stream: expected a header message first"),
     "chunk first": ([_chunk(0, 0, 1)], Code.INVALID_ARGUMENT, "first message must be a header, got a chunk"),
-    "bad shape": ([_header(height=3, width=5)], Code.INVALID_ARGUMENT, "header: height*width must be divisible by 8"),
+    "bad shape": ([_header(height=0, width=5)], Code.INVALID_ARGUMENT, "header: plane size must be positive, got 0x5"),
+    "pad bits": ([_header(height=3, width=5), spikes_pb2.SpikeMessage(chunk=spikes_pb2.SpikeChunk(
+        sequence=0, first_plane=0, num_planes=1, packed=b"\xff\xff"))], Code.INVALID_ARGUMENT,
+        "chunk 0: packed 3x5 plane 0 has pad bits set"),
     "bit order": ([_header(bit_order=0)], Code.INVALID_ARGUMENT, "bit_order must be BIT_ORDER_LSB_FIRST, got BIT_ORDER_UNSPECIFIED"),
     "sensor": ([_bad_sensor()], Code.INVALID_ARGUMENT, "header: sensor: reset_mechanism must be one of"),
     "quality": ([stream_header(H, W, SENSOR, spikes_pb2.CodecOptions(quality=99))], Code.INVALID_ARGUMENT, "quality 99"),

@@ -15,7 +15,7 @@ HELP = "rate-distortion sweep of the codec against VVC/HEVC/count/lossless ancho
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from client.arguments import add_fr_window_argument, comma_list
+    from client.arguments import add_file_arguments, add_fr_window_argument, comma_list
     from codec import options
 
     def names(values: tuple) -> str:
@@ -65,8 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_fr_window_argument(parser)
     parser.add_argument("--planes", type=int, default=None,
                         help="planes per source (recordings: at most; simulated: exactly, default 1000)")
-    parser.add_argument("--height", type=int, default=None, help=".dat height / simulated scene height (default 250)")
-    parser.add_argument("--width", type=int, default=None, help=".dat width / simulated scene width (default 400)")
+    add_file_arguments(parser, simulated=True, dataset_of="sources")
     parser.add_argument("--crop", default=None, metavar="HxW", help="centre crop of recordings, e.g. 64x128")
     parser.add_argument("--fps", type=float, default=None,
                         help="simulated sources: keyframes per second of camera time")
@@ -85,6 +84,6 @@ def run(args: argparse.Namespace) -> dict:
         attentions=args.attention, intra_periods=args.intra_period, gops=args.gop, inter_offsets=args.inter_offset,
         anchors=args.anchor, qps=args.qps, preset=args.preset, threads=args.threads, vvc_outputs=args.vvc_outputs,
         fr_window=args.fr_window, height=args.height, width=args.width, planes=args.planes,
-        crop=parse_crop(args.crop), fps=args.fps, seed=args.seed,
+        crop=parse_crop(args.crop), fps=args.fps, seed=args.seed, dataset=args.dataset,
     )
     return run_bench(args.sources, settings, args.recon, Path(args.output))

@@ -17,7 +17,7 @@ _GT = re.compile(r"^(?P<path>.+?)(@(?P<plane>\d+))?$")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from client.arguments import add_fr_window_argument, add_scene_arguments
+    from client.arguments import add_file_arguments, add_fr_window_argument, add_scene_arguments
 
     parser.add_argument("original", help="original spikes (.dat, .h5)")
     parser.add_argument("decoded", help="decoded spikes (.dat, .h5)")
@@ -29,8 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_fr_window_argument(parser)
     parser.add_argument("--threads", type=int, default=None,
                         help="torch threads for --method/--recon net (default: torch's choice)")
-    parser.add_argument("--height", type=int, default=None, help=".dat plane height (default 250)")
-    parser.add_argument("--width", type=int, default=None, help=".dat plane width (default 400)")
+    add_file_arguments(parser, dataset_of="original (DECODED is read as written by decode)")
 
 
 def parse_gt(spec: str, num_planes: int) -> tuple[Path, int]:
@@ -69,7 +68,7 @@ def run(args: argparse.Namespace) -> dict:
         torch.set_num_threads(args.threads)
     reconstructor = get_reconstructor(args.recon, args.window)
     label = f"{args.recon} K={args.window}"
-    with open_spikes(args.original, args.height, args.width) as orig, \
+    with open_spikes(args.original, args.height, args.width, args.dataset) as orig, \
             open_spikes(args.decoded, args.height, args.width) as dec:
         result: dict = stream_fidelity(orig, dec, window=args.fr_window).to_dict()
         t, h, w = orig.num_planes, orig.height, orig.width

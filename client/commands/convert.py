@@ -18,11 +18,11 @@ HELP = "convert a spike file between .dat and .h5 (lossless, block by block)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from client.arguments import add_file_arguments
+
     parser.add_argument("input", help="spike file: PKU .dat, or .h5/.hdf5")
     parser.add_argument("-o", "--output", required=True, help="file to write (.dat, .h5 or .hdf5)")
-    parser.add_argument("--height", type=int, default=None, help=".dat input plane height (default 250)")
-    parser.add_argument("--width", type=int, default=None, help=".dat input plane width (default 400)")
-    parser.add_argument("--dataset", default=None, help="HDF5 input: read this plain (T,H,W) bool/uint8 dataset")
+    add_file_arguments(parser, dataset_of="input")
     parser.add_argument("--compression", choices=options.HDF5_COMPRESSIONS, default="none",
                         help="HDF5 output: lossless chunk compression (default none)")
     parser.add_argument("--gt", action="append", default=[], metavar="PNG[@PLANE]",

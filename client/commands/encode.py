@@ -8,15 +8,14 @@ HELP = "encode a spike file (.dat or .h5) into a .spkc bitstream"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from client.arguments import add_codec_arguments, add_exact_arguments, add_scene_arguments
+    from client.arguments import add_codec_arguments, add_exact_arguments, add_file_arguments, add_scene_arguments
 
     parser.add_argument("input", help="spike file: PKU .dat or .h5")
     parser.add_argument("-o", "--output", required=True, help="bitstream to write (.spkc)")
     add_codec_arguments(parser)
     add_scene_arguments(parser)
     add_exact_arguments(parser)
-    parser.add_argument("--height", type=int, default=None, help=".dat plane height (default 250)")
-    parser.add_argument("--width", type=int, default=None, help=".dat plane width (default 400)")
+    add_file_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -26,4 +25,5 @@ def run(args: argparse.Namespace) -> dict:
                            recon=args.recon, attention=args.attention, model=args.model,
                            intra_period=args.intra_period, gop=args.gop, gop_size=args.gop_size,
                            exact=args.exact)
-    return encode_file(args.input, args.output, config, height=args.height, width=args.width, progress=True)
+    return encode_file(args.input, args.output, config, height=args.height, width=args.width, progress=True,
+                       dataset=args.dataset)

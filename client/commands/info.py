@@ -8,10 +8,10 @@ HELP = "show format, T, H, W and mean firing rate of a spike file (.dat or .h5)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from client.arguments import add_file_arguments
+
     parser.add_argument("file", help="spike file: PKU .dat, or .h5/.hdf5")
-    parser.add_argument("--height", type=int, default=None, help=".dat plane height (default 250)")
-    parser.add_argument("--width", type=int, default=None, help=".dat plane width (default 400)")
-    parser.add_argument("--dataset", default=None, help="HDF5: read this plain (T,H,W) bool/uint8 dataset")
+    add_file_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> dict:

@@ -9,7 +9,7 @@ HELP = "reconstruct scenes (TFP, TFI or the learned network) from spikes, one PN
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from client.arguments import add_scene_arguments
+    from client.arguments import add_file_arguments, add_scene_arguments
 
     parser.add_argument("input", help="spike file: .dat, .h5 or .hdf5")
     parser.add_argument("-o", "--output", required=True, metavar="DIR", help="folder for scene_<centre>.png")
@@ -18,9 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="scene value per unit firing rate (default 1: rate 1 is white)")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch threads for --method/--recon net (default: torch's choice)")
-    parser.add_argument("--height", type=int, default=None, help=".dat plane height (default 250)")
-    parser.add_argument("--width", type=int, default=None, help=".dat plane width (default 400)")
-    parser.add_argument("--dataset", default=None, help="plain (T,H,W) dataset name in an HDF5 file")
+    add_file_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> dict:

@@ -16,7 +16,13 @@ HELP = "stream spikes through a server (live encode + decode) and report rate, f
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from client.arguments import add_codec_arguments, add_exact_arguments, add_fr_window_argument, add_scene_arguments
+    from client.arguments import (
+        add_codec_arguments,
+        add_exact_arguments,
+        add_file_arguments,
+        add_fr_window_argument,
+        add_scene_arguments,
+    )
 
     parser.add_argument("source", help=".dat/.h5 recording, image folder, video file, davis:FOLDER or 'synthetic'")
     parser.add_argument("--server", required=True, metavar="HOST:PORT", help="spikecodec server address")
@@ -36,8 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     source = parser.add_argument_group("source")
     source.add_argument("--planes", type=int, default=None,
                         help="planes to send (recordings: at most; simulated: exactly, default 1000)")
-    source.add_argument("--height", type=int, default=None, help=".dat height / simulated height (default 250)")
-    source.add_argument("--width", type=int, default=None, help=".dat width / simulated width (default 400)")
+    add_file_arguments(source, simulated=True)
     source.add_argument("--fps", type=float, default=None, help="simulated sources: keyframes per second")
     source.add_argument("--seed", type=int, default=0, help="simulated sources: seed (default 0)")
     add_fr_window_argument(parser)
@@ -64,7 +69,8 @@ def run(args: argparse.Namespace) -> dict:
     options = spikes_pb2.CodecOptions(quality=args.quality, window=args.window, offset=args.offset, recon=args.recon,
                                       attention=args.attention, model=args.model, intra_period=args.intra_period,
                                       gop=args.gop, gop_size=args.gop_size, exact=args.exact)
-    with open_input(args.source, args.height, args.width, args.planes, None, args.fps, args.seed) as source, \
+    with open_input(args.source, args.height, args.width, args.planes, None, args.fps, args.seed,
+                    dataset=args.dataset) as source, \
             Connection(args.server, token=args.token, tls=args.tls, root_certificates=args.ca_cert) as conn:
         conn.wait_ready(args.timeout)
         recorder = StreamRecorder(source, args.output)

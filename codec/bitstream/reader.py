@@ -43,6 +43,7 @@ from codec.bitstream.records import (
 )
 from codec.bitstream.varint import read_uvarint
 from codec.errors import BitstreamError
+from codec.io.packing import plane_bytes
 
 
 class RecordParser:
@@ -263,7 +264,7 @@ class RecordParser:
                        f"planes {first}..{first + count - 1} go beyond the header's {header.num_planes}")
         if coding not in CODING_NAMES:
             self._fail(KIND_EXACT, at, f"unknown coding {coding}")
-        raw = count * header.height * header.width // 8
+        raw = count * plane_bytes(header.height, header.width)
         if (coding == CODING_RAW) != (len(payload) == raw) or len(payload) > raw:
             relation = "exactly" if coding == CODING_RAW else "less than"
             self._fail(KIND_EXACT, at, f"{CODING_NAMES[coding]} payload of {len(payload)} bytes, "

@@ -23,7 +23,7 @@ _FLAGS = (("recon", "--recon"), ("attentions", "--attention"), ("intra_periods",
           ("gops", "--gop"), ("inter_offsets", "--inter-offset"), ("qualities", "--qualities"),
           ("anchors", "--anchor"), ("qps", "--qps"), ("preset", "--preset"), ("window", "--window"),
           ("offset", "--offset"), ("fr_window", "--fr-window"), ("planes", "--planes"), ("height", "--height"),
-          ("width", "--width"),
+          ("width", "--width"), ("dataset", "--dataset"),
           ("crop", "--crop"), ("fps", "--fps"), ("seed", "--seed"), ("model", "--model"),
           ("vvc_outputs", "--vvc-outputs"), ("threads", "--threads"))
 

@@ -2,7 +2,8 @@
 
 ``SOURCE`` is one of
 
-- a ``.dat`` (PKU layout, ``--height/--width``) or ``.h5``/``.hdf5`` recording;
+- a ``.dat`` (PKU layout, ``--height/--width``) or ``.h5``/``.hdf5`` recording (the
+  spikecodec schema, or a plain ``(T, H, W)`` dataset named by ``dataset``);
 - ``synthetic``: the built-in moving procedural scene (:class:`codec.simulate.SyntheticSource`);
 - a folder of images or a video file, simulated with :func:`codec.simulate.simulate`;
 - ``davis:FOLDER``: same as a folder of frames (a DAVIS-style sequence), named
@@ -24,6 +25,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from codec.errors import SpikeFormatError
+from codec.options import DEFAULT_HEIGHT, DEFAULT_WIDTH
 from codec.sensor import SensorParams
 
 DAVIS_PREFIX = "davis:"
@@ -80,8 +82,8 @@ def parse_crop(text: str | None) -> tuple[int, int] | None:
         h, w = (int(v) for v in text.lower().split("x"))
     except ValueError:
         raise SpikeFormatError(f"crop must be HxW, e.g. 64x128, got {text!r}") from None
-    if h <= 0 or w <= 0 or (h * w) % 8:
-        raise SpikeFormatError(f"crop {h}x{w} must be positive with H*W a multiple of 8")
+    if h <= 0 or w <= 0:
+        raise SpikeFormatError(f"crop {h}x{w} must be positive")
     return h, w
 
 
@@ -110,10 +112,10 @@ def _centre_window(height: int, width: int, crop: tuple[int, int] | None) -> tup
 
 
 def _open_recording(path: Path, height: int | None, width: int | None, planes: int | None,
-                    crop: tuple[int, int] | None) -> SpikeInput:
+                    crop: tuple[int, int] | None, dataset: str | None) -> SpikeInput:
     from codec.io import open_spikes
 
-    reader = open_spikes(path, height, width)
+    reader = open_spikes(path, height, width, dataset)
     window = _centre_window(reader.height, reader.width, crop)
     num_planes = reader.num_planes if planes is None else min(planes, reader.num_planes)
     known = set(getattr(reader, "ground_truth_planes", lambda: [])())  # spikecodec HDF5 files only
@@ -154,6 +156,7 @@ def open_input(
     fps: float | None = None,
     seed: int = 0,
     sensor: SensorParams = SensorParams(),
+    dataset: str | None = None,
 ) -> SpikeInput:
     """Open ``spec`` (module docstring) as a :class:`SpikeInput`.
 
@@ -167,9 +170,12 @@ def open_input(
         fps: simulated sources: keyframes per second of camera time.
         seed: simulated sources: path and membrane seed.
         sensor: simulated sources: the camera's sensor parameters.
+        dataset: HDF5 recordings: the plain ``(T, H, W)`` dataset to read
+            (:func:`codec.io.open_spikes`).
 
     Raises:
-        SpikeFormatError: bad sizes or crop; FileNotFoundError: missing file.
+        SpikeFormatError: bad sizes or crop, ``dataset`` for a source that is not HDF5;
+            FileNotFoundError: missing file.
     """
     if planes is not None and planes <= 0:
         raise SpikeFormatError(f"planes must be positive, got {planes}")
@@ -180,8 +186,11 @@ def open_input(
             raise SpikeFormatError(f"{DAVIS_PREFIX}{spec}: not a folder of frames")
     path = Path(spec)
     if path.suffix.lower() in (".dat", ".h5", ".hdf5") and not path.is_dir():
-        return _open_recording(path, height, width, planes, crop)
+        return _open_recording(path, height, width, planes, crop, dataset)
+    if dataset is not None:
+        raise SpikeFormatError(f"{spec}: --dataset applies to HDF5 recordings, not to a simulated source")
     if crop is not None:
         height, width = crop
     sim_sensor = SensorParams(**{**sensor.to_dict(), "seed": seed})
-    return _open_simulated(spec, height or 250, width or 400, planes or DEFAULT_SIMULATED_PLANES, sim_sensor, fps, seed)
+    return _open_simulated(spec, height or DEFAULT_HEIGHT, width or DEFAULT_WIDTH, planes or DEFAULT_SIMULATED_PLANES,
+                           sim_sensor, fps, seed)

@@ -85,11 +85,14 @@ class BenchSettings:
     crop: tuple[int, int] | None = None
     fps: float | None = None
     seed: int = 0
+    dataset: str | None = None
 
     def source_config(self, spec: str) -> dict[str, Any]:
         """Everything a source's planes and reference scenes depend on."""
         keys = ("window", "offset", "recon", "fr_window", "height", "width", "planes", "crop", "fps", "seed")
         values = {k: getattr(self, k) for k in keys}
+        if self.dataset is not None:  # only then: the points cached before --dataset keep their keys
+            values["dataset"] = self.dataset
         local = Path(spec.removeprefix("davis:"))
         values["spec"] = str(local.resolve()) if local.exists() else spec
         return values
@@ -141,7 +144,7 @@ class PreparedSource:
 
 def _open(spec: str, settings: BenchSettings) -> SpikeInput:
     return open_input(spec, settings.height, settings.width, settings.planes, settings.crop, settings.fps,
-                      settings.seed)
+                      settings.seed, dataset=settings.dataset)
 
 
 def prepare(spec: str, settings: BenchSettings) -> PreparedSource:

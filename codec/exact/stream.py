@@ -62,7 +62,7 @@ class ExactEncoder:
     """Code spike planes losslessly, chunk by chunk.
 
     Args:
-        height, width: plane size in pixels (``H*W`` divisible by 8).
+        height, width: plane size in pixels (any).
         scenes: condition the model on decoded scene values (passed with every push).
         chunk_planes: planes per chunk (the last one may have fewer).
 

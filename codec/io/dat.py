@@ -2,9 +2,14 @@
 
 Layout (DESIGN.md): planes back to back, no header. Each plane is ``H*W`` bits,
 row-major and **vertically flipped** (the bottom image row comes first), packed 8
-pixels per byte least-significant bit first. ``H*W`` must be divisible by 8; the
-plane count is ``file size / (H*W/8)`` and a trailing partial plane is an error.
-Nothing in the file records ``H`` and ``W`` (default 250x400, the Vidar camera).
+pixels per byte least-significant bit first. The plane count is ``file size / (H*W/8)``
+and a trailing partial plane is an error. Nothing in the file records ``H`` and ``W``
+(default 250x400, the Vidar camera).
+
+The layout has no room for padding, so it holds only sizes with ``H*W`` a multiple of
+8 (PKU tools read these files as whole bytes per plane); any other size (250x250 is
+62,500 pixels, 7812.5 bytes) is refused with a message pointing to HDF5, which pads
+each plane's last byte (:mod:`codec.io.packing`) and records the true size.
 """
 
 from __future__ import annotations
@@ -16,11 +21,25 @@ import numpy as np
 
 from codec.errors import SpikeFormatError
 from codec.io.base import SpikeReader, SpikeWriter
-from codec.io.packing import pack_planes, plane_bytes, unpack_planes
+from codec.io.packing import pack_planes, pad_bits, plane_bytes, unpack_planes
+from codec.options import DEFAULT_HEIGHT, DEFAULT_WIDTH
 from codec.sensor import SensorParams
 
-DEFAULT_HEIGHT = 250
-DEFAULT_WIDTH = 400
+
+def check_dat_size(height: int, width: int) -> int:
+    """Bytes of one ``.dat`` plane of ``height x width`` pixels.
+
+    Raises:
+        SpikeFormatError: an empty plane, or ``H*W`` not a multiple of 8 (the layout has no padding).
+    """
+    nbytes = plane_bytes(height, width)
+    if pad_bits(height, width):
+        raise SpikeFormatError(
+            f".dat cannot hold {height}x{width} planes: the PKU layout packs planes back to back without "
+            f"padding, so H*W must be a multiple of 8 ({height}x{width} = {height * width} pixels); "
+            "use .h5, which holds any size"
+        )
+    return nbytes
 
 
 def flip_packed(packed: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -42,7 +61,7 @@ class DatReader(SpikeReader):
     """Block reader of a PKU ``.dat`` file (see module docstring).
 
     Raises:
-        SpikeFormatError: empty file, ``H*W`` not divisible by 8, or a file size
+        SpikeFormatError: empty file, ``H*W`` not a multiple of 8, or a file size
             that is not a whole number of planes (truncated file or wrong H/W).
     """
 
@@ -53,7 +72,7 @@ class DatReader(SpikeReader):
         self.height = DEFAULT_HEIGHT if height is None else int(height)
         self.width = DEFAULT_WIDTH if width is None else int(width)
         self.sensor = SensorParams()
-        nbytes = plane_bytes(self.height, self.width)
+        nbytes = check_dat_size(self.height, self.width)
         size = os.stat(self.path).st_size
         if size == 0:
             raise SpikeFormatError(f"{self.path.name} is empty")
@@ -95,6 +114,7 @@ class DatWriter(SpikeWriter):
     """Writes the exact PKU ``.dat`` layout (no header; sensor parameters are not stored)."""
 
     def __init__(self, path: str | Path, height: int, width: int, sensor: SensorParams = SensorParams()) -> None:
+        check_dat_size(height, width)
         super().__init__(path, height, width, sensor)
         self._file = open(self._partial, "wb")
 

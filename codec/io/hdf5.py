@@ -2,13 +2,14 @@
 
 Schema ``spikecodec-spikes`` version 1::
 
-    /spikes            uint8 (T, H*W/8)   packed planes, row-major, top row first,
-                                          LSB-first bytes (codec.io.packing);
-                                          chunked by planes, maxshape (None, H*W/8),
+    /spikes            uint8 (T, B)       packed planes, B = ceil(H*W/8) bytes each,
+                                          row-major, top row first, LSB-first bytes,
+                                          the last byte's pad bits zero (codec.io.packing);
+                                          chunked by planes, maxshape (None, B),
                                           compression optional (gzip or lzf)
         @schema            "spikecodec-spikes"
         @schema_version    1
-        @height, @width    plane size in pixels
+        @height, @width    plane size in pixels (any; the true size of the padded planes)
         @bit_order         "little"  (first pixel in the least significant bit)
         @plane_rate_hz     planes per second
         @sensor_threshold, @sensor_alpha, @sensor_reset_mechanism,
@@ -16,6 +17,10 @@ Schema ``spikecodec-spikes`` version 1::
     /ground_truth/plane_<P>   float32 (H, W) in [0, 1], optional: the scene that
         @plane                drove plane P (simulated files)
     /@simulation        optional JSON string: how the file was simulated
+
+Padding each plane to a whole byte came with any ``H x W``; every size with ``H*W`` a
+multiple of 8 (the only ones version 1 held before) keeps exactly its bytes, so the
+schema version did not change.
 
 A *plain* file holds a ``(T, H, W)`` bool or uint8 (0/1) dataset under any name
 (top row first); it is read with ``dataset=NAME`` and default sensor parameters.
@@ -32,7 +37,7 @@ import numpy as np
 
 from codec.errors import SpikecodecError, SpikeFormatError
 from codec.io.base import SpikeReader, SpikeWriter
-from codec.io.packing import BIT_ORDER, pack_planes, plane_bytes
+from codec.io.packing import BIT_ORDER, check_padding, pack_planes, plane_bytes
 from codec.options import HDF5_COMPRESSIONS
 from codec.sensor import SensorParams
 
@@ -179,7 +184,12 @@ class H5Reader(_H5Reader):
 
     def read_packed(self, start: int, stop: int) -> np.ndarray:
         start, stop = self._clip(start, stop)
-        return self._read_rows(start, stop)
+        packed = self._read_rows(start, stop)
+        try:
+            check_padding(packed, self.height, self.width, start)
+        except SpikeFormatError as err:
+            raise self._fail(str(err)) from None
+        return packed
 
     def simulation(self) -> dict[str, Any] | None:
         """How the file was simulated (the ``/@simulation`` JSON), or ``None``."""

@@ -51,16 +51,18 @@ def _progress(total: int | None, desc: str, show: bool) -> tqdm:
 
 
 def encode_file(src: str | Path, dst: str | Path, config: EncoderConfig,
-                height: int | None = None, width: int | None = None, progress: bool = False) -> dict:
+                height: int | None = None, width: int | None = None, progress: bool = False,
+                dataset: str | None = None) -> dict:
     """Encode a spike file (``.dat`` needs ``height``/``width``, default 250x400) to ``dst`` (``.spkc``).
 
     Args:
         progress: show a progress bar on stderr (when it is a terminal).
+        dataset: HDF5: read this plain ``(T, H, W)`` dataset (:func:`codec.io.open_spikes`).
     """
     dst = Path(dst)
     start = time.perf_counter()
     read = 0.0
-    with open_spikes(src, height=height, width=width) as reader, _atomic_output(dst) as tmp, open(tmp, "wb") as out:
+    with open_spikes(src, height, width, dataset) as reader, _atomic_output(dst) as tmp, open(tmp, "wb") as out:
         encoder = Encoder(config, reader.height, reader.width, reader.sensor, num_planes=reader.num_planes)
         out.write(encoder.header_record())
         blocks = reader.iter_blocks(BLOCK_PLANES)

@@ -1,7 +1,8 @@
 """TFP and TFI scenes straight from bit-packed planes (numba, one core, no unpacking).
 
-Packed planes are ``(n, B)`` uint8, ``B = H*W/8``, pixel ``8*j + b`` in bit ``b`` of
-byte ``j`` (:mod:`codec.io.packing`).
+Packed planes are ``(n, B)`` uint8, ``B = ceil(H*W/8)``, pixel ``8*j + b`` in bit ``b`` of
+byte ``j`` (:mod:`codec.io.packing`). Scenes come out as ``8*B`` values; when ``H*W`` is not a
+multiple of 8 the caller drops the last byte's pad pixels.
 
 Both count per pixel with byte-lane counters: adding the byte mask ``v`` of 8 pixels
 is one 64-bit addition of ``spread_bits(v)`` (byte ``b`` = bit ``b`` of ``v``), so every
@@ -88,7 +89,7 @@ def window_lookup(packed: np.ndarray, table: np.ndarray, out: np.ndarray) -> Non
 
 
 @njit(cache=True, nogil=True)
-def silence_lookup(packed: np.ndarray, centre: int, table: np.ndarray, out: np.ndarray) -> None:
+def silence_lookup(packed: np.ndarray, centre: int, table: np.ndarray, out: np.ndarray, last_mask: np.uint8) -> None:
     """TFI: ``out[p] = table[next - prev - 1]`` around plane ``centre`` (module docstring).
 
     Args:
@@ -96,6 +97,8 @@ def silence_lookup(packed: np.ndarray, centre: int, table: np.ndarray, out: np.n
         centre: plane index in ``[0, n)``.
         table: ``(n + 1,)`` float32 scene value per count.
         out: ``(8*B,)`` float32.
+        last_mask: the pixels of the last byte (``0xFF`` unless it holds pad bits): pad pixels
+            never fire, so they start as met and do not keep the search going to the block's ends.
     """
     planes, nbytes = packed.shape
     lanes = np.empty(TILE, dtype=np.uint64)
@@ -109,6 +112,8 @@ def silence_lookup(packed: np.ndarray, centre: int, table: np.ndarray, out: np.n
         added = 0
         for direction in (-1, 1):
             tile_silent[:] = 0xFF
+            if j0 + width == nbytes:
+                tile_silent[width - 1] = last_mask
             s = centre if direction < 0 else centre + 1
             while 0 <= s < planes:
                 row = packed[s, j0 : j0 + width]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from codec.io.packing import pad_bits
 from codec.reconstruct.base import RateReconstructor, to_scene
 from codec.reconstruct.packed import silence_lookup
 from codec.reconstruct.windows import block_extent
@@ -60,6 +61,6 @@ class TFI(RateReconstructor):
         through a table of :meth:`block_rate`'s value for every count."""
         n = len(packed)
         table = to_scene((1.0 / np.arange(1, n + 2)).astype(np.float32), self.gain)
-        out = np.empty(height * width, dtype=np.float32)
-        silence_lookup(packed, centre, table, out)
-        return out.reshape(height, width)
+        out = np.empty(8 * packed.shape[1], dtype=np.float32)  # pad pixels of the last byte included
+        silence_lookup(packed, centre, table, out, np.uint8(0xFF >> pad_bits(height, width)))
+        return out[: height * width].reshape(height, width)

@@ -32,6 +32,6 @@ class TFP(RateReconstructor):
         through a table of :meth:`block_rate`'s value for every count."""
         n = len(packed)
         table = to_scene(np.arange(n + 1, dtype=np.float32) / np.float32(n), self.gain)
-        out = np.empty(height * width, dtype=np.float32)
+        out = np.empty(8 * packed.shape[1], dtype=np.float32)  # pad pixels of the last byte included
         window_lookup(packed, table, out)
-        return out.reshape(height, width)
+        return out[: height * width].reshape(height, width)

@@ -25,7 +25,7 @@ import numpy as np
 
 from codec.bitstream import EndRecord, ExactRecord, RecordParser, SceneRecord, StreamHeader
 from codec.errors import SpikecodecError, SpikeFormatError
-from codec.io.packing import pack_planes, plane_bytes, unpack_planes
+from codec.io.packing import check_padding, pack_planes, plane_bytes, unpack_planes
 from codec.sensor import CAMERA_PLANE_RATE, SensorParams
 from spikecodec_proto.v1 import records_pb2, spikes_pb2
 
@@ -71,8 +71,8 @@ class IncomingHeader:
 @dataclass(frozen=True)
 class Chunk:
     """A validated chunk of ``height x width`` planes starting at stream plane ``first_plane``:
-    ``packed`` ``(t, H*W/8)`` uint8 as it travelled; ``arrived`` is ``time.perf_counter()``
-    when it was read."""
+    ``packed`` ``(t, ceil(H*W/8))`` uint8 as it travelled (:mod:`codec.io.packing`); ``arrived`` is
+    ``time.perf_counter()`` when it was read."""
 
     sequence: int
     first_plane: int
@@ -239,6 +239,10 @@ class SpikeStreamReader:
                 f"over the server's max_planes {self._limits.max_planes}"
             )
         packed = np.frombuffer(chunk.packed, dtype=np.uint8).reshape(n, self._plane_bytes)
+        try:
+            check_padding(packed, h, w, self.num_planes)
+        except SpikeFormatError as err:
+            raise SpikeFormatError(f"chunk {seq}: {err}") from None
         result = Chunk(seq, self.num_planes, packed, arrived, h, w)
         self.num_chunks += 1
         self.num_planes += n
