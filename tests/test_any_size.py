@@ -1,25 +1,21 @@
 """Planes of any ``H x W``: packing with a padded last byte per plane, every format that
 carries packed planes (HDF5, ``.spkc`` exact layer, the gRPC chunks), ``.dat``'s refusal of
-sizes it cannot hold, and the old multiple-of-8 layout unchanged (golden digests)."""
+sizes it cannot hold, and the old multiple-of-8 layout unchanged (golden digests). The
+property tests of packing and files of any size: ``tests/test_io_properties.py``."""
 
 from __future__ import annotations
 
 import hashlib
-import tempfile
 from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 
 from client.cli import main
 from codec.errors import SpikeFormatError
 from codec.exact import ExactDecoder, ExactEncoder
-from codec.io import convert, count_spikes, open_spikes, open_writer, pack_planes, plane_bytes, unpack_planes
-from codec.io.packing import pad_bits
+from codec.io import convert, open_spikes, open_writer, pack_planes, plane_bytes, unpack_planes
 from codec.pipeline import EncoderConfig, decode_file, encode_file
 from spikecodec_proto.v1 import spikes_pb2
 from spikecodec_proto.wire import read_spikes, spike_messages, stream_header
@@ -29,27 +25,6 @@ ODD_SIZES = [(250, 250), (251, 97), (1, 1), (3, 5), (7, 13)]
 
 def _planes(t: int, h: int, w: int, seed: int = 0, rate: float = 0.3) -> np.ndarray:
     return (np.random.default_rng(seed).random((t, h, w)) < rate).astype(np.uint8)
-
-
-@st.composite
-def any_planes(draw: st.DrawFn, max_side: int = 40) -> np.ndarray:
-    """``(T, H, W)`` uint8 0/1 of any size (``H*W`` a multiple of 8 or not)."""
-    height, width, t = draw(st.integers(1, max_side)), draw(st.integers(1, max_side)), draw(st.integers(0, 5))
-    return draw(arrays(np.uint8, (t, height, width), elements=st.integers(0, 1)))
-
-
-@settings(max_examples=200, deadline=None)
-@given(any_planes())
-def test_any_size_packs_round_trip_with_zero_padding(planes: np.ndarray) -> None:
-    t, h, w = planes.shape
-    packed = pack_planes(planes)
-    assert packed.shape == (t, plane_bytes(h, w)) == (t, -(-h * w // 8))
-    assert np.array_equal(unpack_planes(packed, h, w), planes)
-    assert np.array_equal(unpack_planes(packed, h, w, flip=True), planes[:, ::-1])
-    assert count_spikes(packed) == int(planes.sum())  # pad bits are zero
-    if t:  # pixel k is bit k % 8 of byte k // 8, in every plane
-        k = int(np.random.default_rng(h * w).integers(h * w))
-        assert np.array_equal((packed[:, k // 8] >> (k % 8)) & 1, planes.reshape(t, -1)[:, k])
 
 
 @pytest.mark.parametrize("height,width", [(250, 250), (3, 5)])
@@ -176,21 +151,3 @@ def test_hdf5_to_dat_round_trip_keeps_bytes_for_multiples_of_8(tmp_path: Path) -
     convert(tmp_path / "a.dat", tmp_path / "a.h5", 6, 12)
     convert(tmp_path / "a.h5", tmp_path / "b.dat")
     assert (tmp_path / "a.dat").read_bytes() == (tmp_path / "b.dat").read_bytes()
-
-
-@settings(max_examples=30, deadline=None)
-@given(planes=any_planes(max_side=16))
-def test_random_sizes_through_writers_property(planes: np.ndarray) -> None:
-    t, h, w = planes.shape
-    with tempfile.TemporaryDirectory() as tmp:
-        for suffix in (".h5", ".dat"):
-            path = Path(tmp) / f"x{suffix}"
-            if suffix == ".dat" and pad_bits(h, w):
-                with pytest.raises(SpikeFormatError, match="cannot hold"):
-                    open_writer(path, h, w)
-                continue
-            with open_writer(path, h, w) as writer:
-                writer.write(planes)
-            if t:
-                with open_spikes(path, h, w) as reader:
-                    assert np.array_equal(reader.read(), planes)

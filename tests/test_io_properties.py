@@ -1,4 +1,5 @@
-"""Property tests: packing round trips of any shape; readers never fail except with SpikeFormatError."""
+"""Property tests: packing and files round trip at any size (padded or not); readers never fail
+except with SpikeFormatError."""
 
 from __future__ import annotations
 
@@ -6,32 +7,35 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from codec.errors import SpikeFormatError
-from codec.io import open_spikes, open_writer, pack_planes, plane_bytes, unpack_planes
+from codec.io import count_spikes, open_spikes, open_writer, pack_planes, plane_bytes, unpack_planes
 
 
 @st.composite
-def plane_stacks(draw: st.DrawFn, max_side: int = 24) -> np.ndarray:
-    """``(T, H, W)`` uint8 0/1 with ``H*W`` a multiple of 8 (what ``.dat`` holds), W not necessarily
-    (any size: ``tests/test_any_size.py``)."""
-    height = draw(st.integers(1, max_side))
-    width = draw(st.integers(1, max_side).filter(lambda w: (height * w) % 8 == 0))
-    t = draw(st.integers(0, 6))
+def plane_stacks(draw: st.DrawFn, max_side: int = 40) -> np.ndarray:
+    """``(T, H, W)`` uint8 0/1 of any size (``H*W`` a multiple of 8 or not)."""
+    height, width, t = draw(st.integers(1, max_side)), draw(st.integers(1, max_side)), draw(st.integers(0, 6))
     return draw(arrays(np.uint8, (t, height, width), elements=st.integers(0, 1)))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(plane_stacks())
 def test_pack_round_trip(planes: np.ndarray) -> None:
     t, h, w = planes.shape
     packed = pack_planes(planes)
-    assert packed.shape == (t, plane_bytes(h, w)) and packed.dtype == np.uint8
+    assert packed.shape == (t, plane_bytes(h, w)) == (t, -(-h * w // 8)) and packed.dtype == np.uint8
     assert np.array_equal(unpack_planes(packed, h, w), planes)
+    assert np.array_equal(unpack_planes(packed, h, w, flip=True), planes[:, ::-1])
     assert np.array_equal(pack_planes(planes.astype(bool)), packed)
+    assert count_spikes(packed) == int(planes.sum())  # pad bits are zero
+    if t:  # pixel k is bit k % 8 of byte k // 8, in every plane
+        k = int(np.random.default_rng(h * w).integers(h * w))
+        assert np.array_equal((packed[:, k // 8] >> (k % 8)) & 1, planes.reshape(t, -1)[:, k])
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -40,6 +44,10 @@ def test_file_round_trip(planes: np.ndarray, suffix: str) -> None:
     t, h, w = planes.shape
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"x{suffix}"
+        if suffix == ".dat" and (h * w) % 8:  # the PKU layout has no padding
+            with pytest.raises(SpikeFormatError, match=f".dat cannot hold {h}x{w} planes"):
+                open_writer(path, h, w)
+            return
         with open_writer(path, h, w) as writer:
             writer.write(planes)
         if t == 0 and suffix == ".dat":  # nothing written: an empty .dat is not a recording
