@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Two cores: torch gets both unless a target says otherwise.
 export OMP_NUM_THREADS ?= 2
 
-.PHONY: demo test test-fast check chaos bench train install clean-venv
+.PHONY: demo test test-fast check chaos bench train train-classifier task install clean-venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,15 @@ bench: $(STAMP)
 
 train: $(STAMP)
 	$(VENV)/bin/spikecodec train --stage all
+
+# the task benchmark's digits classifier alone (seconds on CPU; deterministic)
+train-classifier: $(STAMP)
+	$(VENV)/bin/spikecodec train --stage classifier
+
+# task fidelity on the bundled digits (a few minutes on 2 cores), then its results page
+task: $(STAMP)
+	$(VENV)/bin/spikecodec task digits -o out/task-digits --preset faster
+	$(PY) -m codec.task.report out/task-digits -o docs/task_results.md
 
 clean-venv:
 	rm -rf $(VENV)

@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "compare": "client.commands.compare",
     "stream": "client.commands.stream",
     "bench": "client.commands.bench",
+    "task": "client.commands.task",
 }
 
 

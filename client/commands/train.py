@@ -4,7 +4,8 @@ Stages: ``recon`` (reconstruction network, owned by codec/train/recon.py),
 ``codec`` (I: scene codec on gray natural images), ``joint`` (II: reconstruction
 network and codec together on simulated spikes), ``attention`` (III: SOAM/BiSOAM
 with the rest frozen, then everything at a small learning rate), ``all``
-(recon, codec, attention: the stages of the shipped weights). Every stage
+(recon, codec, attention, inter, classifier: the stages of the shipped weights), ``classifier``
+(the task benchmark's recognition network, on the digits or ``--set FILE``; seconds on CPU). Every stage
 resumes from its run dir and exports its weights into the package when it
 reaches ``--steps`` (or at once with ``--export-only``).
 """
@@ -17,7 +18,7 @@ from pathlib import Path
 from codec.options import ATTENTION_MODULES, DEFAULT_MODEL
 
 HELP = "train the reconstruction network, the scene codec and the spike attention"
-STAGES = ("recon", "codec", "joint", "attention", "inter", "all")
+STAGES = ("recon", "codec", "joint", "attention", "inter", "classifier", "all")
 DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
@@ -39,6 +40,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
     parser.add_argument("--export-only", action="store_true",
                         help="export the stage's latest checkpoint without training")
+    classifier = parser.add_argument_group("classifier stage")
+    classifier.add_argument("--set", default="digits",
+                            help="labelled set: 'digits' (train split, simulated) or a .npz/.h5 with spikes "
+                                 "(N, T, H, W) and labels (N,) (default digits)")
+    classifier.add_argument("--view", choices=("tfp", "planes"), default="tfp",
+                            help="what the network reads: the TFP scene, or the spike planes in time bins (default tfp)")
+    classifier.add_argument("--view-window", type=int, default=0,
+                            help="tfp: middle planes of the scene; planes: time bins (default 0: all planes / 4 bins)")
+    classifier.add_argument("--output", default=None, metavar="PATH",
+                            help="weights file (+ .json record) (default: the shipped digits classifier)")
 
 
 def run(args: argparse.Namespace) -> dict:

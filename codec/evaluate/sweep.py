@@ -23,7 +23,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -275,8 +275,10 @@ def _code_imported(src: PreparedSource, job: Job, settings: BenchSettings) -> tu
 _CODERS = {"ours": _code_ours, "anchor": _code_anchor, "imported": _code_imported}
 
 
-def run_job(src: PreparedSource, job: Job, settings: BenchSettings) -> dict:
-    """Compute one point: code, decode, regenerate, score."""
+def run_job(src: PreparedSource, job: Job, settings: BenchSettings,
+            judge: Callable[[np.ndarray], dict] | None = None) -> dict:
+    """Compute one point: code, decode, regenerate, score; ``judge(decoded planes)`` adds
+    fields of its own (the task benchmark's accuracy, :mod:`codec.task`)."""
     tic = time.perf_counter()
     bits, scenes, decoded = _CODERS[job.family](src, job, settings)
     seconds = time.perf_counter() - tic
@@ -285,6 +287,7 @@ def run_job(src: PreparedSource, job: Job, settings: BenchSettings) -> dict:
         "param": job.param, **score(src, bits, scenes, decoded, settings.fr_window),
         "num_planes": len(src.planes), "num_scenes": len(src.centres),
         "height": src.planes.shape[1], "width": src.planes.shape[2], "seconds": round(seconds, 3),
+        **(judge(decoded) if judge else {}),
     }  # fmt: skip
 
 

@@ -1,0 +1,188 @@
+"""What a task sweep reports: per curve the lowest rate that keeps the task, the accuracy
+plot, ``task.md``, and the results page of several runs (``docs/task_results.md``).
+
+The threshold of a curve is where its accuracy last climbs to within ``tolerance`` points
+of the uncompressed accuracy: from that rate on, every measured point of the curve stays
+within. Two figures are given:
+
+- ``lowest_point_bpsp``: the lowest *measured* point from which the curve stays within;
+- ``threshold_bpsp``: that crossing *interpolated* linearly in accuracy on a log-rate axis
+  between the last point below and the first point within. When the curve's cheapest point
+  is already within, there is nothing to interpolate: ``threshold_bpsp`` is that point and
+  ``bracketed`` is false (the true threshold lies at or below it). A curve whose most
+  expensive point is not within has no threshold (``None``).
+
+Run ``python -m codec.task.report DIR... -o docs/task_results.md`` to render result folders.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import shlex
+import sys
+from pathlib import Path
+from typing import Sequence
+
+#: the accuracy plot of a run
+PLOT = "accuracy.png"
+
+
+def _curves(points: list[dict]) -> dict[str, list[dict]]:
+    """Coded points by curve, sorted by rate (the uncompressed reference left out)."""
+    out: dict[str, list[dict]] = {}
+    for p in points:
+        if p["family"] != "reference":
+            out.setdefault(p["curve"], []).append(p)
+    return {c: sorted(ps, key=lambda p: p["bpsp"]) for c, ps in out.items()}
+
+
+def threshold(points: list[dict], target: float) -> dict:
+    """The threshold of one curve's points (sorted by rate) at accuracy ``target`` (module docstring)."""
+    within = [p["accuracy"] >= target for p in points]
+    if not within or not within[-1]:
+        return {"threshold_bpsp": None, "lowest_point_bpsp": None, "lowest_point": None, "bracketed": False}
+    first = len(within) - next(i for i, ok in enumerate(reversed(within)) if not ok) if not all(within) else 0
+    low, high = points[first - 1] if first else None, points[first]
+    rate = high["bpsp"]
+    if low is not None:
+        share = (target - low["accuracy"]) / (high["accuracy"] - low["accuracy"])
+        rate = math.exp(math.log(low["bpsp"]) + share * (math.log(high["bpsp"]) - math.log(low["bpsp"])))
+    return {"threshold_bpsp": round(rate, 5), "lowest_point_bpsp": high["bpsp"], "lowest_point": high["label"],
+            "bracketed": low is not None}
+
+
+def thresholds(points: list[dict], reference: float, tolerance: float) -> list[dict]:
+    """One row per curve: its points, accuracy range and :func:`threshold` at ``reference - tolerance``."""
+    target = reference - tolerance
+    return [{"curve": curve, "points": len(pts), "min_bpsp": pts[0]["bpsp"], "max_bpsp": pts[-1]["bpsp"],
+             "min_accuracy": min(p["accuracy"] for p in pts), "max_accuracy": max(p["accuracy"] for p in pts),
+             **threshold(pts, target)} for curve, pts in _curves(points).items()]
+
+
+def write_plot(path: Path, task: dict, points: list[dict]) -> None:
+    """Accuracy against bpsp (log axis), one line per curve, the uncompressed accuracy and its
+    tolerance band, and each curve's threshold marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    reference, tolerance = task["uncompressed_accuracy"], task["tolerance"]
+    fig, ax = plt.subplots(figsize=(7.0, 4.6))
+    marks = {r["curve"]: r["threshold_bpsp"] for r in task["thresholds"]}
+    for curve, pts in _curves(points).items():
+        style = "-o" if curve.startswith("spikecodec") else "--s"
+        (line,) = ax.plot([p["bpsp"] for p in pts], [p["accuracy"] for p in pts], style, label=curve, markersize=4)
+        if marks.get(curve) is not None:
+            ax.plot([marks[curve]], [reference - tolerance], "v", color=line.get_color(), markersize=8)
+    ax.axhline(reference, color="black", linewidth=1, label=f"uncompressed {reference:.2f} %")
+    ax.axhspan(reference - tolerance, reference, color="gray", alpha=0.2, label=f"within {tolerance:g} point")
+    ax.set_xscale("log")
+    ax.set_xlabel("bits per spike-pixel (bpsp)")
+    ax.set_ylabel("top-1 accuracy (%)")
+    info = task["set"]
+    ax.set_title(f"{info['set']}: {info['samples']} clips of {info['planes']} planes, "
+                 f"{info['height'] // info['grid'][0]}x{info['width'] // info['grid'][1]}", fontsize=9)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _rate(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
+
+
+def task_command(settings: dict, output: str) -> str:
+    """The ``spikecodec task`` command line that reproduces a run of ``settings``."""
+    words = ["spikecodec", "task", settings["spec"], "-o", output]
+    flags = (("samples", "--samples"), ("size", "--size"), ("planes", "--planes"), ("seed", "--seed"),
+             ("window", "--window"), ("qualities", "--qualities"), ("gops", "--gop"), ("attentions", "--attention"),
+             ("anchors", "--anchor"), ("qps", "--qps"), ("preset", "--preset"), ("classifier", "--classifier"),
+             ("tolerance", "--tolerance"))
+    for name, flag in flags:
+        value = settings.get(name)
+        if value is not None and value != []:
+            words += [flag, ",".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
+                      if isinstance(value, list) else f"{value:g}" if isinstance(value, float) else str(value)]
+    return shlex.join(words)
+
+
+def markdown(task: dict, points: list[dict], folder: str, level: int = 1) -> list[str]:
+    """A run as Markdown: what and how, the thresholds, then every point."""
+    h, info, clf = "#" * level, task["set"], task["classifier"]
+    run = task.get("run") or {}
+    lines = [f"{h} Task fidelity: {info['set']} ({folder})", "",
+             f"Run {run.get('date', 'date unknown')}, commit `{run.get('commit') or 'unknown'}`.", "",
+             "```", task_command(task["settings"], folder), "```", "",
+             f"{info['samples']} clips of {info['planes']} planes, {info['height'] // info['grid'][0]}x"
+             f"{info['width'] // info['grid'][1]}, coded as one {info['height']}x{info['width']} stream "
+             f"({info['grid'][0]}x{info['grid'][1]} tiles, {info['num_scenes']} scenes of "
+             f"{task['settings']['window']} planes); mean firing rate {info['mean_rate']:.4f}.",
+             f"Classifier `{clf['name']}` ({clf['view']} view, sha256 `{clf['sha256'][:12]}`).", "",
+             f"**Uncompressed top-1 accuracy: {task['uncompressed_accuracy']:.2f} %** (raw: 1 bpsp).", "",
+             f"{h}# Lowest rate within {task['tolerance']:g} point of it", "",
+             "Interpolated on a log-rate axis between the last point below and the first point within "
+             "(`*`: the curve's cheapest point is already within, so the threshold is at or below it); "
+             "the lowest measured point from which the curve stays within beside it.", "",
+             "| curve | points | bpsp range | accuracy range (%) | threshold bpsp | lowest point within |",
+             "|---|---:|---|---|---:|---|"]
+    for r in task["thresholds"]:
+        mark = "" if r["bracketed"] or r["threshold_bpsp"] is None else " *"
+        point = "none" if r["lowest_point"] is None else f"{r['lowest_point']} ({r['lowest_point_bpsp']:.4f})"
+        lines.append(f"| {r['curve']} | {r['points']} | {r['min_bpsp']:.4f}-{r['max_bpsp']:.4f} "
+                     f"| {r['min_accuracy']:.2f}-{r['max_accuracy']:.2f} | {_rate(r['threshold_bpsp'])}{mark} "
+                     f"| {point} |")
+    lines += ["", f"{h}# Every point", "", "| curve | point | bpsp | accuracy (%) | scene PSNR (dB) | ISI PSNR (dB) |",
+              "|---|---|---:|---:|---:|---:|"]
+    for curve, pts in _curves(points).items():
+        lines += [f"| {curve} | {p['label']} | {p['bpsp']:.4f} | {p['accuracy']:.2f} | {_db(p['scene_psnr'])} "
+                  f"| {_db(p['isi_psnr'])} |" for p in pts]
+    return lines + [""]
+
+
+def _db(value: float | None) -> str:
+    return "inf" if value is None else f"{value:.2f}"
+
+
+def write_report(folder: Path, task: dict, points: list[dict]) -> list[str]:
+    """``task.md`` and :data:`PLOT` in ``folder``; returns their names."""
+    (folder / "task.md").write_text("\n".join(markdown(task, points, str(folder))))
+    write_plot(folder / PLOT, task, points)
+    return ["task.md", PLOT]
+
+
+def render(folders: Sequence[Path], command: str) -> str:
+    """The results page of task result folders (their ``task.json`` and ``rd.json``)."""
+    lines = ["# Task fidelity results", "", f"Generated by `{command}` from the result files of the runs below; "
+             "do not edit by hand.", ""]
+    for folder in folders:
+        task = json.loads((folder / "task.json").read_text())
+        points = json.loads((folder / "rd.json").read_text())["points"]
+        lines += markdown(task, points, str(folder), level=2)
+        lines += [f"![accuracy against bpsp]({folder / PLOT})", ""]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m codec.task.report", description=__doc__.splitlines()[0])
+    parser.add_argument("folders", nargs="+", type=Path, metavar="DIR", help="spikecodec task output folder")
+    parser.add_argument("-o", "--output", type=Path, default=None, help="write here (default: stdout)")
+    args = parser.parse_args(argv)
+    missing = [str(f) for f in args.folders if not (f / "task.json").is_file() or not (f / "rd.json").is_file()]
+    if missing:
+        parser.error(f"no task.json and rd.json in {', '.join(missing)}")
+    words = ["python", "-m", "codec.task.report", *map(str, args.folders)]
+    page = render(args.folders, shlex.join(words + (["-o", str(args.output)] if args.output else [])))
+    if args.output:
+        args.output.write_text(page)
+    else:
+        sys.stdout.write(page)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
