@@ -51,7 +51,7 @@ train-classifier: $(STAMP)
 
 # task fidelity on the bundled digits (a few minutes on 2 cores), then its results page
 task: $(STAMP)
-	$(VENV)/bin/spikecodec task digits -o out/task-digits --preset faster
+	$(VENV)/bin/spikecodec task digits -o out/task-digits
 	$(PY) -m codec.task.report out/task-digits -o docs/task_results.md
 
 clean-venv:

@@ -14,8 +14,9 @@ import torch
 from client.cli import main
 from codec.errors import SpikecodecError, SpikeFormatError
 from codec.task.classifier import DEFAULT_CLASSIFIER, load_classifier
-from codec.task.data import DIGITS_EVAL, digit_images, digits_set, load_labelled
+from codec.task.data import digit_images, digits_set, load_labelled
 from codec.task.mosaic import grid, tile, untile
+from codec.task.options import DIGITS_EVAL
 from codec.task.report import threshold
 from codec.task.train import train_classifier
 from codec.task.views import apply_view
@@ -36,10 +37,11 @@ def small_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def small_classifier(small_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A classifier trained on the small file through ``spikecodec train --stage classifier``."""
+    """A classifier trained on the small file through ``spikecodec train --stage classifier``, on the
+    spike planes in 4 time bins (the shipped one reads the TFP scene)."""
     out = tmp_path_factory.mktemp("clf") / "mine.pth"
     assert main(["train", "--stage", "classifier", "--set", str(small_file), "--steps", "60", "--batch", "8",
-                 "--output", str(out), "--json"]) == 0
+                 "--view", "planes", "--view-window", "4", "--output", str(out), "--json"]) == 0
     return out
 
 
@@ -117,13 +119,14 @@ def test_threshold_interpolates_on_a_log_rate_axis() -> None:
     row = threshold(pts((0.01, 50.0), (0.04, 90.0), (0.16, 97.0)), 95.0)
     # 95 is 5/7 of the way from 90 to 97: rate 0.04 * 4 ** (5/7)
     assert row["threshold_bpsp"] == pytest.approx(0.04 * 4 ** (5 / 7), rel=1e-4)
-    assert row["lowest_point_bpsp"] == 0.16 and row["bracketed"]
+    assert row["lowest_point_bpsp"] == 0.16 and row["bracketed"] and row["first_within_bpsp"] == 0.16
     # a dip after the first crossing moves the threshold above the dip
     row = threshold(pts((0.01, 96.0), (0.02, 94.0), (0.04, 96.0)), 95.0)
-    assert row["lowest_point"] == "p2" and 0.02 < row["threshold_bpsp"] < 0.04
+    assert row["lowest_point"] == "p2" and 0.02 < row["threshold_bpsp"] < 0.04 and row["first_within_bpsp"] == 0.01
     row = threshold(pts((0.01, 96.0), (0.02, 97.0)), 95.0)
     assert row["threshold_bpsp"] == 0.01 and not row["bracketed"]
-    assert threshold(pts((0.01, 96.0), (0.02, 90.0)), 95.0)["threshold_bpsp"] is None
+    row = threshold(pts((0.01, 96.0), (0.02, 90.0)), 95.0)
+    assert row["threshold_bpsp"] is None and row["first_within_bpsp"] == 0.01
 
 
 def test_shipped_classifier_matches_its_record_and_recognises_digits() -> None:
@@ -166,7 +169,7 @@ def test_task_on_a_user_labelled_file(small_file: Path, small_classifier: Path, 
     assert set(by_curve) == {"spikecodec-none", "spikecodec-none-ld", "count", "vvc"}
     count = sorted((p for p in points if p["curve"] == "count"), key=lambda p: p["bpsp"])
     assert count[0]["bpsp"] < count[-1]["bpsp"] < 1.0
-    assert task["set"]["grid"] == [6, 4] and task["set"]["width"] == 48
+    assert task["set"]["grid"] == [6, 4] and task["set"]["width"] == 48 and task["classifier"]["view"] == "planes"
     assert (out / "accuracy.png").stat().st_size > 0 and "| count |" in (out / "task.md").read_text()
     # a rerun computes nothing; the results page renders from the folder
     assert main(args) == 0
@@ -176,6 +179,7 @@ def test_task_on_a_user_labelled_file(small_file: Path, small_classifier: Path, 
     assert report([str(out), "-o", str(tmp_path / "page.md")]) == 0
     page = (tmp_path / "page.md").read_text()
     assert "Uncompressed top-1 accuracy" in page and f"spikecodec task {small_file}" in page
+    assert "![top-1 accuracy against bpsp](task_out.png)" in page and (tmp_path / "task_out.png").is_file()
 
 
 def test_task_refuses_a_set_the_classifier_was_not_trained_on(small_file: Path, tmp_path: Path, capsys) -> None:
@@ -187,3 +191,5 @@ def test_task_refuses_a_set_the_classifier_was_not_trained_on(small_file: Path, 
     assert main(["task", str(tmp_path / "missing.npz"), "-o", str(tmp_path)]) == 2
     assert main(["task", str(small_file), "-o", str(tmp_path), "--window", "17", "--anchor", "count"]) == 2
     assert "window must be 1..16 planes" in capsys.readouterr().err
+    assert main(["train", "--stage", "classifier", "--set", str(small_file)]) == 2
+    assert "only the digits TFP classifier is shipped: give --output PATH" in capsys.readouterr().err

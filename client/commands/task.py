@@ -19,23 +19,22 @@ HELP = "accuracy of a fixed classifier on decoded spikes against bpsp, per codec
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from client.arguments import comma_list
     from codec import options
-    from codec.anchors import ANCHOR_NAMES
-    from codec.task import data, run
+    from codec.task import options as task
 
-    parser.add_argument("set", nargs="?", default=data.DIGITS, metavar="SET",
-                        help=f"'{data.DIGITS}' (scikit-learn's digits, eval split, simulated; default) or a "
+    parser.add_argument("set", nargs="?", default=task.DIGITS, metavar="SET",
+                        help=f"'{task.DIGITS}' (scikit-learn's digits, eval split, simulated; default) or a "
                              ".npz/.h5 with spikes (N, T, H, W) and labels (N,)")
     parser.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder (created; reruns resume)")
     parser.add_argument("--classifier", default=None, metavar="PATH",
                         help="classifier weights with their .json record (default: the shipped digits classifier)")
     parser.add_argument("--samples", type=int, default=None, help="the first N clips of the set (default all)")
-    parser.add_argument("--size", type=int, default=data.DIGITS_SIZE,
-                        help=f"digits: clip side in pixels (default {data.DIGITS_SIZE})")
-    parser.add_argument("--planes", type=int, default=data.DIGITS_PLANES,
-                        help=f"digits: planes per clip (default {data.DIGITS_PLANES})")
+    parser.add_argument("--size", type=int, default=task.DIGITS_SIZE,
+                        help=f"digits: clip side in pixels (default {task.DIGITS_SIZE})")
+    parser.add_argument("--planes", type=int, default=task.DIGITS_PLANES,
+                        help=f"digits: planes per clip (default {task.DIGITS_PLANES})")
     parser.add_argument("--seed", type=int, default=0, help="digits: simulation seed (default 0)")
-    parser.add_argument("--window", type=int, default=run.TASK_WINDOW,
-                        help=f"K, planes per coded scene (default {run.TASK_WINDOW})")
+    parser.add_argument("--window", type=int, default=task.TASK_WINDOW,
+                        help=f"K, planes per coded scene (default {task.TASK_WINDOW})")
     parser.add_argument("--qualities", type=comma_list(float), default=None,
                         help="codec qualities (default: all the model has)")
     parser.add_argument("--gop", type=comma_list(str, options.GOP_STRUCTURES, "GOP structure"),
@@ -44,15 +43,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "-ra (random-access), -ld (low-delay) (default all three; empty: none)")
     parser.add_argument("--attention", type=comma_list(str, options.ATTENTIONS, "attention"), default=("none",),
                         help="attention variants of the codec (default none)")
-    parser.add_argument("--anchor", type=comma_list(str, ANCHOR_NAMES, "anchor"), default=run.TASK_ANCHORS,
-                        help=f"anchors (default {','.join(run.TASK_ANCHORS)}; empty: none)")
-    parser.add_argument("--qps", type=comma_list(int), default=options.DEFAULT_QPS,
-                        help=f"QPs of the video anchors (default {','.join(map(str, options.DEFAULT_QPS))})")
-    parser.add_argument("--preset", default="medium", help="video encoder preset (default medium)")
+    parser.add_argument("--anchor", type=comma_list(str, options.ANCHOR_NAMES, "anchor"), default=task.TASK_ANCHORS,
+                        help=f"anchors (default {','.join(task.TASK_ANCHORS)}; empty: none)")
+    parser.add_argument("--qps", type=comma_list(int), default=task.TASK_QPS,
+                        help=f"QPs of the video anchors (default {','.join(map(str, task.TASK_QPS))})")
+    parser.add_argument("--preset", default=task.TASK_PRESET,
+                        help=f"video encoder preset (default {task.TASK_PRESET}: minutes, not an hour)")
     parser.add_argument("--threads", type=int, default=1, help="video encoder threads (default 1)")
-    parser.add_argument("--tolerance", type=float, default=run.DEFAULT_TOLERANCE,
+    parser.add_argument("--tolerance", type=float, default=task.DEFAULT_TOLERANCE,
                         help="accuracy points a curve may lose and still keep the task "
-                             f"(default {run.DEFAULT_TOLERANCE:g})")
+                             f"(default {task.DEFAULT_TOLERANCE:g})")
 
 
 def run(args: argparse.Namespace) -> dict:

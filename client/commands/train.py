@@ -23,6 +23,8 @@ DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from codec.task import options as task
+
     parser.add_argument("--stage", choices=STAGES, required=True)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
                         help="shared data folder (default: ../shared/data beside the repo)")
@@ -41,11 +43,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--export-only", action="store_true",
                         help="export the stage's latest checkpoint without training")
     classifier = parser.add_argument_group("classifier stage")
-    classifier.add_argument("--set", default="digits",
+    classifier.add_argument("--set", default=task.DIGITS,
                             help="labelled set: 'digits' (train split, simulated) or a .npz/.h5 with spikes "
                                  "(N, T, H, W) and labels (N,) (default digits)")
-    classifier.add_argument("--view", choices=("tfp", "planes"), default="tfp",
-                            help="what the network reads: the TFP scene, or the spike planes in time bins (default tfp)")
+    classifier.add_argument("--view", choices=task.VIEWS, default=task.DEFAULT_VIEW,
+                            help="what the network reads: the TFP scene, or the spike planes in time bins "
+                                 "(default tfp)")
     classifier.add_argument("--view-window", type=int, default=0,
                             help="tfp: middle planes of the scene; planes: time bins (default 0: all planes / 4 bins)")
     classifier.add_argument("--output", default=None, metavar="PATH",

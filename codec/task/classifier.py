@@ -33,7 +33,7 @@ BATCH = 256
 
 
 class TinyNet(nn.Module):
-    """The network of the module docstring; ``forward`` takes ``(N, channels, H, W)``, returns ``(N, classes)`` logits."""
+    """The network of the module docstring: ``(N, channels, H, W)`` in, ``(N, classes)`` logits out."""
 
     def __init__(self, channels: int, classes: int) -> None:
         super().__init__()

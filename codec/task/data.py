@@ -29,15 +29,8 @@ from codec.errors import SpikeFormatError
 from codec.sensor import SensorParams
 from codec.simulate import simulate
 from codec.simulate.sources import FrameSource
+from codec.task.options import DIGITS, DIGITS_EVAL, DIGITS_PLANES, DIGITS_SIZE
 
-#: name of the bundled set
-DIGITS = "digits"
-#: images of the digits evaluation split (the rest, 1,437, train the classifier)
-DIGITS_EVAL = 360
-#: side of a simulated digit clip (8x8 upsampled 2x: 360 clips tile a 320x288 stream, about a camera picture)
-DIGITS_SIZE = 16
-#: planes of a simulated digit clip (2 ms of 20 kHz camera time)
-DIGITS_PLANES = 40
 #: scene value of the background and of a full stroke: a lit scene, so the background fires too
 BACKGROUND, STROKE = 0.15, 0.85
 #: path length of a digit over its clip, in pixels of the clip
@@ -215,9 +208,10 @@ def load_labelled(path: str | Path) -> LabelledSpikes:
         raise SpikeFormatError(f"{path.name}: not a readable labelled set ({str(err).splitlines()[0]})") from None
     missing = [k for k in ("spikes", "labels") if k not in arrays]
     if missing:
-        raise SpikeFormatError(f"{path.name} has no {' or '.join(missing)} array (found: {', '.join(arrays) or 'none'})")
-    classes = tuple(str(c.decode() if isinstance(c, bytes) else c) for c in arrays["classes"]) \
-        if "classes" in arrays else None
+        found = ", ".join(arrays) or "none"
+        raise SpikeFormatError(f"{path.name} has no {' or '.join(missing)} array (found: {found})")
+    names = arrays.get("classes")
+    classes = None if names is None else tuple(str(c.decode() if isinstance(c, bytes) else c) for c in names)
     return labelled_set(path.stem, arrays["spikes"], arrays["labels"], classes)
 
 

@@ -35,18 +35,22 @@ from codec.evaluate.outputs import write_tables
 from codec.evaluate.runinfo import run_info
 from codec.evaluate.scores import reference_scenes
 from codec.evaluate.sweep import BenchSettings, PreparedSource, plan, run_job, score, settings_dict
-from codec.options import DEFAULT_INTRA_PERIOD, DEFAULT_QPS, GOP_STRUCTURES
+from codec.options import DEFAULT_INTRA_PERIOD, GOP_STRUCTURES
 from codec.task.classifier import Classifier, load_classifier
-from codec.task.data import DIGITS, DIGITS_PLANES, DIGITS_SIZE, LabelledSpikes, open_set
+from codec.task.data import LabelledSpikes, open_set
 from codec.task.mosaic import grid, tile, untile
+from codec.task.options import (
+    DEFAULT_TOLERANCE,
+    DIGITS,
+    DIGITS_PLANES,
+    DIGITS_SIZE,
+    TASK_ANCHORS,
+    TASK_PRESET,
+    TASK_QPS,
+    TASK_WINDOW,
+)
 from codec.task.report import thresholds, write_report
 
-#: planes per scene of the task streams: 5 scenes in a 40-plane clip, so the GOP structures differ
-TASK_WINDOW = 8
-#: anchors of the task sweep: the LIF count quantizer and VVC all-intra / random access on the TFP scenes
-TASK_ANCHORS = ("count", "vvc", "vvc-ra")
-#: accuracy points a curve may lose and still count as keeping the task
-DEFAULT_TOLERANCE = 1.0
 #: curve name of the uncompressed reference row
 UNCOMPRESSED = "uncompressed"
 
@@ -65,8 +69,8 @@ class TaskSettings:
     gops: tuple[str, ...] = GOP_STRUCTURES
     attentions: tuple[str, ...] = ("none",)
     anchors: tuple[str, ...] = TASK_ANCHORS
-    qps: tuple[int, ...] = DEFAULT_QPS
-    preset: str = "medium"
+    qps: tuple[int, ...] = TASK_QPS
+    preset: str = TASK_PRESET
     threads: int = 1
     classifier: str | None = None
     tolerance: float = DEFAULT_TOLERANCE
@@ -144,11 +148,11 @@ def run_task(settings: TaskSettings, output: Path) -> dict:
     rows, cols = grid(len(data.labels))
     info = {**data.info(), "grid": [rows, cols], "num_planes": src.planes.shape[0], "height": src.planes.shape[1],
             "width": src.planes.shape[2], "num_scenes": len(src.centres), "scene_reference": src.scene_reference}
+    shown = ("name", "view", "window", "height", "width", "train_accuracy", "eval")
     task = {"run": run_info(), "settings": task_settings_dict(settings), "set": info,
-            "classifier": {k: classifier.record.get(k) for k in ("name", "view", "window", "height", "width",
-                                                                  "train_accuracy", "eval")}
-            | {"sha256": classifier.sha256}, "uncompressed_accuracy": reference["accuracy"],
-            "tolerance": settings.tolerance, "thresholds": thresholds(points, reference["accuracy"], settings.tolerance)}
+            "classifier": {k: classifier.record.get(k) for k in shown} | {"sha256": classifier.sha256},
+            "uncompressed_accuracy": reference["accuracy"], "tolerance": settings.tolerance,
+            "thresholds": thresholds(points, reference["accuracy"], settings.tolerance)}
     write_tables(output, points, {data.name: info}, {**settings_dict(bench), "task": task["settings"]})
     (output / "task.json").write_text(json.dumps(task, indent=1) + "\n")
     files = ["rd.json", "rd.csv", "task.json", *write_report(output, task, points)]

@@ -22,6 +22,7 @@ import numpy as np
 
 from codec.errors import SpikecodecError
 from codec.reconstruct import get_reconstructor
+from codec.task.options import View
 
 
 def tfp_view(spikes: np.ndarray, window: int) -> np.ndarray:
@@ -43,7 +44,7 @@ def planes_view(spikes: np.ndarray, window: int) -> np.ndarray:
 
 
 #: view name -> ``view(spikes (N, T, H, W) uint8, window) -> (N, C, H, W) float32``
-VIEWS: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {"tfp": tfp_view, "planes": planes_view}
+VIEWS: dict[View, Callable[[np.ndarray, int], np.ndarray]] = {"tfp": tfp_view, "planes": planes_view}
 
 
 def apply_view(view: str, spikes: np.ndarray, window: int) -> np.ndarray:

@@ -191,9 +191,12 @@ def _recon(args: argparse.Namespace, runs: Path) -> dict:
 
 def _classifier(args: argparse.Namespace, runs: Path) -> dict:
     from codec.task.classifier import DEFAULT_CLASSIFIER, save_classifier
-    from codec.task.data import DIGITS, open_set
+    from codec.task.data import open_set
+    from codec.task.options import DEFAULT_VIEW, DIGITS
     from codec.task.train import DEFAULT_BATCH, DEFAULT_LR, DEFAULT_STEPS, evaluate, train_classifier
 
+    if args.output is None and (args.set != DIGITS or args.view != DEFAULT_VIEW):
+        raise SpikecodecError("only the digits TFP classifier is shipped: give --output PATH for this one")
     data = open_set(args.set, split="train")
     steps, batch, lr = args.steps or DEFAULT_STEPS, args.batch or DEFAULT_BATCH, args.lr or DEFAULT_LR
     net, record = train_classifier(data, args.view, args.view_window, steps, batch, lr)
@@ -202,8 +205,6 @@ def _classifier(args: argparse.Namespace, runs: Path) -> dict:
     record["command"] = (f"spikecodec train --stage classifier --set {args.set} --view {args.view} "
                          f"--view-window {args.view_window} --steps {steps} --batch {batch} --lr {lr:g}")
     output = Path(args.output) if args.output else DEFAULT_CLASSIFIER
-    if args.output is None and (args.set != DIGITS or args.view != "tfp"):
-        raise SpikecodecError("only the digits TFP classifier is shipped: give --output PATH for this one")
     record = save_classifier(net, output, record)
     return {"weights": str(output), "steps": steps, "wall_seconds": record["wall_seconds"],
             "train_accuracy": record["train_accuracy"], "eval_accuracy": record.get("eval", {}).get("accuracy"),
