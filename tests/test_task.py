@@ -179,7 +179,7 @@ def test_task_on_a_user_labelled_file(small_file: Path, small_classifier: Path, 
     assert report([str(out), "-o", str(tmp_path / "page.md")]) == 0
     page = (tmp_path / "page.md").read_text()
     assert "Uncompressed top-1 accuracy" in page and f"spikecodec task {small_file}" in page
-    assert "![top-1 accuracy against bpsp](task_out.png)" in page and (tmp_path / "task_out.png").is_file()
+    assert "![top-1 accuracy against bpsp](out_accuracy.png)" in page and (tmp_path / "out_accuracy.png").is_file()
 
 
 def test_task_refuses_a_set_the_classifier_was_not_trained_on(small_file: Path, tmp_path: Path, capsys) -> None:
