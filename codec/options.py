@@ -98,6 +98,9 @@ DEFAULT_INIT: InitialState = "uniform"
 DEFAULT_FR_WINDOW = 32
 #: anchors ``spikecodec bench`` runs unless told otherwise (``hevc-intra`` adds little to ``vvc``)
 DEFAULT_ANCHORS: tuple[AnchorName, ...] = ("vvc", "vvc-ra", "hevc", "count", "lossless", "exact")
+#: anchors ``spikecodec task`` runs unless told otherwise: the LIF count quantizer and VVC all-intra and
+#: random access on the TFP scenes (the other task defaults: codec.task.options)
+TASK_ANCHORS: tuple[AnchorName, ...] = ("count", "vvc", "vvc-ra")
 DEFAULT_EXACT: ExactLayer = "none"
 #: QPs of the video anchors: the usual VVC common test conditions plus one coarser point
 DEFAULT_QPS: tuple[int, ...] = (22, 27, 32, 37, 42, 47)

@@ -48,8 +48,9 @@ def _actions(parser: argparse.ArgumentParser) -> dict[str, Any]:
     return {a.dest: a for a in parser._actions}
 
 
-# bench takes lists (checked below); serve's flags default to its environment, then ServerConfig
-@pytest.mark.parametrize("command", sorted(set(_subcommands()) - {"bench", "serve"}))
+# bench takes lists (checked below); serve's flags default to its environment, then ServerConfig; task takes
+# lists and its own scene window (codec.task.options, checked in tests/test_task.py)
+@pytest.mark.parametrize("command", sorted(set(_subcommands()) - {"bench", "serve", "task"}))
 def test_command_choices_and_defaults_come_from_options(command: str) -> None:
     actions = _actions(_subcommands()[command])
     for dest, (choices, default) in EXPECTED.items():

@@ -182,6 +182,21 @@ def test_task_on_a_user_labelled_file(small_file: Path, small_classifier: Path, 
     assert "![top-1 accuracy against bpsp](out_accuracy.png)" in page and (tmp_path / "out_accuracy.png").is_file()
 
 
+def test_task_flags_default_to_the_options() -> None:
+    from client.cli import build_parser
+    from codec import options
+    from codec.task import options as task
+
+    args = build_parser().parse_args(["task", "-o", "out"])
+    assert (args.set, args.size, args.planes, args.window) == (task.DIGITS, task.DIGITS_SIZE, task.DIGITS_PLANES,
+                                                              task.TASK_WINDOW)
+    assert args.gop == options.GOP_STRUCTURES and args.attention == (options.DEFAULT_ATTENTION,)
+    assert (args.anchor, args.qps, args.preset) == (options.TASK_ANCHORS, task.TASK_QPS, task.TASK_PRESET)
+    assert set(options.TASK_ANCHORS) <= set(options.ANCHOR_NAMES) and args.tolerance == task.DEFAULT_TOLERANCE
+    train = build_parser().parse_args(["train", "--stage", "classifier"])
+    assert (train.set, train.view, train.view_window) == (task.DIGITS, task.DEFAULT_VIEW, 0)
+
+
 def test_task_refuses_a_set_the_classifier_was_not_trained_on(small_file: Path, tmp_path: Path, capsys) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["task", str(small_file), "-o", str(tmp_path), "--gop", "elsewhere"])

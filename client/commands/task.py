@@ -41,10 +41,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         default=options.GOP_STRUCTURES,
                         help="spikecodec curves, one per scene structure: spikecodec-<attention> (intra), "
                              "-ra (random-access), -ld (low-delay) (default all three; empty: none)")
-    parser.add_argument("--attention", type=comma_list(str, options.ATTENTIONS, "attention"), default=("none",),
-                        help="attention variants of the codec (default none)")
-    parser.add_argument("--anchor", type=comma_list(str, options.ANCHOR_NAMES, "anchor"), default=task.TASK_ANCHORS,
-                        help=f"anchors (default {','.join(task.TASK_ANCHORS)}; empty: none)")
+    parser.add_argument("--attention", type=comma_list(str, options.ATTENTIONS, "attention"),
+                        default=(options.DEFAULT_ATTENTION,),
+                        help=f"attention variants of the codec (default {options.DEFAULT_ATTENTION})")
+    parser.add_argument("--anchor", type=comma_list(str, options.ANCHOR_NAMES, "anchor"), default=options.TASK_ANCHORS,
+                        help=f"anchors (default {','.join(options.TASK_ANCHORS)}; empty: none)")
     parser.add_argument("--qps", type=comma_list(int), default=task.TASK_QPS,
                         help=f"QPs of the video anchors (default {','.join(map(str, task.TASK_QPS))})")
     parser.add_argument("--preset", default=task.TASK_PRESET,

@@ -23,11 +23,10 @@ import torch
 from torch import nn
 
 from codec.errors import SpikecodecError
-from codec.models.registry import WEIGHTS_DIR
 from codec.task.views import apply_view
 
-#: the shipped classifier (digits, TFP view)
-DEFAULT_CLASSIFIER = WEIGHTS_DIR / "digits-classifier.pth"
+#: the shipped classifier (digits, TFP view), beside the package (the codec models' folder holds codecs only)
+DEFAULT_CLASSIFIER = Path(__file__).resolve().parent / "weights" / "digits-classifier.pth"
 #: clips classified per forward pass
 BATCH = 256
 

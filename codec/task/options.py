@@ -1,4 +1,5 @@
-"""Names and defaults of the task benchmark, torch-free (the command line builds its parser from them)."""
+"""Names and defaults of the task benchmark, torch-free (the command line builds its parser from them);
+its anchors are :data:`codec.options.TASK_ANCHORS`, beside every other anchor list."""
 
 from __future__ import annotations
 
@@ -20,8 +21,6 @@ DIGITS_PLANES = 40
 
 #: planes per scene of the task streams: 5 scenes in a 40-plane clip, so the GOP structures differ
 TASK_WINDOW = 8
-#: anchors of the task sweep: the LIF count quantizer and VVC all-intra / random access on the TFP scenes
-TASK_ANCHORS: tuple[str, ...] = ("count", "vvc", "vvc-ra")
 #: QPs of the video anchors: the bench's (22..47) and two coarser ones, where VVC stops keeping the digits
 TASK_QPS: tuple[int, ...] = (22, 27, 32, 37, 42, 47, 52, 57)
 #: VVC preset of the task sweep: "medium" took about 8x longer per point than "faster" on these streams,

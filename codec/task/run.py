@@ -35,7 +35,7 @@ from codec.evaluate.outputs import write_tables
 from codec.evaluate.runinfo import run_info
 from codec.evaluate.scores import reference_scenes
 from codec.evaluate.sweep import BenchSettings, PreparedSource, plan, run_job, score, settings_dict
-from codec.options import DEFAULT_INTRA_PERIOD, GOP_STRUCTURES
+from codec.options import DEFAULT_ATTENTION, DEFAULT_INTRA_PERIOD, GOP_STRUCTURES, TASK_ANCHORS
 from codec.task.classifier import Classifier, load_classifier
 from codec.task.data import LabelledSpikes, open_set
 from codec.task.mosaic import grid, tile, untile
@@ -44,7 +44,6 @@ from codec.task.options import (
     DIGITS,
     DIGITS_PLANES,
     DIGITS_SIZE,
-    TASK_ANCHORS,
     TASK_PRESET,
     TASK_QPS,
     TASK_WINDOW,
@@ -67,7 +66,7 @@ class TaskSettings:
     window: int = TASK_WINDOW
     qualities: tuple[float, ...] | None = None
     gops: tuple[str, ...] = GOP_STRUCTURES
-    attentions: tuple[str, ...] = ("none",)
+    attentions: tuple[str, ...] = (DEFAULT_ATTENTION,)
     anchors: tuple[str, ...] = TASK_ANCHORS
     qps: tuple[int, ...] = TASK_QPS
     preset: str = TASK_PRESET
