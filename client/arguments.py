@@ -1,14 +1,18 @@
-"""Command-line flags of the coding options, shared by every command that codes or scores.
+"""Command-line flags shared by several commands: the coding options, the server connection,
+the spike source, the device.
 
 Choices and defaults come from :mod:`codec.options`; the help texts are written
-once here, so ``encode``, ``stream``, ``reconstruct``, ``compare`` and ``bench`` spell
-an option the same way. With ``inherit=True`` (``stream``) a flag left out defaults
-to ``None``: the server's configuration decides, and it has the same defaults.
+once here, so ``encode``, ``stream``, ``upload``, ``reconstruct``, ``compare`` and ``bench``
+spell an option the same way. With ``inherit=True`` (``stream``, ``upload``) a flag left out
+defaults to ``None``: the server's configuration decides, and it has the same defaults.
+Nothing here imports torch or grpc: a parser is built without them.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
 from typing import Any, Callable
 
 from codec import options
@@ -111,3 +115,46 @@ def comma_list(kind: Callable[[str], Any], choices: tuple | None = None, what: s
         return values
 
     return parse
+
+
+def add_server_arguments(parser: Parser, required: bool = True, server_help: str = "spikecodec server address") -> None:
+    """``--server`` and how to reach it: ``--token``, ``--tls``, ``--ca-cert``, ``--timeout``
+    (read by :func:`client.remote.connected`)."""
+    parser.add_argument("--server", required=required, metavar="HOST:PORT", help=server_help)
+    parser.add_argument("--token", default=os.environ.get("SPIKECODEC_TOKEN") or None,
+                        help="bearer token (default: $SPIKECODEC_TOKEN)")
+    parser.add_argument("--tls", action="store_true", help="connect with TLS")
+    parser.add_argument("--ca-cert", default=None, help="PEM CA bundle to check the server certificate (with --tls)")
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the server (default 10)")
+
+
+def add_source_arguments(parser: Parser) -> None:
+    """``--planes``, ``--height``, ``--width``, ``--dataset``, ``--fps``, ``--seed``, ``--chunk-planes`` of a ``SOURCE``
+    (:func:`codec.evaluate.sources.open_input`) sent to a server."""
+    source = parser.add_argument_group("source")
+    source.add_argument("--planes", type=int, default=None,
+                        help="planes to send (recordings: at most; simulated: exactly, default 1000)")
+    add_file_arguments(source, simulated=True)
+    source.add_argument("--fps", type=float, default=None, help="simulated sources: keyframes per second")
+    source.add_argument("--seed", type=int, default=0, help="simulated sources: seed (default 0)")
+    source.add_argument("--chunk-planes", type=int, default=32, help="planes per chunk sent (default 32)")
+
+
+def suffixed(suffix: str, what: str) -> Callable[[str], Path]:
+    """An argparse ``type``: a path ending in ``suffix`` (any case), else refused saying
+    ``what`` is written there (``encode -o x.h5``)."""
+
+    def parse(text: str) -> Path:
+        path = Path(text)
+        if path.suffix.lower() != suffix:
+            raise argparse.ArgumentTypeError(f"{text}: {what}; name the file *{suffix}")
+        return path
+
+    return parse
+
+
+def existing_folder(text: str) -> str:
+    """An argparse ``type``: a folder that exists (argparse then names the flag in its refusal)."""
+    if not Path(text).is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: no such folder")
+    return text

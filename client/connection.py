@@ -8,9 +8,10 @@
         messages = conn.decode(records)
         summary = conn.upload(spike_messages(...)).stream
         messages = conn.fetch(summary.id)
+        info = conn.download_bitstream(summary.id, "stream.spkc")   # the stored bytes, checked
 
-Idempotent calls (``GetServerInfo``, ``GetStream``, ``ListStreams``, ``Fetch``)
-are retried on ``UNAVAILABLE``/``DEADLINE_EXCEEDED`` (:mod:`client.retry`);
+Idempotent calls (``GetServerInfo``, ``GetStream``, ``ListStreams``, ``Fetch``,
+``FetchBitstream``) are retried on ``UNAVAILABLE``/``DEADLINE_EXCEEDED`` (:mod:`client.retry`);
 ``Upload`` and ``DeleteStream`` change the store and live ``Encode``/``Decode``
 consume a one-shot request stream, so they are never retried. Every failure
 reaches the caller as :class:`ClientError` carrying the status code and the
@@ -20,6 +21,8 @@ server's one-line reason.
 from __future__ import annotations
 
 import functools
+import hashlib
+import os
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
@@ -40,17 +43,20 @@ class ClientError(SpikecodecError):
 
     Attributes:
         code: the gRPC status code (``None`` for client-side problems).
+        details: the server's one-line reason (``""`` when there is none).
     """
 
-    def __init__(self, message: str, code: grpc.StatusCode | None = None) -> None:
+    def __init__(self, message: str, code: grpc.StatusCode | None = None, details: str = "") -> None:
         super().__init__(message)
         self.code = code
+        self.details = details
 
 
 def _client_error(err: grpc.RpcError, what: str) -> ClientError:
     if isinstance(err, grpc.Call):
-        details = (err.details() or "").strip().splitlines()
-        return ClientError(f"{what}: {err.code().name}: {details[0] if details else 'no details'}", err.code())
+        lines = (err.details() or "").strip().splitlines()
+        details = lines[0] if lines else ""
+        return ClientError(f"{what}: {err.code().name}: {details or 'no details'}", err.code(), details)
     return ClientError(f"{what}: {err}")
 
 
@@ -176,6 +182,55 @@ class Connection:
         request = service_pb2.FetchRequest(id=stream_id, chunk_planes=chunk_planes)
         start = functools.partial(self.stub.Fetch, request, metadata=self._metadata)
         return _translate_stream(stream_with_retry(start, self.retry), f"Fetch {stream_id}")
+
+    def fetch_bitstream(self, stream_id: str, chunk_bytes: int = 0) -> Iterator[service_pb2.BitstreamPiece]:
+        """The stored ``.spkc`` file of a stream as sent: its ``info`` (size, sha256), then ``data``
+        pieces (retried until the first message). :meth:`download_bitstream` checks and writes them."""
+        request = service_pb2.FetchBitstreamRequest(id=stream_id, chunk_bytes=chunk_bytes)
+        start = functools.partial(self.stub.FetchBitstream, request, metadata=self._metadata)
+        return _translate_stream(stream_with_retry(start, self.retry), f"FetchBitstream {stream_id}")
+
+    def download_bitstream(self, stream_id: str, path: str | Path, chunk_bytes: int = 0) -> service_pb2.BitstreamInfo:
+        """Write the stored ``.spkc`` file of ``stream_id`` to ``path``, byte for byte.
+
+        The bytes go to ``<path>.part`` first; ``path`` appears only once their size and
+        sha256 equal what the server announced, and is left alone otherwise.
+
+        Returns:
+            what the server announced: the stream's summary, size and sha256.
+
+        Raises:
+            ClientError: the call failed, or the bytes that arrived are not the announced
+                ones (code ``DATA_LOSS``).
+        """
+        what = f"FetchBitstream {stream_id}"
+        pieces = self.fetch_bitstream(stream_id, chunk_bytes)
+        first = next(pieces, None)
+        if first is None or first.WhichOneof("piece") != "info":
+            raise ClientError(f"{what}: the server sent no size and sha256 before the bytes",
+                              grpc.StatusCode.DATA_LOSS)
+        info = first.info
+        path = Path(path)
+        part = path.with_name(path.name + ".part")
+        digest, size = hashlib.sha256(), 0
+        try:
+            with open(part, "wb") as out:
+                for piece in pieces:
+                    if piece.WhichOneof("piece") != "data":
+                        raise ClientError(f"{what}: a second size and sha256 among the bytes",
+                                          grpc.StatusCode.DATA_LOSS)
+                    out.write(piece.data)
+                    digest.update(piece.data)
+                    size += len(piece.data)
+            if size != info.size or digest.hexdigest() != info.sha256:
+                raise ClientError(
+                    f"{what}: download corrupt: {size} bytes with sha256 {digest.hexdigest()[:16]}... arrived, "
+                    f"the server announced {info.size} bytes with sha256 {info.sha256[:16]}...; {path} not written",
+                    grpc.StatusCode.DATA_LOSS)
+            os.replace(part, path)
+        finally:
+            part.unlink(missing_ok=True)
+        return info
 
     def encode(self, messages: Iterable[spikes_pb2.SpikeMessage]) -> Iterator[records_pb2.EncodedRecord]:
         """Live encode: spike messages in, ``.spkc`` records out as they are ready."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from codec.errors import SpikecodecError
 from codec.models import load_scene_codec
 from codec.models.registry import CONFIGS
-from codec.options import ATTENTIONS, RECONSTRUCTIONS
+from codec.options import ATTENTIONS, DEFAULT_OFFSET, RECONSTRUCTIONS
 from codec.pipeline import EncoderConfig
 from server.config import ServerConfig
 from spikecodec_proto.v1 import service_pb2, spikes_pb2
@@ -28,7 +28,7 @@ def encoder_config(options: spikes_pb2.CodecOptions, defaults: ServerConfig) -> 
     return EncoderConfig(
         quality=options.quality or defaults.quality,
         window=options.window or defaults.window,
-        offset=options.offset if options.HasField("offset") else None,
+        offset=options.offset if options.HasField("offset") else DEFAULT_OFFSET,  # the server has no other
         recon=options.recon or defaults.recon,
         attention=options.attention or defaults.attention,
         model=options.model or defaults.model,

@@ -15,7 +15,6 @@ calls, logs one JSON line per call and turns exceptions into status codes
 from __future__ import annotations
 
 import functools
-import importlib.metadata
 import inspect
 import re
 import threading
@@ -29,6 +28,7 @@ from codec.errors import BitstreamError, SpikecodecError, SpikeFormatError
 from codec.io.packing import plane_bytes
 from codec.pipeline import Decoder, Encoder
 from codec.sensor import SensorParams
+from codec.version import VERSION
 from server import codecs
 from server.calls import StreamCall, StreamSlots, Watchdog, preempted
 from server.config import ServerConfig
@@ -44,10 +44,6 @@ from server.store import StoredStream, StreamStore
 from spikecodec_proto.v1 import records_pb2, service_pb2, service_pb2_grpc, spikes_pb2
 from spikecodec_proto.wire import ChunkWriter, RecordTagger, SpikeStreamReader, header_message, sensor_to_proto
 
-try:
-    VERSION = importlib.metadata.version("spikecodec")
-except importlib.metadata.PackageNotFoundError:  # running from a source tree that was never installed
-    VERSION = "unknown"
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 #: what ListStreams hands out as next_page_token: a row number, ASCII digits, within SQLite's int64
@@ -56,6 +52,8 @@ PAGE_TOKEN = re.compile(r"[1-9][0-9]{0,17}")
 MESSAGE_OVERHEAD_BYTES = 1024
 #: bytes of a stored stream handed to the decoder at a time
 FETCH_PIECE_BYTES = 1 << 16
+#: bytes of a stored ``.spkc`` file per FetchBitstream message, unless the client asks otherwise
+BITSTREAM_CHUNK_BYTES = 256 * 1024
 
 
 class Call:
@@ -232,6 +230,19 @@ class SpikeCodecServicer(service_pb2_grpc.SpikeCodecServicer):
             yield from self._decoded(pieces, request.chunk_planes or self.config.chunk_planes, call, stream)
         except BitstreamError as err:  # verified bytes: the server cannot decode them (e.g. other weights)
             raise StoredStreamUndecodable(f"stream {stream.id} cannot be decoded by this server: {err}") from None
+
+    @rpc(streaming=True)
+    def FetchBitstream(self, request, context, call: Call) -> Iterator[service_pb2.BitstreamPiece]:
+        call.fields["id"] = request.id
+        stream, data = self.store.read(request.id)  # verified against the index's sha256
+        info = service_pb2.BitstreamInfo(stream=summary_proto(stream), size=len(data), sha256=stream.sha256)
+        yield service_pb2.BitstreamPiece(info=info)
+        step = min(request.chunk_bytes or BITSTREAM_CHUNK_BYTES,
+                   self.config.max_message_bytes - MESSAGE_OVERHEAD_BYTES)
+        for start in range(0, len(data), step):
+            yield service_pb2.BitstreamPiece(data=data[start : start + step])
+            call.stream.check()
+        call.fields["bytes"] = len(data)
 
     @rpc(streaming=False)
     def GetStream(self, request, context, call: Call) -> records_pb2.StreamSummary:

@@ -35,7 +35,7 @@ EXPECTED = {
     "compression": (options.HDF5_COMPRESSIONS, "none"),
 }
 #: commands whose codec flags default to the server's configuration
-INHERIT_COMMANDS = {"stream"}
+INHERIT_COMMANDS = {"stream", "upload"}
 
 
 def _subcommands() -> dict[str, argparse.ArgumentParser]:

@@ -91,6 +91,11 @@ def test_quick_starts_run_verbatim(tmp_path: Path) -> None:
             assert (tmp_path / "report.json").is_file() and (tmp_path / "stream.spkc").stat().st_size > 0
         if label == "files":
             assert "planes: 256" in result.stdout and list((tmp_path / "scenes").glob("scene_*.png"))
+        if label == "store":
+            listed = re.search(r"^([0-9a-f]{32})  ", result.stdout, re.M)  # a row of list's table
+            assert listed and f"deleted: {listed.group(1)}" in result.stdout, result.stdout
+            assert (tmp_path / "fetched.spkc").read_bytes() == (tmp_path / "spikes.spkc").read_bytes()
+            assert (tmp_path / "fetched.h5").is_file()
         if label == "bench":
             assert "| spikecodec-none |" in (tmp_path / "bench-out" / "bd_rate.md").read_text()
             assert "spikecodec bench synthetic" in (tmp_path / "results.md").read_text()

@@ -15,7 +15,7 @@ HELP = "rate-distortion sweep of the codec against VVC/HEVC/count/lossless ancho
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from client.arguments import add_file_arguments, add_fr_window_argument, comma_list
+    from client.arguments import add_file_arguments, add_fr_window_argument, comma_list, existing_folder
     from codec import options
 
     def names(values: tuple) -> str:
@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--anchor", type=comma_list(str, options.ANCHOR_NAMES, "anchor"),
                         default=options.DEFAULT_ANCHORS,
                         help=f"anchors: {names(options.ANCHOR_NAMES)} (default {names(options.DEFAULT_ANCHORS)})")
-    parser.add_argument("--vvc-outputs", default=None, metavar="DIR",
+    parser.add_argument("--vvc-outputs", default=None, metavar="DIR", type=existing_folder,
                         help="external VVC outputs <source>_qp<QP>.266|.vvc|.yuv|/ (see codec.anchors.imported)")
     parser.add_argument("--qualities", type=comma_list(float), default=None,
                         help="codec qualities (default: all the model has)")

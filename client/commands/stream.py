@@ -10,7 +10,6 @@ it, and against the reference reconstruction), throughput and per-chunk latency.
 from __future__ import annotations
 
 import argparse
-import os
 
 HELP = "stream spikes through a server (live encode + decode) and report rate, fidelity, throughput, latency"
 
@@ -19,32 +18,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from client.arguments import (
         add_codec_arguments,
         add_exact_arguments,
-        add_file_arguments,
         add_fr_window_argument,
         add_scene_arguments,
+        add_server_arguments,
+        add_source_arguments,
+        suffixed,
     )
 
     parser.add_argument("source", help=".dat/.h5 recording, image folder, video file, davis:FOLDER or 'synthetic'")
-    parser.add_argument("--server", required=True, metavar="HOST:PORT", help="spikecodec server address")
+    add_server_arguments(parser)
     parser.add_argument("-o", "--output", default=None, help="write the decoded spikes here (.h5 or .dat)")
     parser.add_argument("--report", default=None, metavar="R.json", help="also write the report as JSON here")
-    parser.add_argument("--bitstream", default=None, metavar="OUT.spkc", help="also keep the encoded stream here")
-    parser.add_argument("--token", default=os.environ.get("SPIKECODEC_TOKEN") or None,
-                        help="bearer token (default: $SPIKECODEC_TOKEN)")
-    parser.add_argument("--tls", action="store_true", help="connect with TLS")
-    parser.add_argument("--ca-cert", default=None, help="PEM CA bundle to check the server certificate (with --tls)")
-    parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the server (default 10)")
-    parser.add_argument("--chunk-planes", type=int, default=32, help="planes per chunk sent (default 32)")
+    parser.add_argument("--bitstream", default=None, metavar="OUT.spkc", type=suffixed(".spkc", "this is the encoded .spkc bitstream"),
+                        help="also keep the encoded stream here")
     codec = parser.add_argument_group("codec (default: the server's)")
     add_codec_arguments(codec, inherit=True)
     add_scene_arguments(codec, inherit=True)
     add_exact_arguments(codec, inherit=True)
-    source = parser.add_argument_group("source")
-    source.add_argument("--planes", type=int, default=None,
-                        help="planes to send (recordings: at most; simulated: exactly, default 1000)")
-    add_file_arguments(source, simulated=True)
-    source.add_argument("--fps", type=float, default=None, help="simulated sources: keyframes per second")
-    source.add_argument("--seed", type=int, default=0, help="simulated sources: seed (default 0)")
+    add_source_arguments(parser)
     add_fr_window_argument(parser)
 
 
@@ -55,26 +46,21 @@ def run(args: argparse.Namespace) -> dict:
 
     from tqdm import tqdm
 
-    from client.connection import Connection
     from client.recorder import StreamRecorder
     from client.report import stream_report
+    from client.remote import codec_options, connected
     from client.streaming import round_trip
     from codec.errors import SpikeFormatError
     from codec.evaluate.sources import open_input
-    from spikecodec_proto.v1 import spikes_pb2
     from spikecodec_proto.wire import stream_header
 
     if args.chunk_planes <= 0:
         raise SpikeFormatError(f"--chunk-planes must be positive, got {args.chunk_planes}")
-    options = spikes_pb2.CodecOptions(quality=args.quality, window=args.window, offset=args.offset, recon=args.recon,
-                                      attention=args.attention, model=args.model, intra_period=args.intra_period,
-                                      gop=args.gop, gop_size=args.gop_size, exact=args.exact)
     with open_input(args.source, args.height, args.width, args.planes, None, args.fps, args.seed,
-                    dataset=args.dataset) as source, \
-            Connection(args.server, token=args.token, tls=args.tls, root_certificates=args.ca_cert) as conn:
-        conn.wait_ready(args.timeout)
+                    dataset=args.dataset) as source, connected(args) as conn:
         recorder = StreamRecorder(source, args.output)
-        header = stream_header(source.height, source.width, source.sensor, options, source.name, source.num_planes)
+        header = stream_header(source.height, source.width, source.sensor, codec_options(args), source.name,
+                               source.num_planes)
         with recorder, tqdm(total=source.num_planes, unit="plane", file=sys.stderr, disable=None,
                             desc="round trip") as progress:
 

@@ -309,7 +309,8 @@ def open_source(
     """A scene source from a command-line spec.
 
     Args:
-        spec: ``"synthetic"``, a folder of images, or a video file.
+        spec: ``"synthetic"``, a folder of images, or a video file (a single image is refused:
+            it would be a still scene).
         height, width: scene size.
         plane_rate: camera planes per second; keyframes come every ``plane_rate / fps`` planes.
         fps: keyframes per second (default: the video's rate, 25 for a folder,
@@ -325,6 +326,13 @@ def open_source(
     path = Path(spec)
     if path.is_dir():
         return ImageFolderSource(path, height, width, plane_rate / (fps or FOLDER_FPS))
+    if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
+        # ffmpeg would read it as a one-frame video: a still scene, whose spikes and scores say nothing
+        # about moving ones, and most often the ground-truth PNG given where the recording was meant
+        raise SourceError(
+            f"{path.name} is a single image, not a spike recording or a video: give a .dat/.h5 recording, a folder "
+            f"of images or a video, or simulate the image moving first (spikecodec simulate synthetic --image "
+            f"{spec} -o spikes.h5)")
     if path.is_file():
         return VideoSource(path, height, width, plane_rate / (fps or video_fps(path)))
     raise FileNotFoundError(2, "No such file or directory", str(path))

@@ -26,7 +26,7 @@ from spikecodec_proto.v1 import records_pb2 as spikecodec__proto_dot_v1_dot_reco
 from spikecodec_proto.v1 import spikes_pb2 as spikecodec__proto_dot_v1_dot_spikes__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!spikecodec_proto/v1/service.proto\x12\rspikecodec.v1\x1a!spikecodec_proto/v1/records.proto\x1a spikecodec_proto/v1/spikes.proto\"g\n\x0eUploadResponse\x12,\n\x06stream\x18\x01 \x01(\x0b\x32\x1c.spikecodec.v1.StreamSummary\x12\'\n\x07timings\x18\x02 \x01(\x0b\x32\x16.spikecodec.v1.Timings\"0\n\x0c\x46\x65tchRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0c\x63hunk_planes\x18\x02 \x01(\r\"\x1e\n\x10GetStreamRequest\x12\n\n\x02id\x18\x01 \x01(\t\";\n\x12ListStreamsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\r\x12\x12\n\npage_token\x18\x02 \x01(\t\"]\n\x13ListStreamsResponse\x12-\n\x07streams\x18\x01 \x03(\x0b\x32\x1c.spikecodec.v1.StreamSummary\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"!\n\x13\x44\x65leteStreamRequest\x12\n\n\x02id\x18\x01 \x01(\t\"D\n\x14\x44\x65leteStreamResponse\x12,\n\x06stream\x18\x01 \x01(\x0b\x32\x1c.spikecodec.v1.StreamSummary\"\x16\n\x14GetServerInfoRequest\"\x81\x01\n\tModelInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x16\n\x0eweights_sha256\x18\x02 \x01(\t\x12\x11\n\tqualities\x18\x03 \x03(\x05\x12\x13\n\x0bmin_quality\x18\x04 \x01(\x01\x12\x13\n\x0bmax_quality\x18\x05 \x01(\x01\x12\x11\n\tattention\x18\x06 \x03(\t\"\xd4\x01\n\x06Limits\x12\x19\n\x11max_message_bytes\x18\x01 \x01(\x04\x12\x12\n\nmax_pixels\x18\x02 \x01(\x04\x12\x12\n\nmax_planes\x18\x03 \x01(\x04\x12\x1e\n\x16max_concurrent_streams\x18\x04 \x01(\r\x12\x19\n\x11stream_deadline_s\x18\x05 \x01(\x01\x12 \n\x18recommended_chunk_planes\x18\x06 \x01(\r\x12\x12\n\nmax_window\x18\x07 \x01(\r\x12\x16\n\x0eidle_timeout_s\x18\x08 \x01(\x01\"\xf0\x01\n\nServerInfo\x12\x0f\n\x07version\x18\x01 \x01(\t\x12(\n\x06models\x18\x02 \x03(\x0b\x32\x18.spikecodec.v1.ModelInfo\x12\x15\n\rrecon_methods\x18\x03 \x03(\t\x12-\n\x08\x64\x65\x66\x61ults\x18\x04 \x01(\x0b\x32\x1b.spikecodec.v1.CodecOptions\x12%\n\x06limits\x18\x05 \x01(\x0b\x32\x15.spikecodec.v1.Limits\x12\x15\n\rauth_required\x18\x06 \x01(\x08\x12\x0b\n\x03tls\x18\x07 \x01(\x08\x12\x16\n\x0estored_streams\x18\x08 \x01(\x04\x32\xf7\x04\n\nSpikeCodec\x12G\n\x06\x45ncode\x12\x1b.spikecodec.v1.SpikeMessage\x1a\x1c.spikecodec.v1.EncodedRecord(\x01\x30\x01\x12G\n\x06\x44\x65\x63ode\x12\x1c.spikecodec.v1.EncodedRecord\x1a\x1b.spikecodec.v1.SpikeMessage(\x01\x30\x01\x12\x46\n\x06Upload\x12\x1b.spikecodec.v1.SpikeMessage\x1a\x1d.spikecodec.v1.UploadResponse(\x01\x12\x43\n\x05\x46\x65tch\x12\x1b.spikecodec.v1.FetchRequest\x1a\x1b.spikecodec.v1.SpikeMessage0\x01\x12J\n\tGetStream\x12\x1f.spikecodec.v1.GetStreamRequest\x1a\x1c.spikecodec.v1.StreamSummary\x12T\n\x0bListStreams\x12!.spikecodec.v1.ListStreamsRequest\x1a\".spikecodec.v1.ListStreamsResponse\x12W\n\x0c\x44\x65leteStream\x12\".spikecodec.v1.DeleteStreamRequest\x1a#.spikecodec.v1.DeleteStreamResponse\x12O\n\rGetServerInfo\x12#.spikecodec.v1.GetServerInfoRequest\x1a\x19.spikecodec.v1.ServerInfob\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!spikecodec_proto/v1/service.proto\x12\rspikecodec.v1\x1a!spikecodec_proto/v1/records.proto\x1a spikecodec_proto/v1/spikes.proto\"g\n\x0eUploadResponse\x12,\n\x06stream\x18\x01 \x01(\x0b\x32\x1c.spikecodec.v1.StreamSummary\x12\'\n\x07timings\x18\x02 \x01(\x0b\x32\x16.spikecodec.v1.Timings\"0\n\x0c\x46\x65tchRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0c\x63hunk_planes\x18\x02 \x01(\r\"8\n\x15\x46\x65tchBitstreamRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0b\x63hunk_bytes\x18\x02 \x01(\r\"[\n\rBitstreamInfo\x12,\n\x06stream\x18\x01 \x01(\x0b\x32\x1c.spikecodec.v1.StreamSummary\x12\x0c\n\x04size\x18\x02 \x01(\x04\x12\x0e\n\x06sha256\x18\x03 \x01(\t\"W\n\x0e\x42itstreamPiece\x12,\n\x04info\x18\x01 \x01(\x0b\x32\x1c.spikecodec.v1.BitstreamInfoH\x00\x12\x0e\n\x04\x64\x61ta\x18\x02 \x01(\x0cH\x00\x42\x07\n\x05piece\"\x1e\n\x10GetStreamRequest\x12\n\n\x02id\x18\x01 \x01(\t\";\n\x12ListStreamsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\r\x12\x12\n\npage_token\x18\x02 \x01(\t\"]\n\x13ListStreamsResponse\x12-\n\x07streams\x18\x01 \x03(\x0b\x32\x1c.spikecodec.v1.StreamSummary\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"!\n\x13\x44\x65leteStreamRequest\x12\n\n\x02id\x18\x01 \x01(\t\"D\n\x14\x44\x65leteStreamResponse\x12,\n\x06stream\x18\x01 \x01(\x0b\x32\x1c.spikecodec.v1.StreamSummary\"\x16\n\x14GetServerInfoRequest\"\x81\x01\n\tModelInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x16\n\x0eweights_sha256\x18\x02 \x01(\t\x12\x11\n\tqualities\x18\x03 \x03(\x05\x12\x13\n\x0bmin_quality\x18\x04 \x01(\x01\x12\x13\n\x0bmax_quality\x18\x05 \x01(\x01\x12\x11\n\tattention\x18\x06 \x03(\t\"\xd4\x01\n\x06Limits\x12\x19\n\x11max_message_bytes\x18\x01 \x01(\x04\x12\x12\n\nmax_pixels\x18\x02 \x01(\x04\x12\x12\n\nmax_planes\x18\x03 \x01(\x04\x12\x1e\n\x16max_concurrent_streams\x18\x04 \x01(\r\x12\x19\n\x11stream_deadline_s\x18\x05 \x01(\x01\x12 \n\x18recommended_chunk_planes\x18\x06 \x01(\r\x12\x12\n\nmax_window\x18\x07 \x01(\r\x12\x16\n\x0eidle_timeout_s\x18\x08 \x01(\x01\"\xf0\x01\n\nServerInfo\x12\x0f\n\x07version\x18\x01 \x01(\t\x12(\n\x06models\x18\x02 \x03(\x0b\x32\x18.spikecodec.v1.ModelInfo\x12\x15\n\rrecon_methods\x18\x03 \x03(\t\x12-\n\x08\x64\x65\x66\x61ults\x18\x04 \x01(\x0b\x32\x1b.spikecodec.v1.CodecOptions\x12%\n\x06limits\x18\x05 \x01(\x0b\x32\x15.spikecodec.v1.Limits\x12\x15\n\rauth_required\x18\x06 \x01(\x08\x12\x0b\n\x03tls\x18\x07 \x01(\x08\x12\x16\n\x0estored_streams\x18\x08 \x01(\x04\x32\xd0\x05\n\nSpikeCodec\x12G\n\x06\x45ncode\x12\x1b.spikecodec.v1.SpikeMessage\x1a\x1c.spikecodec.v1.EncodedRecord(\x01\x30\x01\x12G\n\x06\x44\x65\x63ode\x12\x1c.spikecodec.v1.EncodedRecord\x1a\x1b.spikecodec.v1.SpikeMessage(\x01\x30\x01\x12\x46\n\x06Upload\x12\x1b.spikecodec.v1.SpikeMessage\x1a\x1d.spikecodec.v1.UploadResponse(\x01\x12\x43\n\x05\x46\x65tch\x12\x1b.spikecodec.v1.FetchRequest\x1a\x1b.spikecodec.v1.SpikeMessage0\x01\x12W\n\x0e\x46\x65tchBitstream\x12$.spikecodec.v1.FetchBitstreamRequest\x1a\x1d.spikecodec.v1.BitstreamPiece0\x01\x12J\n\tGetStream\x12\x1f.spikecodec.v1.GetStreamRequest\x1a\x1c.spikecodec.v1.StreamSummary\x12T\n\x0bListStreams\x12!.spikecodec.v1.ListStreamsRequest\x1a\".spikecodec.v1.ListStreamsResponse\x12W\n\x0c\x44\x65leteStream\x12\".spikecodec.v1.DeleteStreamRequest\x1a#.spikecodec.v1.DeleteStreamResponse\x12O\n\rGetServerInfo\x12#.spikecodec.v1.GetServerInfoRequest\x1a\x19.spikecodec.v1.ServerInfob\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,24 +37,30 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_UPLOADRESPONSE']._serialized_end=224
   _globals['_FETCHREQUEST']._serialized_start=226
   _globals['_FETCHREQUEST']._serialized_end=274
-  _globals['_GETSTREAMREQUEST']._serialized_start=276
-  _globals['_GETSTREAMREQUEST']._serialized_end=306
-  _globals['_LISTSTREAMSREQUEST']._serialized_start=308
-  _globals['_LISTSTREAMSREQUEST']._serialized_end=367
-  _globals['_LISTSTREAMSRESPONSE']._serialized_start=369
-  _globals['_LISTSTREAMSRESPONSE']._serialized_end=462
-  _globals['_DELETESTREAMREQUEST']._serialized_start=464
-  _globals['_DELETESTREAMREQUEST']._serialized_end=497
-  _globals['_DELETESTREAMRESPONSE']._serialized_start=499
-  _globals['_DELETESTREAMRESPONSE']._serialized_end=567
-  _globals['_GETSERVERINFOREQUEST']._serialized_start=569
-  _globals['_GETSERVERINFOREQUEST']._serialized_end=591
-  _globals['_MODELINFO']._serialized_start=594
-  _globals['_MODELINFO']._serialized_end=723
-  _globals['_LIMITS']._serialized_start=726
-  _globals['_LIMITS']._serialized_end=938
-  _globals['_SERVERINFO']._serialized_start=941
-  _globals['_SERVERINFO']._serialized_end=1181
-  _globals['_SPIKECODEC']._serialized_start=1184
-  _globals['_SPIKECODEC']._serialized_end=1815
+  _globals['_FETCHBITSTREAMREQUEST']._serialized_start=276
+  _globals['_FETCHBITSTREAMREQUEST']._serialized_end=332
+  _globals['_BITSTREAMINFO']._serialized_start=334
+  _globals['_BITSTREAMINFO']._serialized_end=425
+  _globals['_BITSTREAMPIECE']._serialized_start=427
+  _globals['_BITSTREAMPIECE']._serialized_end=514
+  _globals['_GETSTREAMREQUEST']._serialized_start=516
+  _globals['_GETSTREAMREQUEST']._serialized_end=546
+  _globals['_LISTSTREAMSREQUEST']._serialized_start=548
+  _globals['_LISTSTREAMSREQUEST']._serialized_end=607
+  _globals['_LISTSTREAMSRESPONSE']._serialized_start=609
+  _globals['_LISTSTREAMSRESPONSE']._serialized_end=702
+  _globals['_DELETESTREAMREQUEST']._serialized_start=704
+  _globals['_DELETESTREAMREQUEST']._serialized_end=737
+  _globals['_DELETESTREAMRESPONSE']._serialized_start=739
+  _globals['_DELETESTREAMRESPONSE']._serialized_end=807
+  _globals['_GETSERVERINFOREQUEST']._serialized_start=809
+  _globals['_GETSERVERINFOREQUEST']._serialized_end=831
+  _globals['_MODELINFO']._serialized_start=834
+  _globals['_MODELINFO']._serialized_end=963
+  _globals['_LIMITS']._serialized_start=966
+  _globals['_LIMITS']._serialized_end=1178
+  _globals['_SERVERINFO']._serialized_start=1181
+  _globals['_SERVERINFO']._serialized_end=1421
+  _globals['_SPIKECODEC']._serialized_start=1424
+  _globals['_SPIKECODEC']._serialized_end=2144
 # @@protoc_insertion_point(module_scope)

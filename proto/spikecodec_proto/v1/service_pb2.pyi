@@ -24,6 +24,32 @@ class FetchRequest(_message.Message):
     chunk_planes: int
     def __init__(self, id: _Optional[str] = ..., chunk_planes: _Optional[int] = ...) -> None: ...
 
+class FetchBitstreamRequest(_message.Message):
+    __slots__ = ("id", "chunk_bytes")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_BYTES_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    chunk_bytes: int
+    def __init__(self, id: _Optional[str] = ..., chunk_bytes: _Optional[int] = ...) -> None: ...
+
+class BitstreamInfo(_message.Message):
+    __slots__ = ("stream", "size", "sha256")
+    STREAM_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    stream: _records_pb2.StreamSummary
+    size: int
+    sha256: str
+    def __init__(self, stream: _Optional[_Union[_records_pb2.StreamSummary, _Mapping]] = ..., size: _Optional[int] = ..., sha256: _Optional[str] = ...) -> None: ...
+
+class BitstreamPiece(_message.Message):
+    __slots__ = ("info", "data")
+    INFO_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    info: BitstreamInfo
+    data: bytes
+    def __init__(self, info: _Optional[_Union[BitstreamInfo, _Mapping]] = ..., data: _Optional[bytes] = ...) -> None: ...
+
 class GetStreamRequest(_message.Message):
     __slots__ = ("id",)
     ID_FIELD_NUMBER: _ClassVar[int]

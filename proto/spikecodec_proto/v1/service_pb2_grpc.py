@@ -56,6 +56,11 @@ class SpikeCodecStub:
                 request_serializer=spikecodec__proto_dot_v1_dot_service__pb2.FetchRequest.SerializeToString,
                 response_deserializer=spikecodec__proto_dot_v1_dot_spikes__pb2.SpikeMessage.FromString,
                 _registered_method=True)
+        self.FetchBitstream = channel.unary_stream(
+                '/spikecodec.v1.SpikeCodec/FetchBitstream',
+                request_serializer=spikecodec__proto_dot_v1_dot_service__pb2.FetchBitstreamRequest.SerializeToString,
+                response_deserializer=spikecodec__proto_dot_v1_dot_service__pb2.BitstreamPiece.FromString,
+                _registered_method=True)
         self.GetStream = channel.unary_unary(
                 '/spikecodec.v1.SpikeCodec/GetStream',
                 request_serializer=spikecodec__proto_dot_v1_dot_service__pb2.GetStreamRequest.SerializeToString,
@@ -112,6 +117,15 @@ class SpikeCodecServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def FetchBitstream(self, request, context):
+        """A stored stream's .spkc file, byte for byte: a BitstreamInfo (size, sha256) first,
+        then the bytes in order. The store verified them against its index before sending;
+        the client checks what arrived against the size and sha256.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetStream(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -158,6 +172,11 @@ def add_SpikeCodecServicer_to_server(servicer, server):
                     servicer.Fetch,
                     request_deserializer=spikecodec__proto_dot_v1_dot_service__pb2.FetchRequest.FromString,
                     response_serializer=spikecodec__proto_dot_v1_dot_spikes__pb2.SpikeMessage.SerializeToString,
+            ),
+            'FetchBitstream': grpc.unary_stream_rpc_method_handler(
+                    servicer.FetchBitstream,
+                    request_deserializer=spikecodec__proto_dot_v1_dot_service__pb2.FetchBitstreamRequest.FromString,
+                    response_serializer=spikecodec__proto_dot_v1_dot_service__pb2.BitstreamPiece.SerializeToString,
             ),
             'GetStream': grpc.unary_unary_rpc_method_handler(
                     servicer.GetStream,
@@ -288,6 +307,33 @@ class SpikeCodec:
             '/spikecodec.v1.SpikeCodec/Fetch',
             spikecodec__proto_dot_v1_dot_service__pb2.FetchRequest.SerializeToString,
             spikecodec__proto_dot_v1_dot_spikes__pb2.SpikeMessage.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FetchBitstream(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/spikecodec.v1.SpikeCodec/FetchBitstream',
+            spikecodec__proto_dot_v1_dot_service__pb2.FetchBitstreamRequest.SerializeToString,
+            spikecodec__proto_dot_v1_dot_service__pb2.BitstreamPiece.FromString,
             options,
             channel_credentials,
             insecure,
