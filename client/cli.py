@@ -74,8 +74,10 @@ def strict_json(value: object) -> object:
 
 def format_float(value: float) -> str:
     """Up to 4 decimals from 1 up (``37.2567``, ``20000``), 4 significant digits below (``0.0008123``)."""
-    if not math.isfinite(value) or value == 0:
-        return {0: "0"}.get(value, str(value))
+    if value == 0:
+        return "0"
+    if not math.isfinite(value):
+        return str(value)
     if abs(value) >= 1:
         return f"{value:.4f}".rstrip("0").rstrip(".")
     return f"{value:.{SIGNIFICANT_DIGITS}g}"
@@ -99,7 +101,8 @@ def text_lines(result: dict, indent: str = "") -> list[str]:
         elif isinstance(value, (list, tuple)) and any(isinstance(v, dict) for v in value):
             lines.append(f"{indent}{key}:")
             for item in value:
-                item_lines = text_lines(item, indent + "    ") if isinstance(item, dict) else [indent + "    " + _scalar(item)]
+                item_lines = (text_lines(item, indent + "    ") if isinstance(item, dict)
+                              else [indent + "    " + _scalar(item)])
                 lines += [f"{indent}  - {item_lines[0].lstrip()}", *item_lines[1:]]
         elif isinstance(value, (list, tuple)):
             lines.append(f"{indent}{key}: {', '.join(_scalar(v) for v in value) or '-'}")

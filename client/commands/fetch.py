@@ -19,7 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("stream_id", metavar="ID", help="the stored stream's id (spikecodec list shows them)")
     add_server_arguments(parser)
     parser.add_argument("-o", "--output", default=None, help="write the decoded spikes here (.h5 or .dat)")
-    parser.add_argument("--bitstream", default=None, metavar="OUT.spkc", type=suffixed(".spkc", "this is the stored .spkc bitstream"),
+    parser.add_argument("--bitstream", default=None, metavar="OUT.spkc",
+                        type=suffixed(".spkc", "this is the stored .spkc bitstream"),
                         help="write the stored .spkc file here, checked against the server's size and sha256")
     parser.add_argument("--chunk-planes", type=int, default=0,
                         help="planes per decoded chunk the server sends (default: the server's)")

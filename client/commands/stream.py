@@ -29,7 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_server_arguments(parser)
     parser.add_argument("-o", "--output", default=None, help="write the decoded spikes here (.h5 or .dat)")
     parser.add_argument("--report", default=None, metavar="R.json", help="also write the report as JSON here")
-    parser.add_argument("--bitstream", default=None, metavar="OUT.spkc", type=suffixed(".spkc", "this is the encoded .spkc bitstream"),
+    parser.add_argument("--bitstream", default=None, metavar="OUT.spkc",
+                        type=suffixed(".spkc", "this is the encoded .spkc bitstream"),
                         help="also keep the encoded stream here")
     codec = parser.add_argument_group("codec (default: the server's)")
     add_codec_arguments(codec, inherit=True)
@@ -47,8 +48,8 @@ def run(args: argparse.Namespace) -> dict:
     from tqdm import tqdm
 
     from client.recorder import StreamRecorder
-    from client.report import stream_report
     from client.remote import codec_options, connected
+    from client.report import stream_report
     from client.streaming import round_trip
     from codec.errors import SpikeFormatError
     from codec.evaluate.sources import open_input
