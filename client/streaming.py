@@ -7,14 +7,15 @@
         SpikeMessage header, chunks of regenerated planes, end --> on_planes(first, planes)
 
 Both calls run at the same time: the records the Encode call returns are the
-request stream of the Decode call, so decoded planes come back while spikes are
-still going out. Every input chunk's send time is kept; its round-trip latency
+request stream of the Decode call (opened once the first scene record is ready), so
+decoded planes come back while spikes are still going out. Every input chunk's send time is kept; its round-trip latency
 is the time until the last of its planes came back decoded (which includes
 waiting for the next scene centre: the codec decodes scene by scene).
 """
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
@@ -109,8 +110,12 @@ def round_trip(
             encode_error.append(err)
             raise
 
+    encoded = forward()
+    # Decode opens with the first scene record in hand: until then (model loading, a random-access
+    # GOP filling up) it would wait on us with nothing to send, against the server's idle timeout.
+    opening = list(itertools.islice(encoded, 2))  # the header record and the first scene's (or the end)
     try:
-        for first, block in read_spikes(conn.decode(forward())):
+        for first, block in read_spikes(conn.decode(itertools.chain(opening, encoded))):
             now = time.perf_counter()
             result.decoded_planes = first + len(block)
             while len(result.chunk_returned) < len(result.chunk_last_plane) and (
