@@ -80,7 +80,8 @@ def _accepts_tcp(target: str) -> bool:
 
 def codec_options(args: argparse.Namespace) -> spikes_pb2.CodecOptions:
     """The codec flags of ``stream``/``upload`` (:func:`client.arguments.add_codec_arguments`,
-    ``add_scene_arguments`` and ``add_exact_arguments`` with ``inherit=True``); a flag left out stays empty: the server's default."""
+    ``add_scene_arguments`` and ``add_exact_arguments`` with ``inherit=True``); a flag left out stays
+    empty: the server's default."""
     return spikes_pb2.CodecOptions(quality=args.quality, window=args.window, offset=args.offset, recon=args.recon,
                                    attention=args.attention, model=args.model, intra_period=args.intra_period,
                                    gop=args.gop, gop_size=args.gop_size, exact=args.exact)

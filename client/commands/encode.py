@@ -8,7 +8,13 @@ HELP = "encode a spike file (.dat or .h5) into a .spkc bitstream"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from client.arguments import add_codec_arguments, add_exact_arguments, add_file_arguments, add_scene_arguments, suffixed
+    from client.arguments import (
+        add_codec_arguments,
+        add_exact_arguments,
+        add_file_arguments,
+        add_scene_arguments,
+        suffixed,
+    )
 
     parser.add_argument("input", help="spike file: PKU .dat or .h5")
     parser.add_argument("-o", "--output", required=True, metavar="OUT.spkc",
