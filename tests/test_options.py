@@ -108,13 +108,14 @@ def test_server_config_refuses_unknown_names() -> None:
 
 def test_registries_hold_exactly_the_option_names() -> None:
     from codec.anchors import _FACTORIES
-    from codec.models.registry import VARIANTS
+    from codec.models.registry import WEIGHTS_DIR, weights_stem
     from codec.reconstruct.registry import RECONSTRUCTORS
 
     assert tuple(RECONSTRUCTORS) == options.RECONSTRUCTIONS
     assert tuple(_FACTORIES) == options.ANCHOR_NAMES
     assert set(options.DEFAULT_ANCHORS) | set(options.REFERENCE_ANCHORS) <= set(options.ANCHOR_NAMES)
-    assert VARIANTS[: len(options.ATTENTIONS)] == options.ATTENTIONS
+    for attention in options.ATTENTIONS:  # every attention option has shipped weights of the default model
+        assert (WEIGHTS_DIR / f"{weights_stem(options.DEFAULT_MODEL, attention)}.pth").is_file(), attention
 
 
 def test_options_and_server_config_load_without_torch() -> None:
