@@ -43,8 +43,10 @@ def test_reconstruct_writes_one_png_per_centre(tmp_path, small_dat, capsys):
     code, result = _run(capsys, "reconstruct", str(path), "-o", str(tmp_path / "sc"), "--method", "tfp",
                         "--window", "16", "--offset", "5", "--height", str(H), "--width", str(W), "--json")
     assert code == 0 and result["scenes"] == 5 and result["first_centre"] == 5
-    names = sorted(p.name for p in (tmp_path / "sc").iterdir())
+    names = sorted(p.name for p in (tmp_path / "sc").glob("*.png"))
     assert names == [scene_filename(c) for c in scene_centres(70, 16, 5)] == ["scene_00005.png", *names[1:]]
+    manifest = json.loads((tmp_path / "sc" / "small.scenes.json").read_text())  # beside them: what they are
+    assert (manifest["recon"], manifest["window"], manifest["centres"]) == ("tfp", 16, scene_centres(70, 16, 5))
     expected = get_reconstructor("tfp", 16).reconstruct(planes[0:13], 5)
     np.testing.assert_allclose(read_scene_png(tmp_path / "sc" / "scene_00005.png"), expected, atol=0.5 / 255 + 1e-6)
 

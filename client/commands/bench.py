@@ -1,9 +1,11 @@
 """``spikecodec bench SOURCES... -o DIR``: rate-distortion sweep of the codec against anchors
 (a thin command over :func:`codec.evaluate.bench.run_bench`).
 
-Writes ``DIR/rd.json``, ``DIR/rd.csv``, ``DIR/bd_rate.md`` and ``DIR/rd_{scene,isi,fr}_psnr.png``;
-every point is cached under ``DIR/points/`` as soon as it is computed, so a rerun
-(after an interruption, or with more curves) computes only the missing points.
+Writes ``DIR/rd.json``, ``DIR/rd.csv``, ``DIR/bd_rate.md``, ``DIR/compressai/`` (CompressAI's
+``eval_model`` layout) and ``DIR/rd_{scene_psnr,scene_msssim,isi_psnr,fr_psnr}.png``; every
+point is cached under ``DIR/points/`` as soon as it is computed, so a rerun (after an
+interruption, or with more curves) computes only the missing points, and the results of
+earlier runs in ``DIR`` are merged in.
 ``python -m codec.evaluate.results DIR... -o docs/results.md`` renders result folders.
 """
 
@@ -29,7 +31,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         default=options.DEFAULT_ANCHORS,
                         help=f"anchors: {names(options.ANCHOR_NAMES)} (default {names(options.DEFAULT_ANCHORS)})")
     parser.add_argument("--vvc-outputs", default=None, metavar="DIR", type=existing_folder,
-                        help="external VVC outputs <source>_qp<QP>.266|.vvc|.yuv|/ (see codec.anchors.imported)")
+                        help="external VVC outputs <source>_qp<QP>.266|.vvc|.yuv|/ of the scenes "
+                             "`spikecodec reconstruct --format yuv` exports (see codec.anchors.imported)")
+    parser.add_argument("--bd-anchor", type=comma_list(str), default=None, metavar="CURVE[,CURVE...]",
+                        help="curves the BD tables measure against, any of the run's (vvc-ext, hevc, "
+                             "spikecodec-none, vvc@net, ...; default vvc,vvc-ra, else vvc-ext)")
     parser.add_argument("--qualities", type=comma_list(float), default=None,
                         help="codec qualities (default: all the model has)")
     parser.add_argument("--attention", type=comma_list(str, options.ATTENTIONS, "attention"),
@@ -84,6 +90,6 @@ def run(args: argparse.Namespace) -> dict:
         attentions=args.attention, intra_periods=args.intra_period, gops=args.gop, inter_offsets=args.inter_offset,
         anchors=args.anchor, qps=args.qps, preset=args.preset, threads=args.threads, vvc_outputs=args.vvc_outputs,
         fr_window=args.fr_window, height=args.height, width=args.width, planes=args.planes,
-        crop=parse_crop(args.crop), fps=args.fps, seed=args.seed, dataset=args.dataset,
+        crop=parse_crop(args.crop), fps=args.fps, seed=args.seed, dataset=args.dataset, bd_anchors=args.bd_anchor,
     )
     return run_bench(args.sources, settings, args.recon, Path(args.output))

@@ -71,13 +71,25 @@ def yuv420p10_to_scenes(raw: bytes, num_frames: int, height: int, width: int) ->
         ``(N, H, W)`` float32 ``Y / 1023`` clipped to ``[0, 1]``.
 
     Raises:
-        AnchorError: if ``raw`` is not ``num_frames`` frames of any coded size.
+        AnchorError: if ``raw`` is not ``num_frames`` frames of any coded size (saying how many
+            frames of which size it holds, if any), or holds values above 1023.
     """
     for ph, pw in coded_sizes(height, width):
         if len(raw) == num_frames * frame_bytes(ph, pw):
             frames = np.frombuffer(raw, dtype="<u2").reshape(num_frames, frame_bytes(ph, pw) // 2)
             luma = frames[:, : ph * pw].reshape(num_frames, ph, pw)[:, :height, :width]
+            if luma.size and int(luma.max()) > PEAK_10BIT:
+                raise AnchorError(f"luma values up to {int(luma.max())}: not yuv420p10le (10 bits in the low "
+                                  "bits of each 16-bit word; P010 or 16-bit data?)")
             return (luma.astype(np.float32) / np.float32(PEAK_10BIT)).clip(0.0, 1.0)
-    raise AnchorError(
-        f"decoded video of {len(raw)} bytes is not {num_frames} yuv420p10le frames of {width}x{height} (or padded)"
-    )
+    raise AnchorError(f"{len(raw)} bytes of decoded video are not {num_frames} yuv420p10le frames of {width}x{height} "
+                      f"(or padded){_what_it_holds(len(raw), height, width)}")
+
+
+def _what_it_holds(size: int, height: int, width: int) -> str:
+    """``"; they are 7 frames of 128x64"`` when ``size`` bytes fit another frame count or 8-bit frames."""
+    for ph, pw in coded_sizes(height, width):
+        for bits, per_frame in ((10, frame_bytes(ph, pw)), (8, frame_bytes(ph, pw) // 2)):
+            if size and size % per_frame == 0:
+                return f"; they are {size // per_frame} {'8-bit yuv420p ' if bits == 8 else ''}frames of {pw}x{ph}"
+    return ""

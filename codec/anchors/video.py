@@ -9,7 +9,9 @@ ffmpeg's ``vvc`` / ``hevc`` decoder.
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -50,13 +52,18 @@ class VideoAnchor:
         """Encode ``(N, H, W)`` scenes in ``[0, 1]`` at ``qp``; returns the elementary stream."""
         require_encoder(self.encoder)
         raw, (ph, pw) = scenes_to_yuv420p10(scenes)
-        args = [
-            "-f", "rawvideo", "-pix_fmt", "yuv420p10le", "-s", f"{pw}x{ph}", "-r", "25", "-i", "pipe:",
-            "-c:v", self.encoder, "-preset", self.preset, "-threads", str(self.threads),
-            *(opt.format(qp=int(qp)) for opt in self.options),
-            "-f", self.muxer, "pipe:",
-        ]  # fmt: skip
-        stream = run_ffmpeg(args, stdin=raw, what=f"{self.name} encode (qp {qp})")
+        # the stream goes to a file, not stdout: libvvenc prints configuration warnings on stdout
+        # ("IntraPeriod is 1, thus GOPSize is set to 1 ..."), which a pipe would add to the bitstream
+        with tempfile.TemporaryDirectory(prefix="spikecodec-anchor-") as tmp:
+            out = Path(tmp) / f"stream.{self.muxer}"
+            args = [
+                "-f", "rawvideo", "-pix_fmt", "yuv420p10le", "-s", f"{pw}x{ph}", "-r", "25", "-i", "pipe:",
+                "-c:v", self.encoder, "-preset", self.preset, "-threads", str(self.threads),
+                *(opt.format(qp=int(qp)) for opt in self.options),
+                "-f", self.muxer, str(out),
+            ]  # fmt: skip
+            run_ffmpeg(args, stdin=raw, what=f"{self.name} encode (qp {qp})")
+            stream = out.read_bytes() if out.exists() else b""
         if not stream:
             raise AnchorError(f"{self.name} encode (qp {qp}) produced no bitstream")
         return stream

@@ -9,15 +9,16 @@ result files and reports (what ``spikecodec bench`` runs).
                    │ no
        ours:    codec.pipeline Encoder -> records -> Decoder -> scenes (8-bit) + regenerated planes
        anchors: codec.anchors on the reference scenes -> scenes -> 8-bit -> codec.regenerate -> planes
-       imported: --vvc-outputs scenes -> 8-bit -> codec.regenerate -> planes
+       imported: --vvc-outputs scenes (checked, codec.anchors.imported) -> 8-bit -> codec.regenerate
                    │                                                   (sweep.py, bench.py)
        score (scores.py over codec.metrics) -> point JSON in DIR/points/ (resumable)
-                   │
-    rd.json (with date and commit), rd.csv, bd_rate.md, rd_*.png (outputs.py)
+                   │  merged with DIR/rd.json's earlier points (bench.py)
+    BD rows (bdtable.py) -> rd.json, rd.csv, bd_rate.md, compressai/ (outputs.py), rd_*.png (plots.py)
                    │
     docs/results.md: python -m codec.evaluate.results DIR... (results.py)
 
-Beside the sweep: still images through a scene codec or an anchor (images.py; the Kodak
-comparison, ``python -m codec.evaluate.kodak``) and the REDS figures of the training
-records (reds.py).
+Export: the reference scenes as PNG or 10-bit YUV for external VVC encoders (export.py,
+``spikecodec reconstruct``). Beside the sweep: still images through a scene codec or an
+anchor (images.py; the Kodak comparison, ``python -m codec.evaluate.kodak``) and the REDS
+figures of the training records (reds.py).
 """

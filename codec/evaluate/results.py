@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from codec.evaluate.bdtable import bd_table
 from codec.evaluate.outputs import BD_LEGEND, bd_markdown
 
 #: bench settings -> flag, in the order a command line shows them
@@ -25,7 +26,7 @@ _FLAGS = (("recon", "--recon"), ("attentions", "--attention"), ("intra_periods",
           ("offset", "--offset"), ("fr_window", "--fr-window"), ("planes", "--planes"), ("height", "--height"),
           ("width", "--width"), ("dataset", "--dataset"),
           ("crop", "--crop"), ("fps", "--fps"), ("seed", "--seed"), ("model", "--model"),
-          ("vvc_outputs", "--vvc-outputs"), ("threads", "--threads"))
+          ("vvc_outputs", "--vvc-outputs"), ("bd_anchors", "--bd-anchor"), ("threads", "--threads"))
 
 
 def _value(name: str, value: object) -> str:
@@ -52,11 +53,14 @@ def _run_line(run: dict | None) -> str:
 
 
 def bench_section(folder: Path, data: dict) -> list[str]:
-    """A bench run: when, how, then its BD tables."""
+    """A bench folder: when and how each run merged into it was made, then its BD tables."""
     sources = data["sources"]
-    lines = [f"## Rate-distortion: {', '.join(sources)} ({folder.name})", "", _run_line(data.get("run")), "",
-             "```", bench_command(data["settings"], str(folder)), "```", "", *BD_LEGEND, ""]
-    return lines + bd_markdown(data["points"], sources, level=3)
+    runs = data.get("runs") or [{"run": data.get("run"), "settings": data["settings"]}]
+    lines = [f"## Rate-distortion: {', '.join(sources)} ({folder.name})", ""]
+    for run in runs:
+        lines += [_run_line(run.get("run")), "", "```", bench_command(run["settings"], str(folder)), "```", ""]
+    rows = bd_table(data["points"], runs[-1]["settings"].get("bd_anchors"))
+    return lines + BD_LEGEND + [""] + bd_markdown(rows, data["points"], sources, level=3)
 
 
 def kodak_section(data: dict) -> list[str]:

@@ -8,12 +8,13 @@ written to JSON as ``null`` together with ``"exact": true``.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
 from codec.errors import SpikecodecError
-from codec.metrics import bpp, bpsp, psnr, stream_fidelity
+from codec.metrics import bpp, bpsp, ms_ssim, psnr, stream_fidelity
+from codec.metrics.scene import MS_SSIM_MIN_SIDE
 from codec.options import DEFAULT_FR_WINDOW
 from codec.reconstruct import SceneStream, get_reconstructor
 
@@ -29,19 +30,40 @@ def scene_psnr(reference: Sequence[np.ndarray] | np.ndarray, test: Sequence[np.n
     return psnr(np.stack(list(reference)), np.stack(list(test)))
 
 
+def scene_msssim(reference: np.ndarray, test: np.ndarray) -> float | None:
+    """MS-SSIM (:func:`codec.metrics.ms_ssim`, the standard 5 scales) of ``(N, H, W)`` test scenes
+    against their references, averaged over scenes, 4 decimals; ``None`` for scenes too small
+    for 5 scales (160 px or less on a side)."""
+    if min(reference.shape[-2:]) <= MS_SSIM_MIN_SIDE:
+        return None
+    return round(ms_ssim(reference, test), 4)
+
+
+def iter_reference_scenes(blocks: Iterable[np.ndarray], recon: str, window: int, offset: int | None = None,
+                          gain: float = 1.0) -> Iterator[tuple[int, np.ndarray]]:
+    """``(centre, (H, W) float32 scene)`` of ``(t, H, W)`` uint8 plane blocks by reconstructor
+    ``recon``, as soon as each scene's context has arrived: the reference scenes decoded scenes
+    are scored against when no ground truth is known. Each scene is reconstructed from the same
+    planes however the stream is cut into blocks, so the bench (one block) and ``spikecodec
+    reconstruct`` (blocks as read) get the same scenes. ``gain``: scene value per unit firing
+    rate (the bench's scenes have gain 1)."""
+    stream = SceneStream(get_reconstructor(recon, window, gain), window, offset)
+    for block in blocks:
+        yield from ((c, s.astype(np.float32)) for c, s in stream.push(block))
+    yield from ((c, s.astype(np.float32)) for c, s in stream.finish())
+
+
 def reference_scenes(planes: np.ndarray, recon: str, window: int, offset: int | None = None) -> tuple[list[int],
                                                                                                       np.ndarray]:
-    """Centres and ``(N, H, W)`` float32 scenes of ``planes`` by reconstructor ``recon``: the
-    reference decoded scenes are scored against when no ground truth is known.
+    """Centres and ``(N, H, W)`` float32 scenes of ``(T, H, W)`` planes (:func:`iter_reference_scenes`).
 
     Raises:
         SpikecodecError: if no scene centre lies inside the planes.
     """
-    stream = SceneStream(get_reconstructor(recon, window), window, offset)
-    pairs = stream.push(planes) + stream.finish()
+    pairs = list(iter_reference_scenes([planes], recon, window, offset))
     if not pairs:
         raise SpikecodecError(f"{len(planes)} planes hold no scene centre (window {window})")
-    return [c for c, _ in pairs], np.stack([s for _, s in pairs]).astype(np.float32)
+    return [c for c, _ in pairs], np.stack([s for _, s in pairs])
 
 
 def rate_fields(bits: int, num_planes: int, num_scenes: int, height: int, width: int) -> dict:

@@ -11,6 +11,9 @@ import numpy as np
 
 from codec.errors import SpikecodecError
 
+#: MS-SSIM's 5 scales with an 11-pixel window need scenes larger than this on each side
+MS_SSIM_MIN_SIDE = 160
+
 
 def _pair(reference: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     reference = np.asarray(reference, dtype=np.float64)
@@ -55,17 +58,20 @@ def gain_normalized_psnr(reference: np.ndarray, test: np.ndarray, peak: float = 
 
 
 def ms_ssim(reference: np.ndarray, test: np.ndarray, peak: float = 1.0) -> float:
-    """MS-SSIM (pytorch_msssim, 5 scales, Gaussian window 11) of two ``(H, W)`` scenes.
+    """MS-SSIM (pytorch_msssim, 5 scales, Gaussian window 11) of two ``(H, W)`` scenes, or the
+    mean over scenes of two ``(N, H, W)`` stacks.
 
-    The standard 5 scales need ``min(H, W) > 160``; smaller scenes raise.
+    The standard 5 scales need ``min(H, W) > 160`` (:data:`MS_SSIM_MIN_SIDE`); smaller scenes raise.
     """
     import torch
     from pytorch_msssim import ms_ssim as _ms_ssim
 
     reference, test = _pair(reference, test)
-    if reference.ndim != 2:
-        raise SpikecodecError(f"MS-SSIM takes (H, W) scenes, got {reference.shape}")
-    if min(reference.shape) <= 160:
-        raise SpikecodecError(f"MS-SSIM needs scenes larger than 160 px on each side, got {reference.shape}")
-    batch = torch.from_numpy(np.stack([reference, test]).astype(np.float32))[:, None]
-    return float(_ms_ssim(batch[:1], batch[1:], data_range=peak))
+    if reference.ndim not in (2, 3):
+        raise SpikecodecError(f"MS-SSIM takes (H, W) scenes or (N, H, W) stacks, got {reference.shape}")
+    if min(reference.shape[-2:]) <= MS_SSIM_MIN_SIDE:
+        raise SpikecodecError(f"MS-SSIM needs scenes larger than {MS_SSIM_MIN_SIDE} px on each side, "
+                              f"got {reference.shape}")
+    ref = torch.from_numpy(reference.reshape(-1, 1, *reference.shape[-2:]).astype(np.float32))
+    out = torch.from_numpy(test.reshape(-1, 1, *test.shape[-2:]).astype(np.float32))
+    return float(_ms_ssim(ref, out, data_range=peak))

@@ -1,4 +1,4 @@
-"""Scenes as 8-bit gray PNG files named by centre plane (``scene_00150.png``)."""
+"""Scenes as 8- or 16-bit gray PNG files named by centre plane (``scene_00150.png``)."""
 
 from __future__ import annotations
 
@@ -18,12 +18,16 @@ def scene_filename(centre: int) -> str:
     return f"scene_{centre:05d}.png"
 
 
-def write_scene_png(path: str | Path, scene: np.ndarray) -> None:
-    """Write an ``(H, W)`` scene in ``[0, 1]`` as 8-bit gray (``round(255*s)``)."""
+def write_scene_png(path: str | Path, scene: np.ndarray, bit_depth: int = 8) -> None:
+    """Write an ``(H, W)`` scene in ``[0, 1]`` as gray PNG, ``round(peak * s)`` with peak 255
+    (``bit_depth`` 8) or 65535 (16)."""
     scene = np.asarray(scene)
     if scene.ndim != 2:
         raise SpikecodecError(f"a scene is (H, W), got shape {scene.shape}")
-    Image.fromarray(np.round(np.clip(scene, 0.0, 1.0) * 255.0).astype(np.uint8)).save(path)
+    if bit_depth not in (8, 16):
+        raise SpikecodecError(f"PNG scenes are 8 or 16 bit, got {bit_depth}")
+    dtype, peak = (np.uint8, 255.0) if bit_depth == 8 else (np.uint16, 65535.0)
+    Image.fromarray(np.round(np.clip(scene, 0.0, 1.0) * peak).astype(dtype)).save(path)
 
 
 def read_scene_png(path: str | Path) -> np.ndarray:

@@ -30,11 +30,12 @@ from typing import Callable
 import numpy as np
 
 from codec.errors import SpikecodecError
+from codec.evaluate.bdtable import bd_table
 from codec.evaluate.cache import PointCache
 from codec.evaluate.outputs import write_tables
 from codec.evaluate.runinfo import run_info
 from codec.evaluate.scores import reference_scenes
-from codec.evaluate.sweep import BenchSettings, PreparedSource, plan, run_job, score, settings_dict
+from codec.evaluate.sweep import BenchSettings, Coded, PreparedSource, plan, run_job, score, settings_dict
 from codec.options import DEFAULT_ATTENTION, DEFAULT_INTRA_PERIOD, GOP_STRUCTURES, TASK_ANCHORS
 from codec.task.classifier import Classifier, load_classifier
 from codec.task.data import LabelledSpikes, open_set
@@ -107,7 +108,7 @@ def uncompressed_point(src: PreparedSource, score_fields: Callable[[np.ndarray],
     """The reference row: the original spikes at their raw rate (1 bit per spike-pixel)."""
     t, h, w = src.planes.shape
     return {"source": src.name, "curve": UNCOMPRESSED, "family": "reference", "label": "raw", "recon": "tfp",
-            "param": None, **score(src, t * h * w, src.reference, src.planes, fr_window),
+            "param": None, **score(src, Coded(t * h * w, src.reference, src.planes), fr_window),
             "num_planes": t, "num_scenes": len(src.centres), "height": h, "width": w, "seconds": 0.0,
             **score_fields(src.planes)}
 
@@ -152,7 +153,8 @@ def run_task(settings: TaskSettings, output: Path) -> dict:
             "classifier": {k: classifier.record.get(k) for k in shown} | {"sha256": classifier.sha256},
             "uncompressed_accuracy": reference["accuracy"], "tolerance": settings.tolerance,
             "thresholds": thresholds(points, reference["accuracy"], settings.tolerance)}
-    write_tables(output, points, {data.name: info}, {**settings_dict(bench), "task": task["settings"]})
+    runs = [{"run": task["run"], "settings": {**settings_dict(bench), "task": task["settings"]}}]
+    write_tables(output, points, {data.name: info}, runs, bd_table(points))
     (output / "task.json").write_text(json.dumps(task, indent=1) + "\n")
     files = ["rd.json", "rd.csv", "task.json", *write_report(output, task, points)]
     return {"output": str(output), "set": data.name, "samples": len(data.labels), "points": len(points) - 1,
