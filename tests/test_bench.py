@@ -74,7 +74,7 @@ def test_bench_sweep_files_curves_and_resume(reds_dat: Path, tmp_path: Path, cap
     assert "## reds_203_part2" in table and "reference reconstruction" in table and "| spikecodec-none |" in table
     assert table.startswith("# BD-rate and BD-PSNR") and "### scene PSNR against vvc (VVC all-intra, libvvenc)" in table
     assert result["bd_rate"] == bd_summary(rd["bd"]) == {}  # two QPs: too few points for a BD-rate here
-    assert all(r["curve_points"] == "2/2" and "at least 4" in r["note"] for r in rd["bd"])
+    assert all(r["anchor_points"] == "2/2" and "at least 4" in r["note"] for r in rd["bd"])
 
     # each lossy curve in CompressAI's eval_model layout, which CompressAI's own plot tool reads
     ours = json.loads((out / "compressai" / "reds_203_part2" / "spikecodec-none.json").read_text())

@@ -55,19 +55,21 @@ def _rows(points: list[dict]) -> dict[tuple[str, str], dict[str, list[dict]]]:
     return {k: {c: sorted(ps, key=lambda p: p["bpsp"]) for c, ps in v.items()} for k, v in rows.items()}
 
 
-def _draw(ax, by_curve: dict[str, list[dict]], domain: Domain, lossy_only: bool) -> None:
+def _draw(ax, by_curve: dict[str, list[dict]], domain: Domain, lossy_only: bool, colors: dict[str, str]) -> None:
     for curve, pts in by_curve.items():
         exact = all(p["exact"] for p in pts)
         if lossy_only and (exact or curve in WIDE_CURVES):
             continue
         if exact:
             for i, p in enumerate(pts):
-                ax.axvline(p["bpsp"], linestyle=(0, (1, 1 + i)), color=f"C{7 + i % 3}",
+                ax.axvline(p["bpsp"], linestyle=(0, (1, 1 + i)), color=colors[curve],
                            label=f"{curve} {p['label']} (exact) {p['bpsp']:.4f}")
             continue
         finite = [p for p in pts if domain.value(p) is not None]
-        style = "-o" if curve.startswith("spikecodec") else "--s"
-        ax.plot([p["bpsp"] for p in finite], [domain.value(p) for p in finite], style, label=curve, markersize=4)
+        family = pts[0].get("family")
+        style = "-o" if family == "ours" else ":^" if family == "imported" else "--s"
+        ax.plot([p["bpsp"] for p in finite], [domain.value(p) for p in finite], style, label=curve, markersize=4,
+                color=colors[curve])
     ax.set_xscale("log")
     ax.set_xlabel("bits per spike-pixel (bpsp)")
     ax.set_ylabel(domain.axis)
@@ -83,15 +85,18 @@ def write_plots(directory: Path, points: list[dict], runs: list[dict]) -> list[s
 
     rows = _rows(points)
     text = caption(runs, points)
-    names = []
+    # one colour per curve in every panel and file (matplotlib's cycle would shift where a panel skips a curve)
+    names = list(dict.fromkeys(p["curve"] for p in sorted(points, key=lambda p: p["family"] != "ours")))
+    colors = {name: f"C{i % 10}" for i, name in enumerate(names)}
+    files = []
     for domain, filename in PLOTS:
         fig, axes = plt.subplots(len(rows), 2, figsize=(13.0, 4.2 * len(rows) + 0.6), squeeze=False)
         for (left, right), ((source, recon), by_curve) in zip(axes, rows.items()):
             reference = next(iter(by_curve.values()))[0]["scene_reference"]
             against = f", vs {reference}" if domain.column.startswith("scene") else ""
-            _draw(left, by_curve, domain, lossy_only=False)
+            _draw(left, by_curve, domain, False, colors)
             left.set_title(f"{source} · {recon} scenes{against}: all curves", fontsize=9)
-            _draw(right, by_curve, domain, lossy_only=True)
+            _draw(right, by_curve, domain, True, colors)
             right.set_title(f"{source} · {recon} scenes: lossy range", fontsize=9)
             handles, labels = left.get_legend_handles_labels()
             right.legend(handles, labels, fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
@@ -99,5 +104,5 @@ def write_plots(directory: Path, points: list[dict], runs: list[dict]) -> list[s
         fig.tight_layout(rect=(0, 0.6 / fig.get_figheight(), 1, 1))
         fig.savefig(directory / filename, dpi=110, bbox_inches="tight")
         plt.close(fig)
-        names.append(filename)
-    return names
+        files.append(filename)
+    return files
