@@ -53,6 +53,16 @@ def encode_as_a_user(folder: Path, command: str, qps=QPS) -> None:
                        env={**os.environ, "FFMPEG": ffmpeg_exe(), "QP": str(qp)})
 
 
+def bench_with_import(capsys, reds_dat: Path, out: Path, outputs: Path) -> tuple[dict, dict, dict, dict]:
+    """The bench of :func:`bench_argv` with ``--vvc-outputs outputs``: its summary, ``rd.json``, and
+    the ``vvc-ext`` and ``vvc`` points by label."""
+    code, result = run(capsys, bench_argv(reds_dat, out, "--vvc-outputs", str(outputs)))
+    assert code == 0 and isinstance(result, dict), result
+    rd = json.loads((out / "rd.json").read_text())
+    ext, vvc = ({p["label"]: p for p in rd["points"] if p["curve"] == curve} for curve in ("vvc-ext", "vvc"))
+    return result, rd, ext, vvc
+
+
 @pytest.fixture(scope="module")
 def exported(reds_dat: Path, tmp_path_factory) -> Path:
     """The exported YUV of the bench's scenes, coded by ffmpeg + libvvenc at :data:`QPS`."""
@@ -81,11 +91,7 @@ def test_export_is_exactly_the_bench_reference_and_its_import_matches_the_builti
     assert sizes == {f"{STEM}_qp{qp}": None for qp in (22, 27, 32, 37, 42, 47)}
 
     out = tmp_path / "bench"
-    code, result = run(capsys, bench_argv(reds_dat, out, "--vvc-outputs", str(exported)))
-    assert code == 0, result
-    assert isinstance(result, dict)
-    rd = json.loads((out / "rd.json").read_text())
-    ext = {p["label"]: p for p in rd["points"] if p["curve"] == "vvc-ext"}
+    result, rd, ext, builtin = bench_with_import(capsys, reds_dat, out, exported)
     assert sorted(ext) == [f"qp{qp}" for qp in QPS] and not any(p["warning"] for p in ext.values())
     # BD of the imported curve against the built-in anchor: within +-1 % in the scene domains (ISI PSNR
     # of regenerated spikes is not monotonic over these 4 QPs: 3 points on its front, no BD there)
@@ -97,8 +103,7 @@ def test_export_is_exactly_the_bench_reference_and_its_import_matches_the_builti
         assert row["overlap"] > 90 and row["curve_points"] == "4/4" and row["anchor_points"] == "4/4"
     assert rows["ISI PSNR"]["bd_rate"] is None or abs(rows["ISI PSNR"]["bd_rate"]) <= 1.0
     # in fact the same encoder on the same frames: the same bits (no encoder chatter in the built-in rate)
-    builtin = {p["label"]: p["bits"] for p in rd["points"] if p["curve"] == "vvc"}
-    assert builtin == {label: p["bits"] for label, p in ext.items()}
+    assert {label: p["bits"] for label, p in builtin.items()} == {label: p["bits"] for label, p in ext.items()}
     assert result["bd_rate"]["vs vvc"]["scene PSNR"][f"{STEM}/vvc-ext"] == pytest.approx(rows["scene PSNR"]["bd_rate"],
                                                                                        abs=0.005)
     assert all(0 < p["scene_msssim"] < 1 for p in rd["points"])
@@ -125,12 +130,7 @@ def test_limited_range_frames_from_the_ordinary_ffmpeg_step_are_converted_with_a
                f"-preset medium -qp $QP -qpa 0 -vvenc-params IntraPeriod=1 -f vvc {STEM}_qp$QP.266")
     encode_as_a_user(outputs, command)
     out = tmp_path / "bench"
-    code, result = run(capsys, bench_argv(reds_dat, out, "--vvc-outputs", str(outputs)))
-    assert code == 0, result
-    assert isinstance(result, dict)
-    rd = json.loads((out / "rd.json").read_text())
-    ext = {p["label"]: p for p in rd["points"] if p["curve"] == "vvc-ext"}
-    vvc = {p["label"]: p for p in rd["points"] if p["curve"] == "vvc"}
+    _, rd, ext, vvc = bench_with_import(capsys, reds_dat, out, outputs)
     assert all(p["warning"].startswith("limited-range luma 64..940 converted to full range; ") for p in ext.values())
     # once converted about as good as the anchor (unconverted, the scene PSNR is 8 dB or more below it)
     assert abs(ext["qp32"]["scene_psnr"] - vvc["qp32"]["scene_psnr"]) < 2.0

@@ -43,8 +43,9 @@ def encode_commands(stem: str, frame_width: int, frame_height: int, frames: int,
     size = f"{frame_width}x{frame_height}"
     out = f"{stem}_qp$QP.266"
     return {
-        "ffmpeg": (f"\"$FFMPEG\" -y -f rawvideo -pix_fmt yuv420p10le -s {size} -r 25 -i {stem}.yuv -c:v libvvenc "
-                   f"-preset {preset} -threads 1 -qp $QP -qpa 0 -vvenc-params IntraPeriod=1 -f vvc {out}"),
+        "ffmpeg": (f"\"$FFMPEG\" -loglevel error -y -f rawvideo -pix_fmt yuv420p10le -s {size} -r 25 -i {stem}.yuv "
+                   f"-c:v libvvenc -preset {preset} -threads 1 -qp $QP -qpa 0 -vvenc-params IntraPeriod=1 "
+                   f"-f vvc {out}"),
         "vvencapp": (f"vvencapp -i {stem}.yuv -s {size} -c yuv420_10 -r 25 --preset {preset} -t 1 -q $QP --qpa 0 "
                      f"--intraperiod 1 -o {out}"),
         "EncoderApp": (f"EncoderApp -c encoder_intra_vtm.cfg -i {stem}.yuv -wdt {frame_width} -hgt {frame_height} "
