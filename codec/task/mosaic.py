@@ -3,7 +3,7 @@
 The task benchmark codes a whole labelled set as one stream: clip ``i`` of ``(N, T, h, w)``
 is tile ``(i // cols, i % cols)`` of a ``(T, rows*h, cols*w)`` mosaic. One stream per point
 instead of ``N`` keeps a stream header and an ffmpeg process per clip out of the figures
-(they would dominate the rate of 32x32 clips) and lets every codec see a camera-sized
+(they would dominate the rate of 16x16 clips) and lets every codec see a camera-sized
 picture. Coding sees across tile borders as it sees across any edge in a scene; the
 classifier sees each clip alone. The grid is exact when ``N`` has a divisor near
 ``sqrt(N)``; otherwise the last row ends in blank tiles (no spikes), coded with the rest.
