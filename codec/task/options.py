@@ -15,7 +15,7 @@ DIGITS = "digits"
 #: images of the digits evaluation split (the rest, 1,437, train the classifier)
 DIGITS_EVAL = 360
 #: side of a simulated digit clip (8x8 upsampled 2x: 360 clips tile a 320x288 stream, about a camera picture);
-#: the 18 codec points of the default sweep took about 4.6 CPU minutes at 16x16, so 64x64 (16x the pixels)
+#: the 18 codec points of the default sweep took about 4 CPU minutes at 16x16, so 64x64 (16x the pixels)
 #: would take over an hour
 DIGITS_SIZE = 16
 #: planes of a simulated digit clip (2 ms of 20 kHz camera time)
