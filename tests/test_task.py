@@ -171,6 +171,8 @@ def test_task_on_a_user_labelled_file(small_file: Path, small_classifier: Path, 
     assert count[0]["bpsp"] < count[-1]["bpsp"] < 1.0
     assert task["set"]["grid"] == [6, 4] and task["set"]["width"] == 48 and task["classifier"]["view"] == "planes"
     assert (out / "accuracy.png").stat().st_size > 0 and "| count |" in (out / "task.md").read_text()
+    rows = (out / "task.csv").read_text().splitlines()
+    assert rows[0].startswith("source,curve,family,label,param,bits,bpsp,accuracy") and len(rows) == 14
     # a rerun computes nothing; the results page renders from the folder
     assert main(args) == 0
     assert json.loads(capsys.readouterr().out)["computed"] == 0

@@ -4,7 +4,7 @@ each codec returns, against bits per spike-pixel (a thin command over :func:`cod
 A command of its own rather than ``bench --task``: it reads labelled sets of clips, not
 streams, and reports accuracy and threshold rates, not BD-rates; the coding of every point
 is the bench's (:mod:`codec.evaluate.sweep`). Writes ``DIR/rd.json``, ``rd.csv`` (the points,
-with ``accuracy``), ``task.json`` (uncompressed accuracy, threshold rates), ``task.md`` and
+with ``accuracy``), ``task.json`` (uncompressed accuracy, threshold rates), ``task.md``, ``task.csv`` and
 ``accuracy.png``; points are cached under ``DIR/points/`` so a rerun resumes.
 ``python -m codec.task.report DIR... -o docs/task_results.md`` renders result folders.
 """

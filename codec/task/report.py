@@ -21,6 +21,7 @@ Run ``python -m codec.task.report DIR... -o docs/task_results.md`` to render res
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import math
 import shlex
@@ -172,11 +173,20 @@ def _db(value: float | None) -> str:
     return "inf" if value is None else f"{value:.2f}"
 
 
+#: columns of ``task.csv``: one row per point, the uncompressed reference first
+CSV_COLUMNS = ("source", "curve", "family", "label", "param", "bits", "bpsp", "accuracy", "correct", "samples",
+               "scene_psnr", "isi_psnr", "seconds")
+
+
 def write_report(folder: Path, task: dict, points: list[dict]) -> list[str]:
-    """``task.md`` and :data:`PLOT` in ``folder``; returns their names."""
+    """``task.md``, ``task.csv`` and :data:`PLOT` in ``folder``; returns their names."""
     (folder / "task.md").write_text("\n".join(markdown(task, points, str(folder))))
+    with open(folder / "task.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(points)
     write_plot(folder / PLOT, task, points)
-    return ["task.md", PLOT]
+    return ["task.md", "task.csv", PLOT]
 
 
 def render(folders: Sequence[Path], command: str, page: Path | None = None) -> str:

@@ -12,7 +12,7 @@ on what each codec returns, against bits per spike-pixel.
             run_job(judge=...): decoded spikes -> untile -> classifier -> accuracy, beside the
             bench's own scores (bpsp, scene / ISI PSNR); cached in DIR/points/ like the bench's
         │
-    rd.json, rd.csv (codec.evaluate.outputs); task.json, task.md, accuracy.png (codec.task.report)
+    rd.json, rd.csv (codec.evaluate.outputs); task.json, task.md, task.csv, accuracy.png (codec.task.report)
 
 The classifier sees what a user's network would see (:mod:`codec.task.views`): the TFP scene
 of the decoded spikes, the same reconstruction for every curve.
