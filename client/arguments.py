@@ -158,3 +158,11 @@ def existing_folder(text: str) -> str:
     if not Path(text).is_dir():
         raise argparse.ArgumentTypeError(f"{text}: no such folder")
     return text
+
+
+def add_device_argument(parser: Parser) -> None:
+    """``--device cpu|cuda``: where torch computes (checked by :func:`codec.device.check_device`)."""
+    parser.add_argument("--device", choices=options.DEVICES, default=options.DEFAULT_DEVICE,
+                        help=f"where torch computes (default {options.DEFAULT_DEVICE}): cpu is bit-exact across runs "
+                             "and thread counts, and its streams decode on any CPU with the same instruction set; "
+                             "cuda is refused by this build (no GPU code path yet)")

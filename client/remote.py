@@ -14,12 +14,16 @@ from __future__ import annotations
 import argparse
 import time
 from contextlib import contextmanager
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import grpc
 
 from client.connection import ClientError, Connection
+from codec.errors import SpikeFormatError
 from spikecodec_proto.v1 import records_pb2, spikes_pb2
+
+if TYPE_CHECKING:
+    from codec.evaluate.sources import SpikeInput
 
 #: where the token comes from when ``--token`` is not given
 TOKEN_ENV = "SPIKECODEC_TOKEN"
@@ -76,6 +80,30 @@ def _accepts_tcp(target: str) -> bool:
             return True
     except (OSError, ValueError):
         return False
+
+
+def open_source(args: argparse.Namespace) -> SpikeInput:
+    """The ``SOURCE`` of ``stream``/``upload`` opened with its flags
+    (:func:`client.arguments.add_source_arguments`).
+
+    Raises:
+        SpikeFormatError: a bad ``--chunk-planes`` or source (see :func:`codec.evaluate.sources.open_input`).
+    """
+    from codec.evaluate.sources import open_input
+
+    if args.chunk_planes <= 0:
+        raise SpikeFormatError(f"--chunk-planes must be positive, got {args.chunk_planes}")
+    return open_input(args.source, args.height, args.width, args.planes, None, args.fps, args.seed,
+                      dataset=args.dataset)
+
+
+def source_header(source: SpikeInput, args: argparse.Namespace, name: str | None = None) -> spikes_pb2.SpikeMessage:
+    """The stream header that sends ``source`` with the codec flags (:func:`codec_options`), named
+    ``name`` (default: the source's)."""
+    from spikecodec_proto.wire import stream_header
+
+    return stream_header(source.height, source.width, source.sensor, codec_options(args),
+                         source.name if name is None else name, source.num_planes)
 
 
 def codec_options(args: argparse.Namespace) -> spikes_pb2.CodecOptions:

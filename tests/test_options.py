@@ -33,6 +33,7 @@ EXPECTED = {
     "reset": (options.RESET_MECHANISMS, options.DEFAULT_RESET),
     "init": (options.INIT_STATES, options.DEFAULT_INIT),
     "compression": (options.HDF5_COMPRESSIONS, "none"),
+    "device": (options.DEVICES, options.DEFAULT_DEVICE),
 }
 #: commands whose codec flags default to the server's configuration
 INHERIT_COMMANDS = {"stream", "upload"}

@@ -17,7 +17,13 @@ HELP = "rate-distortion sweep of the codec against VVC/HEVC/count/lossless ancho
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from client.arguments import add_file_arguments, add_fr_window_argument, comma_list, existing_folder
+    from client.arguments import (
+        add_device_argument,
+        add_file_arguments,
+        add_fr_window_argument,
+        comma_list,
+        existing_folder,
+    )
     from codec import options
 
     def names(values: tuple) -> str:
@@ -76,14 +82,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fps", type=float, default=None,
                         help="simulated sources: keyframes per second of camera time")
     parser.add_argument("--seed", type=int, default=0, help="simulated sources: seed (default 0)")
+    add_device_argument(parser)
 
 
 def run(args: argparse.Namespace) -> dict:
     from pathlib import Path
 
+    from codec.device import check_device
     from codec.evaluate.bench import run_bench
     from codec.evaluate.sources import parse_crop
     from codec.evaluate.sweep import BenchSettings
+
+    check_device(args.device)
 
     settings = BenchSettings(
         window=args.window, offset=args.offset, model=args.model, qualities=args.qualities,

@@ -10,6 +10,7 @@ HELP = "encode a spike file (.dat or .h5) into a .spkc bitstream"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from client.arguments import (
         add_codec_arguments,
+        add_device_argument,
         add_exact_arguments,
         add_file_arguments,
         add_scene_arguments,
@@ -24,10 +25,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_scene_arguments(parser)
     add_exact_arguments(parser)
     add_file_arguments(parser)
+    add_device_argument(parser)
 
 
 def run(args: argparse.Namespace) -> dict:
+    from codec.device import check_device
     from codec.pipeline import EncoderConfig, encode_file
+
+    check_device(args.device)
 
     config = EncoderConfig(quality=args.quality, window=args.window, offset=args.offset,
                            recon=args.recon, attention=args.attention, model=args.model,

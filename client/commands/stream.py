@@ -48,20 +48,13 @@ def run(args: argparse.Namespace) -> dict:
     from tqdm import tqdm
 
     from client.recorder import StreamRecorder
-    from client.remote import codec_options, connected
+    from client.remote import connected, open_source, source_header
     from client.report import stream_report
     from client.streaming import round_trip
-    from codec.errors import SpikeFormatError
-    from codec.evaluate.sources import open_input
-    from spikecodec_proto.wire import stream_header
 
-    if args.chunk_planes <= 0:
-        raise SpikeFormatError(f"--chunk-planes must be positive, got {args.chunk_planes}")
-    with open_input(args.source, args.height, args.width, args.planes, None, args.fps, args.seed,
-                    dataset=args.dataset) as source, connected(args) as conn:
+    with open_source(args) as source, connected(args) as conn:
         recorder = StreamRecorder(source, args.output)
-        header = stream_header(source.height, source.width, source.sensor, codec_options(args), source.name,
-                               source.num_planes)
+        header = source_header(source, args)
         with recorder, tqdm(total=source.num_planes, unit="plane", file=sys.stderr, disable=None,
                             desc="round trip") as progress:
 

@@ -23,6 +23,7 @@ DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from client.arguments import add_device_argument
     from codec.task import options as task
 
     parser.add_argument("--stage", choices=STAGES, required=True)
@@ -53,12 +54,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                             help="tfp: middle planes of the scene; planes: time bins (default 0: all planes / 4 bins)")
     classifier.add_argument("--output", default=None, metavar="PATH",
                             help="weights file (+ .json record) (default: the shipped digits classifier)")
+    add_device_argument(parser)
 
 
 def run(args: argparse.Namespace) -> dict:
     import torch
 
+    from codec.device import check_device
     from codec.train.stages import SHIPPED_STAGES, run_stage
+
+    check_device(args.device)
 
     torch.set_num_threads(args.threads)
     stages = SHIPPED_STAGES if args.stage == "all" else (args.stage,)

@@ -37,18 +37,11 @@ def run(args: argparse.Namespace) -> dict:
 
     from tqdm import tqdm
 
-    from client.remote import codec_options, connected, summary_dict
-    from codec.errors import SpikeFormatError
-    from codec.evaluate.sources import open_input
-    from spikecodec_proto.wire import spike_messages, stream_header
+    from client.remote import connected, open_source, source_header, summary_dict
+    from spikecodec_proto.wire import spike_messages
 
-    if args.chunk_planes <= 0:
-        raise SpikeFormatError(f"--chunk-planes must be positive, got {args.chunk_planes}")
-    with open_input(args.source, args.height, args.width, args.planes, None, args.fps, args.seed,
-                    dataset=args.dataset) as source, connected(args) as conn:
-        name = source.name if args.name is None else args.name
-        header = stream_header(source.height, source.width, source.sensor, codec_options(args), name,
-                               source.num_planes)
+    with open_source(args) as source, connected(args) as conn:
+        header = source_header(source, args, args.name)
         with tqdm(total=source.num_planes, unit="plane", file=sys.stderr, disable=None, desc="upload") as progress:
             response = conn.upload(spike_messages(header, source.blocks, args.chunk_planes,
                                                   lambda chunk: progress.update(chunk.num_planes)))
