@@ -151,3 +151,15 @@ def test_hdf5_to_dat_round_trip_keeps_bytes_for_multiples_of_8(tmp_path: Path) -
     convert(tmp_path / "a.dat", tmp_path / "a.h5", 6, 12)
     convert(tmp_path / "a.h5", tmp_path / "b.dat")
     assert (tmp_path / "a.dat").read_bytes() == (tmp_path / "b.dat").read_bytes()
+
+
+def test_simulate_an_odd_size(tmp_path: Path, capsys) -> None:
+    argv = ["simulate", "synthetic", "--planes", "40", "--height", "251", "--width", "97", "--json"]
+    assert main([*argv, "-o", str(tmp_path / "s.h5")]) == 0
+    capsys.readouterr()
+    with open_spikes(tmp_path / "s.h5") as reader:
+        planes = reader.read()
+    assert planes.shape == (40, 251, 97) and 0 < planes.mean() < 1
+    assert main([*argv, "-o", str(tmp_path / "s.dat")]) == 2
+    assert ".dat cannot hold 251x97 planes" in capsys.readouterr().err
+    assert not list(tmp_path.glob("*.dat"))

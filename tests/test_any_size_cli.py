@@ -1,7 +1,7 @@
 """A real 250x250 capture (the size of public real-camera spike datasets, 62,500 pixels: not a
 whole number of bytes) read from a plain ``(T, H, W)`` HDF5 dataset with ``--dataset``, through
-``encode``/``decode``/``compare``/``reconstruct``, ``stream`` against a real server on loopback,
-and a short ``bench``."""
+``encode``/``decode``/``compare``/``reconstruct``, ``stream`` (and upload + fetch) against a real
+server on loopback, and a short ``bench``."""
 
 from __future__ import annotations
 
@@ -13,9 +13,12 @@ import numpy as np
 import pytest
 
 from client.cli import main
+from client.connection import Connection
 from codec.io import open_spikes
 from server.app import Server
 from server.config import ServerConfig
+from spikecodec_proto.v1 import spikes_pb2
+from spikecodec_proto.wire import read_spikes, spike_messages, stream_header
 
 PLANES, SIZE = 96, 250
 #: every codec flag spelled out, so the offline and the served stream are coded alike
@@ -65,13 +68,20 @@ def test_encode_decode_compare_reconstruct_250x250(capture, tmp_path: Path, caps
 
 
 @pytest.mark.slow
-def test_stream_250x250_through_a_real_server(capture, tmp_path: Path, capsys) -> None:
+def test_stream_upload_fetch_250x250_through_a_real_server(capture, tmp_path: Path, capsys) -> None:
     path, planes = capture
     server = Server(ServerConfig(host="127.0.0.1", port=0, store=tmp_path / "store", grace_s=0)).start()
     try:
-        report = _run(capsys, "stream", path, "--dataset", "data/spikes", "--server", f"127.0.0.1:{server.port}",
+        address = f"127.0.0.1:{server.port}"
+        report = _run(capsys, "stream", path, "--dataset", "data/spikes", "--server", address,
                       "-o", tmp_path / "live.h5", "--bitstream", tmp_path / "live.spkc", "--chunk-planes", "32",
                       *CODEC_FLAGS)
+        options = spikes_pb2.CodecOptions(quality=3, window=32, offset=16, recon="tfp", attention="none",
+                                          model="spikecodec-base", intra_period=32, gop="random-access", gop_size=16)
+        with Connection(address) as conn:
+            header = stream_header(SIZE, SIZE, options=options, num_planes=PLANES)
+            stored = conn.upload(spike_messages(header, [planes[:50], planes[50:]], chunk_planes=32)).stream
+            fetched = np.concatenate([p for _, p in read_spikes(conn.fetch(stored.id))])
     finally:
         server.stop(0)
     assert (report["planes"], report["scenes"]) == (PLANES, 3)
@@ -82,7 +92,11 @@ def test_stream_250x250_through_a_real_server(capture, tmp_path: Path, capsys) -
     _run(capsys, "decode", tmp_path / "offline.spkc", "-o", tmp_path / "offline.h5")
     with open_spikes(tmp_path / "live.h5") as live, open_spikes(tmp_path / "offline.h5") as offline:
         assert (live.height, live.width) == (SIZE, SIZE)
-        assert np.array_equal(live.read(), offline.read())
+        decoded = offline.read()
+        assert np.array_equal(live.read(), decoded)
+    # stored and fetched back: the same bits and the same decoded spikes
+    assert stored.bits == 8 * (tmp_path / "offline.spkc").stat().st_size
+    assert np.array_equal(fetched, decoded)
 
 
 @pytest.mark.slow
