@@ -2,8 +2,8 @@
 
 A reader serves planes in blocks so that a recording larger than memory streams
 through; a writer appends blocks. Planes in memory are ``(t, H, W)`` uint8 0/1,
-top row first; packed planes are ``(t, H*W/8)`` uint8 in the order of
-:mod:`codec.io.packing` (row-major, top row first, LSB-first bytes).
+top row first; packed planes are ``(t, ceil(H*W/8))`` uint8 in the order of
+:mod:`codec.io.packing` (row-major, top row first, LSB-first bytes, each plane's last byte zero-padded).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class SpikeReader(ABC):
 
     @abstractmethod
     def read_packed(self, start: int, stop: int) -> np.ndarray:
-        """Planes ``start..stop-1`` packed, ``(n, H*W/8)`` uint8 (``stop`` clipped to ``T``)."""
+        """Planes ``start..stop-1`` packed, ``(n, ceil(H*W/8))`` uint8 (``stop`` clipped to ``T``)."""
 
     def read(self, start: int = 0, stop: int | None = None) -> np.ndarray:
         """Planes ``start..stop-1`` unpacked, ``(n, H, W)`` uint8 0/1 (``stop`` clipped to ``T``)."""
@@ -114,7 +114,7 @@ class SpikeWriter(ABC):
 
     @abstractmethod
     def write_packed(self, packed: np.ndarray) -> None:
-        """Append packed planes ``(t, H*W/8)`` uint8 (canonical order, see module doc)."""
+        """Append packed planes ``(t, ceil(H*W/8))`` uint8 (canonical order, see module doc)."""
 
     def write(self, planes: np.ndarray) -> None:
         """Append ``(t, H, W)`` bool/uint8 planes (any non-zero value is a spike)."""

@@ -93,7 +93,7 @@ def _columns(source: SpikeSource) -> tuple[tuple[int, ...], ColumnReader]:
     """``(T, H, W)`` and a reader of pixel columns ``[a, b)`` as ``(T, b-a)`` uint8.
 
     ``source`` is a ``(T, H, W)`` array or an open :class:`codec.io.SpikeReader`
-    (read packed in full: ``T*H*W/8`` bytes; columns are unpacked chunk by chunk).
+    (read packed in full: ``T*ceil(H*W/8)`` bytes; columns are unpacked chunk by chunk).
     """
     if isinstance(source, np.ndarray):
         if source.ndim != 3:

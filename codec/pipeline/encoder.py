@@ -86,7 +86,7 @@ class Encoder:
             self._setup_scenes(config, height, width, sensor, num_planes, codecs)
         self.exact = ExactLayerEncoder(self.header) if config.exact != "none" else None
         self._exact_bound = 0  # the exact records after a scene record stop before this plane
-        # packed as they travel: a window of K planes costs K*H*W/8 bytes, unpacked only per scene
+        # packed as they travel: a window of K planes costs K*ceil(H*W/8) bytes, unpacked only per scene
         self._buffer = np.empty((0, plane_bytes(height, width)), dtype=np.uint8)
         self._base = 0  # stream index of self._buffer[0]
         self._waiting: dict[int, np.ndarray] = {}  # filtered scenes waiting for their anchor
@@ -149,7 +149,7 @@ class Encoder:
         return self.push_packed(pack_planes(planes))
 
     def push_packed(self, packed: np.ndarray) -> list[bytes]:
-        """Add ``(t, H*W/8)`` planes packed by :func:`codec.io.pack_planes` (as they travel);
+        """Add ``(t, ceil(H*W/8))`` planes packed by :func:`codec.io.pack_planes` (as they travel);
         returns the records of the scenes now coded."""
         if self._finished:
             raise SpikeFormatError("encoder already finished")

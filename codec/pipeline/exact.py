@@ -65,7 +65,7 @@ class ExactLayerEncoder:
         return len(self._planes) + self.coder.buffered_planes
 
     def add_packed(self, packed: np.ndarray) -> None:
-        """Queue ``(t, H*W/8)`` planes packed by :func:`codec.io.pack_planes`."""
+        """Queue ``(t, ceil(H*W/8))`` planes packed by :func:`codec.io.pack_planes`."""
         self._planes = np.concatenate([self._planes, packed])
 
     def add_scene(self, index: int, scene: np.ndarray) -> None:

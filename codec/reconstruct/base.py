@@ -18,7 +18,7 @@ class Reconstructor(Protocol):
     clipped at the stream's edges) and the centre's index inside them and returns an
     ``(H, W)`` float32 scene in ``[0, 1]``: firing rate (spikes/plane) times ``gain``.
     ``reconstruct_packed(packed, centre_index, height, width)`` does the same from
-    ``(n, H*W/8)`` bit-packed planes and returns the same scene.
+    ``(n, ceil(H*W/8))`` bit-packed planes and returns the same scene.
     """
 
     name: str
@@ -43,7 +43,7 @@ def check_block(planes: np.ndarray, centre_index: int) -> np.ndarray:
 
 
 def check_packed_block(packed: np.ndarray, centre_index: int, height: int, width: int) -> np.ndarray:
-    """Validate a ``(n, H*W/8)`` uint8 packed block and a centre index into it."""
+    """Validate a ``(n, ceil(H*W/8))`` uint8 packed block and a centre index into it."""
     packed = np.asarray(packed)
     nbytes = plane_bytes(height, width)
     if packed.ndim != 2 or packed.shape[0] == 0 or packed.shape[1] != nbytes or packed.dtype != np.uint8:
@@ -97,7 +97,7 @@ class RateReconstructor:
         raise NotImplementedError
 
     def packed_block_scene(self, packed: np.ndarray, centre: int, height: int, width: int) -> np.ndarray:
-        """The scene of the context ``packed`` ``(n, H*W/8)`` (here: unpacked, then :meth:`block_rate`)."""
+        """The scene of the context ``packed`` ``(n, ceil(H*W/8))`` (here: unpacked, then :meth:`block_rate`)."""
         return to_scene(self.block_rate(unpack_planes(packed, height, width), centre), self.gain)
 
     def _context(self, centre_index: int) -> tuple[int, int]:
@@ -116,7 +116,7 @@ class RateReconstructor:
         return to_scene(self.rate(planes, centre_index), self.gain)
 
     def reconstruct_packed(self, packed: np.ndarray, centre_index: int, height: int, width: int) -> np.ndarray:
-        """``(n, H*W/8)`` packed planes -> the scene :meth:`reconstruct` gives on them unpacked."""
+        """``(n, ceil(H*W/8))`` packed planes -> the scene :meth:`reconstruct` gives on them unpacked."""
         packed = check_packed_block(packed, centre_index, height, width)
         start, stop = self._context(centre_index)
         return self.packed_block_scene(packed[start:stop], centre_index - start, height, width)

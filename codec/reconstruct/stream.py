@@ -25,7 +25,7 @@ class SceneStream:
         reconstructor: anything following :class:`codec.reconstruct.base.Reconstructor`.
         window: ``K``, planes between scene centres.
         offset: ``C0``; ``None`` for ``K//2``.
-        packed: ``(H, W)`` to push bit-packed ``(t, H*W/8)`` planes instead of ``(t, H, W)``
+        packed: ``(H, W)`` to push bit-packed ``(t, ceil(H*W/8))`` planes instead of ``(t, H, W)``
             ones (TFP and TFI then never unpack them); the scenes are the same.
     """
 
@@ -42,11 +42,11 @@ class SceneStream:
         self.num_planes = 0
 
     def push(self, planes: np.ndarray) -> list[tuple[int, np.ndarray]]:
-        """Add ``(t, H, W)`` uint8 planes (``(t, H*W/8)`` packed ones if ``packed``); returns
+        """Add ``(t, H, W)`` uint8 planes (``(t, ceil(H*W/8))`` packed ones if ``packed``); returns
         the scenes whose context is now complete."""
         planes = np.asarray(planes)
         if planes.ndim != (2 if self.packed else 3):
-            raise SpikeFormatError(f"expected {'(t, H*W/8) packed' if self.packed else '(t, H, W)'} planes, "
+            raise SpikeFormatError(f"expected {'(t, ceil(H*W/8)) packed' if self.packed else '(t, H, W)'} planes, "
                                    f"got shape {planes.shape}")
         if self._plane_shape is not None and planes.shape[1:] != self._plane_shape:
             raise SpikeFormatError(f"plane size changed from {self._plane_shape} to {planes.shape[1:]}")
