@@ -18,7 +18,7 @@ COPY proto proto
 COPY codec codec
 COPY server server
 COPY client client
-RUN pip install . && rm -rf /app/build
+RUN pip install '.[codec]' && rm -rf /app/build
 
 RUN useradd --uid 10001 --create-home spikecodec && mkdir /data && chown spikecodec /data
 USER spikecodec

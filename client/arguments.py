@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any, Callable
 
@@ -166,3 +167,23 @@ def add_device_argument(parser: Parser) -> None:
                         help=f"where torch computes (default {options.DEFAULT_DEVICE}): cpu is bit-exact across runs "
                              "and thread counts, and its streams decode on any CPU with the same instruction set; "
                              "cuda is refused by this build (no GPU code path yet)")
+
+
+def add_worker_arguments(parser: Parser) -> None:
+    """``--workers N`` (a local Ray cluster) or ``--ray ADDRESS`` (an existing one): where scenes are coded."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="code the scenes on N Ray workers of a local cluster, a GOP at a time "
+                            "(the same bytes; needs spikecodec[ray])")
+    group.add_argument("--ray", default=None, metavar="ADDRESS",
+                       help="code the scenes on an existing Ray cluster, one worker per CPU")
+
+
+def worker_pool(args: argparse.Namespace) -> AbstractContextManager[Any]:
+    """The :class:`codec.pipeline.workers.WorkerPool` the flags of :func:`add_worker_arguments` ask for
+    (a context manager), or ``nullcontext(None)`` for one process."""
+    if args.workers is None and args.ray is None:
+        return nullcontext(None)
+    from codec.pipeline.workers import WorkerPool
+
+    return WorkerPool(workers=args.workers, address=args.ray)

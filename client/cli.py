@@ -7,7 +7,8 @@ e.g. the PSNR of identical streams, is written as ``null``), else by the module'
 ``text(result) -> str`` if it has one, else as ``key: value`` lines (:func:`text_lines`).
 Progress goes to stderr, results to stdout. A :class:`codec.errors.SpikecodecError` (or a
 missing/unreadable file) ends the command with its one-line reason on stderr and
-exit status 2.
+exit status 2, as does a command that needs a part not installed (the codec stack
+on a client-only install: ``pip install 'spikecodec[codec]'``).
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ COMMANDS: dict[str, str] = {
 }
 #: significant digits of a float below 1 in text output (a bpsp of 0.000812 stays 0.000812)
 SIGNIFICANT_DIGITS = 4
+
+
+#: top-level module -> the install extra that brings it (a client-only install has neither)
+OPTIONAL_STACKS = {"torch": "codec", "compressai": "codec", "ray": "ray"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -132,6 +137,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except (FileNotFoundError, IsADirectoryError, PermissionError) as err:
         print(f"spikecodec {args.command}: error: {err.strerror}: {err.filename}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as err:
+        extra = OPTIONAL_STACKS.get((err.name or "").partition(".")[0])
+        if extra is None:
+            raise
+        print(f"spikecodec {args.command}: error: this needs {err.name}, not installed: "
+              f"pip install 'spikecodec[{extra}]'", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"spikecodec {args.command}: interrupted", file=sys.stderr)

@@ -21,6 +21,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from codec.pipeline.workers import WorkerPool
 from server import codecs
 from server.auth import BearerTokenInterceptor
 from server.calls import StreamSlots, Watchdog, preempted
@@ -46,6 +47,11 @@ def _credentials(config: ServerConfig) -> grpc.ServerCredentials | None:
     return grpc.ssl_server_credentials([(key, cert)])
 
 
+def _worker_pool(config: ServerConfig) -> WorkerPool | None:
+    """The Ray workers of ``config.ray``, or ``None`` (scenes coded in this process)."""
+    return WorkerPool(address=config.ray) if config.ray else None
+
+
 class Server:
     """A spikecodec gRPC server: the service, health checking and reflection on one port.
 
@@ -56,13 +62,15 @@ class Server:
         port: the bound port.
         store: the stream store (reconciled on construction).
         servicer: the :class:`SpikeCodecServicer`.
+        pool: the Ray workers of ``config.ray`` (:class:`codec.pipeline.workers.WorkerPool`), or ``None``.
     """
 
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
         self.store = StreamStore(config.store)
         self.watchdog = Watchdog()
-        self.servicer = SpikeCodecServicer(config, self.store, codecs.model_infos(), self.watchdog)
+        self.pool = _worker_pool(config)
+        self.servicer = SpikeCodecServicer(config, self.store, codecs.model_infos(), self.watchdog, self.pool)
         aux_slots = StreamSlots(config.max_aux_streams, config.preempt_idle_s, "reflection/health streams",
                                 "max_aux_streams", preempted("reflection/health stream"))
         guard = StreamGuard(aux_slots, self.watchdog, config.aux_deadline_s, config.idle_timeout_s, f"/{SERVICE_NAME}/")
@@ -115,6 +123,8 @@ class Server:
         self.watchdog.close()
         self.stored_streams = self.store.count()
         self.store.close()
+        if self.pool is not None:
+            self.pool.close()
         self._stopped.set()
         get_logger().info("server.stopped", extra={"fields": {"after_s": round(time.perf_counter() - tic, 3),
                                                               "cancelled": cancelled}})

@@ -72,6 +72,8 @@ class ServerConfig:
     gop_size: int = _opt(options.DEFAULT_GOP_SIZE, "default scenes from one random-access anchor to the next")
     exact: str = _opt(options.DEFAULT_EXACT, f"default exact spike layer: {', '.join(options.EXACT_LAYERS)}")
     torch_threads: int = _opt(2, "intra-op torch threads of the process")
+    ray: str = _opt("", "Ray cluster address (HOST:PORT or auto): code the scenes of every stream on its workers, "
+                        "one per CPU, a GOP at a time (the same bytes); empty: in this process")
     log_level: str = _opt("INFO", "DEBUG, INFO, WARNING or ERROR")
 
     def __post_init__(self) -> None:

@@ -27,6 +27,7 @@ from codec.bitstream import EndRecord, ExactRecord, Record, RecordParser, SceneR
 from codec.errors import BitstreamError, SpikecodecError, SpikeFormatError
 from codec.io.packing import plane_bytes
 from codec.pipeline import Decoder, Encoder
+from codec.pipeline.workers import WorkerPool
 from codec.sensor import SensorParams
 from codec.version import VERSION
 from server import codecs
@@ -126,8 +127,9 @@ class SpikeCodecServicer(service_pb2_grpc.SpikeCodecServicer):
     """The service. One instance per server; thread-safe."""
 
     def __init__(self, config: ServerConfig, store: StreamStore, models: list[service_pb2.ModelInfo],
-                 watchdog: Watchdog) -> None:
+                 watchdog: Watchdog, pool: WorkerPool | None = None) -> None:
         self.config = config
+        self.pool = pool
         self.store = store
         self.models = models
         self.watchdog = watchdog
@@ -287,7 +289,7 @@ class SpikeCodecServicer(service_pb2_grpc.SpikeCodecServicer):
     def _decoded(self, pieces: Iterator[bytes], chunk_planes: int, call: Call,
                  stored: StoredStream | None = None) -> Iterator[spikes_pb2.SpikeMessage]:
         """Decode ``.spkc`` bytes into a ``SpikeMessage`` stream: header, chunks, end."""
-        decoder = Decoder()
+        decoder = Decoder(pool=self.pool)
         writer = None
         for piece in pieces:
             for planes in decoder.blocks(piece):
@@ -364,7 +366,8 @@ class SpikeCodecServicer(service_pb2_grpc.SpikeCodecServicer):
                 f"header: window {config.window} exceeds the server's max_window {self.config.max_window}")
         call.fields.update(height=header.height, width=header.width, quality=config.quality,
                            window=config.window, recon=config.recon, attention=config.attention)
-        return Encoder(config, header.height, header.width, header.sensor, num_planes=header.num_planes)
+        pool = self.pool if self.pool is not None and self.pool.can_encode(config) else None
+        return Encoder(config, header.height, header.width, header.sensor, num_planes=header.num_planes, pool=pool)
 
     def _log(self, call: Call, error: BaseException | None) -> None:
         fields = dict(call.fields, duration_s=round(time.perf_counter() - call.start, 4))

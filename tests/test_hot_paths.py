@@ -21,7 +21,8 @@ from bench.reference import ReferenceIntegrateAndFire, ReferenceSensor, flip_pac
 from bench.reference import unpack_planes as reference_unpack
 from codec.errors import SpikeFormatError
 from codec.io import open_spikes, open_writer
-from codec.io.packing import BIT_ORDER, pack_planes, spread_bits, unpack_planes
+from codec.io.kernels import spread_bits
+from codec.io.packing import BIT_ORDER, pack_planes, unpack_planes
 from codec.reconstruct import SceneStream, get_reconstructor, iter_scenes
 from codec.reconstruct.tfi import TFI
 from codec.reconstruct.tfp import TFP

@@ -8,18 +8,22 @@ HELP = "decode a .spkc bitstream into spikes (.dat or .h5), optionally saving th
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from client.arguments import add_device_argument
+    from client.arguments import add_device_argument, add_worker_arguments
 
     parser.add_argument("input", help="bitstream (.spkc)")
     parser.add_argument("-o", "--output", required=True, help="spike file to write: .dat or .h5")
     parser.add_argument("--scenes", metavar="DIR", default=None,
                         help="also save the decoded 8-bit scenes as DIR/scene_<centre>.png (what regeneration used)")
     add_device_argument(parser)
+    add_worker_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> dict:
+    from client.arguments import worker_pool
     from codec.device import check_device
     from codec.pipeline import decode_file
 
     check_device(args.device)
-    return decode_file(args.input, args.output, scenes_dir=args.scenes, progress=True)
+    with worker_pool(args) as pool:
+        summary = decode_file(args.input, args.output, scenes_dir=args.scenes, progress=True, pool=pool)
+        return {**summary, "workers": pool.workers if pool else 0}

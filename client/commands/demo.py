@@ -116,7 +116,7 @@ def step_stream(ctx: Context) -> dict:
     stream.add_arguments(parser)
     with LocalServer(ctx["dir"] / "store", "--grace-s", "0") as server:
         argv = ["synthetic", "--server", f"127.0.0.1:{server.port}", "--planes", str(min(args.planes, STREAM_PLANES)),
-                "--height", str(args.height), "--width", str(args.width)]
+                "--height", str(args.height), "--width", str(args.width), "--score-scenes"]
         return stream.run(parser.parse_args(argv))
 
 

@@ -14,6 +14,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         add_exact_arguments,
         add_file_arguments,
         add_scene_arguments,
+        add_worker_arguments,
         suffixed,
     )
 
@@ -26,9 +27,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_exact_arguments(parser)
     add_file_arguments(parser)
     add_device_argument(parser)
+    add_worker_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> dict:
+    from client.arguments import worker_pool
     from codec.device import check_device
     from codec.pipeline import EncoderConfig, encode_file
 
@@ -38,5 +41,7 @@ def run(args: argparse.Namespace) -> dict:
                            recon=args.recon, attention=args.attention, model=args.model,
                            intra_period=args.intra_period, gop=args.gop, gop_size=args.gop_size,
                            exact=args.exact)
-    return encode_file(args.input, args.output, config, height=args.height, width=args.width, progress=True,
-                       dataset=args.dataset)
+    with worker_pool(args) as pool:
+        summary = encode_file(args.input, args.output, config, height=args.height, width=args.width, progress=True,
+                              dataset=args.dataset, pool=pool)
+        return {**summary, "workers": pool.workers if pool else 0}

@@ -3,8 +3,10 @@
 Spikes go to the server's Encode call chunk by chunk while the records it returns
 feed its Decode call; the regenerated spikes come back live (optionally written
 to ``-o``). The report: bits, bpsp, compression ratio vs raw, ISI PSNR, firing-rate
-PSNRs, spike-count error, scene PSNR (against ground truth where the source knows
-it, and against the reference reconstruction), throughput and per-chunk latency.
+PSNRs, spike-count error, throughput and per-chunk latency; with ``--score-scenes``
+also scene PSNR (against ground truth where the source knows it, and against the
+reference reconstruction), for which the client decodes the scenes itself. Without
+it the command is a thin client: it imports neither torch nor compressai.
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bitstream", default=None, metavar="OUT.spkc",
                         type=suffixed(".spkc", "this is the encoded .spkc bitstream"),
                         help="also keep the encoded stream here")
+    parser.add_argument("--score-scenes", action="store_true",
+                        help="also decode the scenes here and report their PSNR (needs the codec stack, "
+                             "spikecodec[codec]; without it the client imports no torch)")
     codec = parser.add_argument_group("codec (default: the server's)")
     add_codec_arguments(codec, inherit=True)
     add_scene_arguments(codec, inherit=True)
@@ -63,7 +68,8 @@ def run(args: argparse.Namespace) -> dict:
                 progress.update(len(planes))
 
             trip = round_trip(conn, header, recorder.originals(), args.chunk_planes, on_planes)
-        report = stream_report(source, recorder, trip, args.server, args.chunk_planes, args.fr_window)
+        report = stream_report(source, recorder, trip, args.server, args.chunk_planes, args.fr_window,
+                               score_scenes=args.score_scenes)
     if args.output:
         report["output"] = str(args.output)
     if args.bitstream:

@@ -18,9 +18,9 @@ are set (:func:`check_padding`), so counting set bits always counts spikes.
 Everything else in the project calls these functions rather than ``numpy.packbits``
 directly so the bit order and padding are decided in one place.
 
-Unpacking with a vertical flip (reading ``.dat``) is one compiled pass (numba): every
-packed byte becomes the 8 pixel bytes :func:`spread_bits` written straight into the
-flipped row, so there is no flipped packed copy in between.
+Unpacking with a vertical flip (reading ``.dat``) is one compiled pass
+(:func:`codec.io.kernels.unpack_flipped`, numba, imported only then: the thin client
+does without numba's 90 MB unless it reads a ``.dat``).
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from numba import njit
 
 from codec.errors import SpikeFormatError
 
@@ -110,8 +109,10 @@ def unpack_planes(packed: np.ndarray, height: int, width: int, flip: bool = Fals
             f"{flat.size} bytes is not a whole number of {height}x{width} planes ({nbytes} bytes each)"
         )
     if flip and width % 8 == 0:  # whole rows are whole bytes: spread each byte into its flipped row
+        from codec.io.kernels import unpack_flipped
+
         out = np.empty((flat.size // nbytes, height, width // 8), dtype=np.uint64)
-        _unpack_flipped(flat.reshape(out.shape), out)
+        unpack_flipped(flat.reshape(out.shape), out)
         return out.view(np.uint8).reshape(-1, height, width)
     if pad_bits(height, width):  # each plane's last byte is partly padding: unpack plane by plane
         check_padding(flat, height, width)
@@ -121,30 +122,6 @@ def unpack_planes(packed: np.ndarray, height: int, width: int, flip: bool = Fals
     else:  # planes fill whole bytes, so one flat unpack is the same as per-plane unpacks (and faster)
         planes = np.unpackbits(flat, bitorder=BIT_ORDER).reshape(-1, height, width)
     return np.ascontiguousarray(planes[:, ::-1]) if flip else planes
-
-
-@njit(cache=True, nogil=True, inline="always")
-def spread_bits(byte: np.uint8) -> np.uint64:
-    """A packed byte's 8 pixels as the 8 bytes of a uint64, 0 or 1 each: byte ``b`` of the
-    result (little-endian, so in memory order) is bit ``b`` of ``byte``.
-
-    Arithmetic instead of a 256-entry table so that loops over bytes vectorise: the byte is
-    copied into every lane, lane ``b`` keeps bit ``b`` only, and adding ``0x7F`` carries a
-    non-zero lane into its top bit, which becomes the 0/1 pixel.
-    """
-    lanes = (np.uint64(byte) * np.uint64(0x0101010101010101)) & np.uint64(0x8040201008040201)
-    return ((lanes + np.uint64(0x7F7F7F7F7F7F7F7F)) >> np.uint64(7)) & np.uint64(0x0101010101010101)
-
-
-@njit(cache=True, nogil=True)
-def _unpack_flipped(packed: np.ndarray, out: np.ndarray) -> None:
-    """``(T, H, W/8)`` packed bytes -> ``(T, H, W/8)`` uint64 (8 pixel bytes each), rows reversed."""
-    planes, rows, row_bytes = packed.shape
-    for t in range(planes):
-        for r in range(rows):
-            source, target = packed[t, r], out[t, rows - 1 - r]
-            for c in range(row_bytes):
-                target[c] = spread_bits(source[c])
 
 
 #: number of set bits of every byte value

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import bjontegaard
-
 from codec.errors import SpikecodecError
 
 
@@ -22,23 +20,27 @@ def _check(rate: Sequence[float], dist: Sequence[float], label: str) -> None:
         raise SpikecodecError(f"{label} rates must be positive")
 
 
-def _delta(measure, anchor_rate: Sequence[float], anchor_psnr: Sequence[float],
+def _delta(measure: str, anchor_rate: Sequence[float], anchor_psnr: Sequence[float],
            test_rate: Sequence[float], test_psnr: Sequence[float], method: str) -> float:
+    """``bjontegaard.<measure>`` of the curves (imported here: it brings scipy, which the thin
+    client, importing :mod:`codec.metrics`, does without)."""
+    import bjontegaard
+
     _check(anchor_rate, anchor_psnr, "anchor")
     _check(test_rate, test_psnr, "test")
     # min_overlap=0: the package's own warning goes to stderr, away from the figure it concerns;
     # callers report the overlap beside the value (codec.evaluate.bdtable)
-    return float(measure(anchor_rate, anchor_psnr, test_rate, test_psnr, method=method,
+    return float(getattr(bjontegaard, measure)(anchor_rate, anchor_psnr, test_rate, test_psnr, method=method,
                          require_matching_points=False, min_overlap=0))
 
 
 def bd_rate(anchor_rate: Sequence[float], anchor_psnr: Sequence[float], test_rate: Sequence[float],
             test_psnr: Sequence[float], method: str = "akima") -> float:
     """Average rate difference of ``test`` vs ``anchor`` at equal PSNR, in percent (negative = saving)."""
-    return _delta(bjontegaard.bd_rate, anchor_rate, anchor_psnr, test_rate, test_psnr, method)
+    return _delta("bd_rate", anchor_rate, anchor_psnr, test_rate, test_psnr, method)
 
 
 def bd_psnr(anchor_rate: Sequence[float], anchor_psnr: Sequence[float], test_rate: Sequence[float],
             test_psnr: Sequence[float], method: str = "akima") -> float:
     """Average PSNR difference of ``test`` vs ``anchor`` at equal rate, in dB (positive = better)."""
-    return _delta(bjontegaard.bd_psnr, anchor_rate, anchor_psnr, test_rate, test_psnr, method)
+    return _delta("bd_psnr", anchor_rate, anchor_psnr, test_rate, test_psnr, method)

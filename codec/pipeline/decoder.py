@@ -19,13 +19,17 @@ A stream with an exact layer (header ``exact``) returns the planes of its exact
 records instead of regenerated ones, bit for bit the encoder's input; its scenes
 (if any) are decoded for ``on_scene`` and to condition the exact layer
 (:mod:`codec.pipeline.exact`), not regenerated.
+
+With a :class:`~codec.pipeline.workers.WorkerPool`, Ray actors decode the scene records a
+job at a time (:mod:`codec.pipeline.jobs`); regeneration stays here, in time order, so
+the planes are the same (an exact record waits for every scene before it).
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import numpy as np
 
@@ -33,8 +37,13 @@ from codec.bitstream import ExactRecord, RecordParser, SceneRecord, StreamHeader
 from codec.errors import BitstreamError, SpikecodecError
 from codec.models import SceneCodec, load_inter_codec, load_scene_codec
 from codec.pipeline.exact import ExactLayerDecoder
+from codec.pipeline.jobs import JobQueue
 from codec.pipeline.prediction import SceneReconstructor, scene_values
+from codec.pipeline.workers import CodecKey
 from codec.regenerate import Regenerator
+
+if TYPE_CHECKING:
+    from codec.pipeline.workers import WorkerPool
 
 SceneCallback = Callable[[int, np.ndarray], None]
 #: planes per block :meth:`Decoder.blocks` regenerates at a time (25 MB at 250x400)
@@ -47,6 +56,7 @@ class Decoder:
     Args:
         on_scene: called with ``(centre, scene)`` for every decoded scene, in
             order, ``scene`` being the ``(H, W)`` uint8 scene that regeneration used.
+        pool: decode the scenes on these Ray workers.
 
     Attributes:
         header: the stream header once read, else ``None``.
@@ -55,8 +65,10 @@ class Decoder:
             ``regeneration`` and decoding the ``exact`` layer.
     """
 
-    def __init__(self, on_scene: SceneCallback | None = None) -> None:
+    def __init__(self, on_scene: SceneCallback | None = None, pool: WorkerPool | None = None) -> None:
         self.on_scene = on_scene
+        self.pool = pool
+        self._jobs: JobQueue[SceneRecord, int, np.ndarray] | None = None
         self.header: StreamHeader | None = None
         self.num_planes = 0
         self.timings = {"setup": 0.0, "decoding": 0.0, "regeneration": 0.0, "exact": 0.0}
@@ -93,9 +105,12 @@ class Decoder:
             elif isinstance(record, SceneRecord):
                 yield from self._regenerated(self._scene(record, block_planes))
             elif isinstance(record, ExactRecord):
+                yield from self._regenerated(self._drain(block_planes))
                 yield from self._exact_blocks(record, block_planes)
-            elif self._regen is not None:  # with an exact layer every plane came with its records
-                yield from self._regenerated(self._regen.finish_blocks(record.num_planes, block_planes))
+            else:
+                yield from self._regenerated(self._drain(block_planes))
+                if self._regen is not None:  # with an exact layer every plane came with its records
+                    yield from self._regenerated(self._regen.finish_blocks(record.num_planes, block_planes))
 
     def finish(self) -> dict:
         """Check that the stream was complete.
@@ -125,13 +140,31 @@ class Decoder:
         if header.predicted:
             inter = _installed(header.model, "inter", header.inter_sha256, lambda: load_inter_codec(header.model))
         self._scenes = SceneReconstructor(codec, inter, header.height, header.width)
+        if self.pool is not None:
+            key = CodecKey(header.model, header.attention, header.model_sha256, header.inter_sha256)
+            self._jobs = JobQueue(self.pool.runner(key, "decode", header.height, header.width),
+                                  *self.pool.queue_limits())
         if self._exact is None:
             self._regen = Regenerator(header.height, header.width, header.sensor)
 
     def _scene(self, record: SceneRecord, block_planes: int) -> Iterator[np.ndarray]:
         """Decode a scene record; returns the blocks of planes of the scenes it completes in time order."""
         tic = time.perf_counter()
-        self._scenes.decode(record)
+        if self._jobs is None:
+            self._scenes.decode(record)
+        else:
+            done = self._jobs.add(record.index, record.references, record, record.index,
+                                  independent=not record.references)
+            self._scenes.scenes.update(done)
+        self.timings["decoding"] += time.perf_counter() - tic
+        return self._emit(block_planes)
+
+    def _drain(self, block_planes: int) -> Iterator[np.ndarray]:
+        """With workers: wait for every scene sent out, and regenerate them."""
+        if self._jobs is None:
+            return iter(())
+        tic = time.perf_counter()
+        self._scenes.scenes.update(self._jobs.flush())
         self.timings["decoding"] += time.perf_counter() - tic
         return self._emit(block_planes)
 
@@ -148,6 +181,8 @@ class Decoder:
                 yield from self._regen.push_blocks(centre, scene_values(scene), block_planes)
             # the scene just emitted may still be the earlier reference of what follows
             self._scenes.release(self._emitted)
+            if self._jobs is not None:
+                self._jobs.release(self._emitted)
             self._emitted += 1
 
     def _regenerated(self, blocks: Iterator[np.ndarray]) -> Iterator[np.ndarray]:

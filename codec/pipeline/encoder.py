@@ -21,11 +21,16 @@ so memory does not grow with the stream.
 With an exact layer (``config.exact``, :mod:`codec.pipeline.exact`), every scene
 record is followed by the exact records of the planes it completed; a stream of
 the exact layer alone has no scene layer and codes the planes as they come.
+
+With a :class:`~codec.pipeline.workers.WorkerPool`, the scenes are coded by Ray actors,
+a job of scenes (:mod:`codec.pipeline.jobs`) at a time, and their records come back in
+coding order: the same bytes, later (``push`` returns the records of the jobs done so far).
 """
 
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -36,10 +41,15 @@ from codec.models import SceneCodec, load_inter_codec, load_scene_codec
 from codec.pipeline.config import EncoderConfig
 from codec.pipeline.exact import ExactLayerEncoder
 from codec.pipeline.gop import bisection, layer_quality
+from codec.pipeline.jobs import JobQueue
 from codec.pipeline.prediction import PredictiveEncoder
 from codec.pipeline.temporal_filter import TemporalFilter
+from codec.pipeline.workers import CodecKey, CodedScene, SceneTask
 from codec.reconstruct import get_reconstructor
 from codec.sensor import SensorParams
+
+if TYPE_CHECKING:
+    from codec.pipeline.workers import WorkerPool
 
 #: attention -> spike windows (before, after the centre) it reads, in units of K planes
 SPIKE_WINDOWS = {"none": (0, 0), "soam": (1, 0), "bisoam": (1, 1)}
@@ -56,14 +66,20 @@ class Encoder:
             given, the header carries it and :meth:`finish` checks it.
         codecs: ``(intra, inter)`` scene codecs to use instead of the installed weights of
             ``config.model`` (training evaluates weights before they are installed).
+        pool: code the scenes on these Ray workers (not with ``codecs``).
+
+    Raises:
+        SpikecodecError: a bad configuration, or a ``pool`` with a random-access structure whose
+            intra period is not a multiple of the GOP size (jobs could not be cut).
 
     Attributes:
         header: the stream header.
         num_planes: planes pushed so far.
         num_scenes: scene records produced so far.
         timings: seconds spent in ``setup`` (loading the models), ``reconstruct`` (including the
-            temporal filter), scene ``coding`` (motion search, mode decision, the decoder mirror)
-            and the ``exact`` layer.
+            temporal filter), scene ``coding`` (motion search, mode decision, the decoder mirror;
+            with a pool: waiting for the workers) and the ``exact`` layer.
+        jobs: the :class:`~codec.pipeline.jobs.JobQueue` of a pool, else ``None``.
         predictor: mode decisions and the decoder mirror (``predictor.modes`` counts the modes);
             ``None`` without a scene layer.
         exact: the exact layer (:class:`~codec.pipeline.exact.ExactLayerEncoder`), or ``None``.
@@ -71,10 +87,11 @@ class Encoder:
 
     def __init__(self, config: EncoderConfig, height: int, width: int,
                  sensor: SensorParams = SensorParams(), num_planes: int = 0,
-                 codecs: tuple[SceneCodec, SceneCodec | None] | None = None) -> None:
+                 codecs: tuple[SceneCodec, SceneCodec | None] | None = None, pool: WorkerPool | None = None) -> None:
         tic = time.perf_counter()
         self.config = config
         self.predictor: PredictiveEncoder | None = None
+        self.jobs: JobQueue[SceneTask, int, CodedScene] | None = None
         if config.exact == "alone":
             self.header = StreamHeader(
                 height=height, width=width, num_planes=num_planes, window=config.window,
@@ -85,6 +102,8 @@ class Encoder:
         else:
             self._setup_scenes(config, height, width, sensor, num_planes, codecs)
         self.exact = ExactLayerEncoder(self.header) if config.exact != "none" else None
+        if pool is not None and self.header.has_scenes:
+            self.jobs = self._job_queue(pool)
         self._exact_bound = 0  # the exact records after a scene record stop before this plane
         # packed as they travel: a window of K planes costs K*ceil(H*W/8) bytes, unpacked only per scene
         self._buffer = np.empty((0, plane_bytes(height, width)), dtype=np.uint8)
@@ -123,6 +142,14 @@ class Encoder:
         spikes_before, spikes_after = SPIKE_WINDOWS[config.attention]
         self._spikes = (spikes_before * config.window, spikes_after * config.window)
         self._before, self._after = max(before, self._spikes[0]), max(after, self._spikes[1])
+
+    def _job_queue(self, pool: WorkerPool) -> JobQueue[SceneTask, int, CodedScene]:
+        header = self.header
+        if not pool.can_encode(self.config):
+            raise SpikecodecError(f"workers code random-access streams whose intra period ({header.intra_period}) "
+                                  f"is a multiple of the GOP size ({header.gop_size})")
+        key = CodecKey(header.model, header.attention, header.model_sha256, header.inter_sha256)
+        return JobQueue(pool.runner(key, "encode", header.height, header.width), *pool.queue_limits())
 
     def header_record(self) -> bytes:
         """The stream's first bytes: preamble and header record."""
@@ -204,6 +231,11 @@ class Encoder:
             records += self._schedule(index, scene)
         if self._waiting:
             records += self._code_gop(max(self._waiting))
+        if self.jobs is not None:
+            tic = time.perf_counter()
+            done = self.jobs.flush()
+            self.timings["coding"] += time.perf_counter() - tic
+            records += [record for bound, coded in done for record in self._coded(bound, coded)]
         return records
 
     def _planes(self, start: int, stop: int) -> np.ndarray:
@@ -239,7 +271,7 @@ class Encoder:
         references = (index - 1,) if header.gop == "low-delay" and index else ()
         quality = self.config.quality - self.config.inter_offset if references else self.config.quality
         records = self._code(index, scene, references, quality)
-        self._predictor.mirror.release(index)
+        self._release(index)
         return records
 
     @property
@@ -256,9 +288,15 @@ class Encoder:
         for index, layer, earlier, later in bisection(self._anchor, anchor):
             quality = layer_quality(self.config.quality, layer, self.config.inter_offset, self.config.layer_step)
             records += self._code(index, self._waiting.pop(index), (earlier, later), quality)
-        self._predictor.mirror.release(anchor)
+        self._release(anchor)
         self._anchor = anchor
         return records
+
+    def _release(self, keep_from: int) -> None:
+        """Scenes below ``keep_from`` are no longer references."""
+        self._predictor.mirror.release(keep_from)
+        if self.jobs is not None:
+            self.jobs.release(keep_from)
 
     def _code(self, index: int, scene: np.ndarray, references: tuple[int, ...], quality: float) -> list[bytes]:
         """The record of scene ``index``, then the exact records it completes."""
@@ -270,17 +308,34 @@ class Encoder:
         coder = self._predictor.mirror.inter if references else self.codec
         assert coder is not None  # a stream with predicted scenes has an inter codec
         quality = max(coder.quality_range[0], quality)
-        spikes_before, spikes_after = self._spike_windows.pop(index, (None, None))
-        mode, coded_quality, payload = self._predictor.encode(index, scene, quality, references,
-                                                             spikes_before, spikes_after,
-                                                             allow_intra=len(references) < 2)
+        task = SceneTask(index, scene, references, quality, *self._spike_windows.pop(index, (None, None)),
+                         allow_intra=len(references) < 2)
+        if self.jobs is not None:
+            done = self.jobs.add(index, references, task, self._exact_bound, independent=not references)
+            self.timings["coding"] += time.perf_counter() - tic
+            return [record for bound, coded in done for record in self._coded(bound, coded)]
+        mode, coded_quality, payload = self._predictor.encode(index, scene, task.quality, references,
+                                                             task.spikes_before, task.spikes_after, task.allow_intra)
         self.timings["coding"] += time.perf_counter() - tic
-        self.num_scenes += 1
         records = [scene_record(index, mode, coded_quality, payload)]
-        if self.exact is not None:
-            self.exact.add_scene(index, self._predictor.mirror.scenes[index])
-            records += self._exact_records(self._exact_bound)
-        return records
+        return records + self._scene_done(index, self._predictor.mirror.scenes[index], self._exact_bound)
+
+    def _coded(self, exact_bound: int, coded: CodedScene) -> list[bytes]:
+        """The records of a scene a worker coded (as :meth:`_code` would have made them here)."""
+        index = coded.index
+        self._predictor.modes[coded.kind] += 1
+        if self._predictor.on_coded is not None:
+            self._predictor.on_coded(index, coded.decoded)
+        return [scene_record(index, coded.mode, coded.quality, coded.payload),
+                *self._scene_done(index, coded.decoded, exact_bound)]
+
+    def _scene_done(self, index: int, decoded: np.ndarray, exact_bound: int) -> list[bytes]:
+        """Count scene ``index`` (decoded ``(H, W)`` uint8) as coded; the exact records it completes."""
+        self.num_scenes += 1
+        if self.exact is None:
+            return []
+        self.exact.add_scene(index, decoded)
+        return self._exact_records(exact_bound)
 
     def _exact_records(self, available: int, final: bool = False) -> list[bytes]:
         assert self.exact is not None

@@ -15,7 +15,7 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 from tqdm import tqdm
@@ -28,6 +28,9 @@ from codec.pipeline.decoder import Decoder
 from codec.pipeline.encoder import Encoder
 from codec.pipeline.prediction import scene_values
 from codec.reconstruct.pngs import scene_filename, write_scene_png
+
+if TYPE_CHECKING:
+    from codec.pipeline.workers import WorkerPool
 
 #: planes read per block when encoding, bytes read per chunk when decoding
 BLOCK_PLANES = 256
@@ -52,18 +55,19 @@ def _progress(total: int | None, desc: str, show: bool) -> tqdm:
 
 def encode_file(src: str | Path, dst: str | Path, config: EncoderConfig,
                 height: int | None = None, width: int | None = None, progress: bool = False,
-                dataset: str | None = None) -> dict:
+                dataset: str | None = None, pool: WorkerPool | None = None) -> dict:
     """Encode a spike file (``.dat`` needs ``height``/``width``, default 250x400) to ``dst`` (``.spkc``).
 
     Args:
         progress: show a progress bar on stderr (when it is a terminal).
         dataset: HDF5: read this plain ``(T, H, W)`` dataset (:func:`codec.io.open_spikes`).
+        pool: code the scenes on these Ray workers (the same bytes).
     """
     dst = Path(dst)
     start = time.perf_counter()
     read = 0.0
     with open_spikes(src, height, width, dataset) as reader, _atomic_output(dst) as tmp, open(tmp, "wb") as out:
-        encoder = Encoder(config, reader.height, reader.width, reader.sensor, num_planes=reader.num_planes)
+        encoder = Encoder(config, reader.height, reader.width, reader.sensor, num_planes=reader.num_planes, pool=pool)
         out.write(encoder.header_record())
         blocks = reader.iter_blocks(BLOCK_PLANES)
         with _progress(reader.num_planes, "encode", progress) as bar:
@@ -83,13 +87,14 @@ def encode_file(src: str | Path, dst: str | Path, config: EncoderConfig,
 
 
 def decode_file(src: str | Path, dst: str | Path, scenes_dir: str | Path | None = None,
-                progress: bool = False) -> dict:
+                progress: bool = False, pool: WorkerPool | None = None) -> dict:
     """Decode ``src`` (``.spkc``) to spikes at ``dst`` (``.dat`` or ``.h5``).
 
     Args:
         scenes_dir: if given, every decoded 8-bit scene is saved there as
             ``scene_<centre>.png`` (:func:`codec.reconstruct.pngs.scene_filename`; created if missing).
         progress: show a progress bar on stderr (when it is a terminal).
+        pool: decode the scenes on these Ray workers (the same planes).
     """
     dst = Path(dst)
     spike_format(dst)  # an unknown suffix fails before any decoding
@@ -102,7 +107,7 @@ def decode_file(src: str | Path, dst: str | Path, scenes_dir: str | Path | None 
         def on_scene(centre: int, scene: np.ndarray) -> None:
             write_scene_png(scenes_dir / scene_filename(centre), scene_values(scene))
 
-    decoder = Decoder(on_scene=on_scene)
+    decoder = Decoder(on_scene=on_scene, pool=pool)
     write = 0.0
     with open(src, "rb") as stream, _atomic_output(dst) as tmp, _progress(None, "decode", progress) as bar:
         writer = None

@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from codec.io.packing import spread_bits
+from codec.io.kernels import spread_bits
 
 #: bytes per tile: its counters (8 bytes of lanes + 64 bytes of wide counts each) stay in L2
 TILE = 1024

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Callable
 
 from codec.errors import SpikecodecError
 from codec.reconstruct.base import Reconstructor
-from codec.reconstruct.net import NetReconstructor
-from codec.reconstruct.tfi import TFI
-from codec.reconstruct.tfp import TFP
 
-#: one class per name of :data:`codec.options.RECONSTRUCTIONS` (a test keeps them equal)
-RECONSTRUCTORS: dict[str, Callable[..., Reconstructor]] = {"tfp": TFP, "tfi": TFI, "net": NetReconstructor}
+#: ``module:class`` per name of :data:`codec.options.RECONSTRUCTIONS` (a test keeps them equal), imported
+#: when asked for: the learned one imports torch
+RECONSTRUCTORS: dict[str, str] = {"tfp": "codec.reconstruct.tfp:TFP", "tfi": "codec.reconstruct.tfi:TFI",
+                                  "net": "codec.reconstruct.net:NetReconstructor"}
 
 
 def get_reconstructor(name: str, window: int, gain: float = 1.0) -> Reconstructor:
@@ -25,4 +25,6 @@ def get_reconstructor(name: str, window: int, gain: float = 1.0) -> Reconstructo
     """
     if name not in RECONSTRUCTORS:
         raise SpikecodecError(f"unknown reconstruction method {name!r}; choose from {', '.join(RECONSTRUCTORS)}")
-    return RECONSTRUCTORS[name](window, gain=gain)
+    module, cls = RECONSTRUCTORS[name].split(":")
+    build: Callable[..., Reconstructor] = getattr(importlib.import_module(module), cls)
+    return build(window, gain=gain)

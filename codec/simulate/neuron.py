@@ -43,7 +43,9 @@ from typing import Iterator
 import numpy as np
 
 from codec.options import INIT_STATES, RESET_MECHANISMS, InitialState, ResetMechanism
-from codec.simulate import kernels
+
+# codec.simulate.kernels (numba, about 90 MB resident) is imported by the methods that fire
+# neurons: SensorParams, which every stream header carries, imports this module.
 
 #: planes between re-anchored increments of the fixed-point ramp
 ANCHOR_PLANES = 256
@@ -173,6 +175,8 @@ class IntegrateAndFire:
             planes :meth:`ramp` returns, bit for bit. The neuron state advances as
             blocks are taken.
         """
+        from codec.simulate import kernels
+
         start = np.ascontiguousarray(start, dtype=np.float64)
         step = np.ascontiguousarray(step, dtype=np.float64)
         if start.shape != self.shape or step.shape != self.shape:
@@ -225,6 +229,8 @@ class IntegrateAndFire:
 
     def _fire_fixed(self, intensity: np.ndarray, scale: float) -> np.ndarray:
         """Fixed-point integration of arbitrary input (module docstring)."""
+        from codec.simulate import kernels
+
         flat, dtype = _pixels(intensity)
         spikes = np.empty(flat.shape, dtype=np.uint8)
         kernels.fire_fixed(flat, dtype(scale * _FIXED), self._take_fixed().reshape(-1), spikes)
@@ -238,6 +244,8 @@ class IntegrateAndFire:
         ramp's start, whatever the blocks), so rounding ``dx`` never drifts by more
         than ``ANCHOR_PLANES**2 / 2**33`` thresholds.
         """
+        from codec.simulate import kernels
+
         kernels.ramp_fixed(start.reshape(-1), step.reshape(-1), scale, ANCHOR_PLANES, num_planes, first_plane,
                            self._take_fixed().reshape(-1), out.reshape(len(out), -1))
 
@@ -255,6 +263,8 @@ class IntegrateAndFire:
             intensity: ``(T, H, W)`` input.
             counts: return released thresholds (:meth:`counts`) instead of binary spikes.
         """
+        from codec.simulate import kernels
+
         flat, dtype = _pixels(intensity)
         spikes = np.empty(flat.shape, dtype=np.uint8)
         decay, gain = self._leak()
@@ -266,6 +276,8 @@ class IntegrateAndFire:
     def _ramp_stepwise(self, start: np.ndarray, step: np.ndarray, first_plane: int, out: np.ndarray) -> None:
         """:meth:`_fire_stepwise` of ramp plane ``k``'s input ``start + k*step`` into ``out``
         ``(b, H, W)``, planes ``first_plane .. first_plane + b - 1``."""
+        from codec.simulate import kernels
+
         decay, gain = self._leak()
         kernels.fire_ramp(start.reshape(-1), step.reshape(-1), gain, decay, self.threshold,
                           kernels.RESET_CODES[self.reset_mechanism], first_plane, self.mem.reshape(-1),
