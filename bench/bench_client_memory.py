@@ -36,7 +36,8 @@ PROBE = """
 import json, sys
 from client.cli import main
 code = main(sys.argv[1:])
-print(json.dumps({"exit": code, "imported": [m for m in ("torch", "compressai", "numba", "scipy") if m in sys.modules]}))
+heavy = [m for m in ("torch", "compressai", "numba", "scipy") if m in sys.modules]
+print(json.dumps({"exit": code, "imported": heavy}))
 """
 
 

@@ -27,7 +27,7 @@ def test_stream_synthetic_reports_and_writes(server: Server, tmp_path: Path, cap
     out, report_path, spkc = tmp_path / "decoded.h5", tmp_path / "report.json", tmp_path / "live.spkc"
     code = main(["stream", "synthetic", "--server", f"127.0.0.1:{server.port}", "--planes", "96", "--height", "32",
                  "--width", "64", "--quality", "3", "-o", str(out), "--report", str(report_path),
-                 "--bitstream", str(spkc), "--chunk-planes", "16", "--json"])
+                 "--bitstream", str(spkc), "--chunk-planes", "16", "--score-scenes", "--json"])
     assert code == 0
     printed = json.loads(capsys.readouterr().out)
     report = json.loads(report_path.read_text())

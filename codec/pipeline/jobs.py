@@ -31,17 +31,19 @@ from codec.errors import BitstreamError
 Item = TypeVar("Item")
 Local = TypeVar("Local")
 Result = TypeVar("Result")
+ItemIn = TypeVar("ItemIn", contravariant=True)
+ResultOut = TypeVar("ResultOut", covariant=True)
 
 
-class Submitter(Protocol[Item, Result]):
+class Submitter(Protocol[ItemIn, ResultOut]):
     """Runs jobs somewhere: ``submit`` starts one and returns a handle, ``ready`` tells (without
     waiting) whether it is done, ``results`` waits for it."""
 
-    def submit(self, chain: Sequence[Item], job: Sequence[Item]) -> Any: ...
+    def submit(self, chain: Sequence[ItemIn], job: Sequence[ItemIn]) -> Any: ...
 
     def ready(self, handle: Any) -> bool: ...
 
-    def results(self, handle: Any) -> Sequence[Result]: ...
+    def results(self, handle: Any) -> Sequence[ResultOut]: ...
 
 
 @dataclass(frozen=True)
