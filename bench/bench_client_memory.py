@@ -41,10 +41,11 @@ print(json.dumps({"exit": code, "imported": heavy}))
 """
 
 
-def peak_rss_mb(argv: list[str], env: dict[str, str]) -> tuple[float, dict]:
-    """Run ``argv``; its peak resident set in MB (10^6 bytes) and the probe's JSON line."""
+def peak_rss_mb(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, dict]:
+    """Run ``argv`` in ``cwd`` (not this tree: ``python -c`` imports from its working directory first);
+    its peak resident set in MB (10^6 bytes) and the probe's JSON line."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env, text=True)
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env, text=True, cwd=cwd)
         _, status, usage = os.wait4(proc.pid, 0)  # the child's own rusage, not all children's
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0), err.seek(0)
@@ -90,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
         for name, source in cases.items():
             argv = [sys.executable, "-c", PROBE, "stream", *source, *common, "--json"]
             try:
-                peak, probe = peak_rss_mb(argv, env)
+                peak, probe = peak_rss_mb(argv, env, Path(tmp))
             except RuntimeError as err:  # an older client may lack a flag: report, go on
                 result["cases"].append({"case": name, "error": str(err)})
                 continue

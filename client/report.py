@@ -91,10 +91,10 @@ def stream_report(source, recorder, trip, server: str, chunk_planes: int, fr_win
         trip: the :class:`client.streaming.RoundTrip`.
         score_scenes: decode the scenes here and add their scores (:func:`scene_scores`).
     """
-    original, decoded = recorder.sent_planes(), recorder.received_planes()
-    t, h, w = original.shape
+    original, decoded = recorder.sent(), recorder.received()
+    t, h, w = original.num_planes, original.height, original.width
     codec, num_scenes = header_fields(trip.records)
-    scores = scene_scores(source, original, trip.records) if score_scenes else {}
+    scores = scene_scores(source, original.unpacked(), trip.records) if score_scenes else {}
     seconds = trip.seconds
     chunk, record = latency_ms(trip.chunk_latency_s), latency_ms(trip.record_latency_s)
     return {

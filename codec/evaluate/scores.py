@@ -15,6 +15,7 @@ import numpy as np
 from codec.errors import SpikecodecError
 from codec.metrics import bpp, bpsp, ms_ssim, psnr, stream_fidelity
 from codec.metrics.scene import MS_SSIM_MIN_SIDE
+from codec.metrics.spikes import SpikeSource
 from codec.options import DEFAULT_FR_WINDOW
 from codec.reconstruct import SceneStream, get_reconstructor
 
@@ -77,14 +78,15 @@ def rate_fields(bits: int, num_planes: int, num_scenes: int, height: int, width:
     }
 
 
-def fidelity_fields(original: np.ndarray, decoded: np.ndarray, fr_window: int = DEFAULT_FR_WINDOW) -> dict:
+def fidelity_fields(original: SpikeSource, decoded: SpikeSource, fr_window: int = DEFAULT_FR_WINDOW) -> dict:
     """ISI PSNR, instantaneous and windowed firing-rate PSNR, spike-count error.
 
     Args:
-        original, decoded: ``(T, H, W)`` uint8 0/1 streams of equal size.
+        original, decoded: ``(T, H, W)`` uint8 0/1 streams of equal size, or packed sources
+            read like a :class:`codec.io.SpikeReader` (``read_packed``; both of one kind).
         fr_window: planes of the windowed firing rate (clipped to ``T``).
     """
-    fid = stream_fidelity(original, decoded, window=min(fr_window, len(original)))
+    fid = stream_fidelity(original, decoded, window=min(fr_window, fidelity_planes(original)))
     return {
         "isi_psnr": finite_or_none(fid.isi_psnr),
         "fr_instant_psnr": finite_or_none(fid.fr_instant_psnr),
@@ -95,5 +97,15 @@ def fidelity_fields(original: np.ndarray, decoded: np.ndarray, fr_window: int = 
         "spike_count_relative": finite_or_none(fid.count_relative),
         "original_rate": round(fid.original_rate, 5),
         "decoded_rate": round(fid.decoded_rate, 5),
-        "exact": bool(np.array_equal(original, decoded)),
+        "exact": bool(np.array_equal(_array(original), _array(decoded))),
     }
+
+
+def _array(source: SpikeSource) -> np.ndarray:
+    """The array itself, or a packed source's packed planes."""
+    return source if isinstance(source, np.ndarray) else source.read_packed(0, source.num_planes)
+
+
+def fidelity_planes(source: SpikeSource) -> int:
+    """Planes of a :func:`fidelity_fields` source."""
+    return len(source) if isinstance(source, np.ndarray) else source.num_planes

@@ -33,7 +33,9 @@ if TYPE_CHECKING:
     from codec.io import SpikeReader
 
 #: elements (planes x pixels) per chunk of the streaming metrics
-CHUNK_ELEMENTS = 1 << 22
+#: pixel-plane elements per column chunk: the temporaries are about 30 bytes an element (32 MB
+#: here), what keeps a thin client's report under 200 MB; larger chunks were not faster
+CHUNK_ELEMENTS = 1 << 20
 
 
 def _isi_columns(spikes: np.ndarray) -> np.ndarray:
