@@ -119,6 +119,12 @@ class SceneWorker:
 
         return run_job(chain, job, step)
 
+    def cpu_seconds(self) -> float:
+        """CPU time this actor's process has used (all its threads), seconds."""
+        import time
+
+        return time.process_time()
+
     def decode(self, height: int, width: int, chain: Sequence[SceneRecord],
                job: Sequence[SceneRecord]) -> list[np.ndarray]:
         """Decode the ``chain`` (dropped), then the ``job``: ``(H, W)`` uint8 scenes."""
@@ -215,6 +221,14 @@ class WorkerPool:
         on encoder state the chain does not rebuild)."""
         predicted = config.gop != "intra" and config.intra_period > 1
         return not (predicted and config.gop == "random-access" and config.intra_period % config.gop_size)
+
+    def cpu_seconds(self) -> float:
+        """CPU time all actors of this pool have used so far, seconds (what throughput per core is
+        measured by on a shared machine)."""
+        ray = _ray()
+        with self._lock:
+            actors = [actor for group in self._actors.values() for actor in group]
+        return float(sum(ray.get([actor.cpu_seconds.remote() for actor in actors])))
 
     def runner(self, key: CodecKey, method: str, height: int, width: int) -> "RayRunner":
         """A :class:`~codec.pipeline.jobs.Submitter` of ``method`` jobs (``"encode"`` or ``"decode"``)."""
