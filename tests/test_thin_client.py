@@ -1,6 +1,6 @@
-"""The thin client: ``spikecodec stream`` against a real server imports neither torch, compressai nor
-numba (each checked in a fresh interpreter after the command ran), and a command that needs the
-codec stack says which extra to install when it is missing."""
+"""The thin client: ``spikecodec stream`` and the store commands against a real server import neither
+torch, compressai nor numba (each checked in a fresh interpreter after the command ran), and a command
+that needs the codec stack says which extra to install when it is missing."""
 
 from __future__ import annotations
 
@@ -77,3 +77,16 @@ def test_a_missing_codec_stack_is_named_with_its_extra(recording, tmp_path) -> N
     assert probe["exit"] == 2
     assert proc.stderr.strip().splitlines()[-1] == (
         "spikecodec encode: error: this needs torch, not installed: pip install 'spikecodec[codec]'")
+
+
+@pytest.mark.slow
+def test_store_commands_import_no_torch_compressai_or_numba(server, recording, tmp_path) -> None:
+    address = ["--server", f"127.0.0.1:{server.port}"]
+    probe, proc = run_cli("upload", str(recording), *address)
+    assert probe == {"exit": 0, "imported": []}, proc.stderr
+    stream_id = proc.stdout.strip().splitlines()[-2]  # the id, then the probe's line
+    for argv in (["list", *address], ["fetch", stream_id, *address, "-o", str(tmp_path / "f.h5")],
+                 ["delete", stream_id, *address]):
+        probe, proc = run_cli(*argv)
+        assert probe == {"exit": 0, "imported": []}, (argv[0], proc.stderr)
+    assert (tmp_path / "f.h5").is_file()
