@@ -92,21 +92,19 @@ def main(argv: Sequence[str] | None = None) -> dict:
             argv = [sys.executable, "-c", PROBE, "stream", *source, *common, "--json"]
             try:
                 peak, probe = peak_rss_mb(argv, env, Path(tmp))
+                case = {"case": name, "peak_mb": peak, "imported": probe["imported"]}
             except RuntimeError as err:  # an older client may lack a flag: report, go on
-                result["cases"].append({"case": name, "error": str(err)})
-                continue
-            result["cases"].append({"case": name, "peak_mb": peak, "imported": probe["imported"]})
+                case = {"case": name, "error": str(err)}
+            result["cases"].append(case)
+            if not args.json:  # as measured: the server's shutdown comes after
+                if not result["cases"][1:]:
+                    print(f"spikecodec stream, {args.planes} planes of {HEIGHT}x{WIDTH}, K=32 ({result['client']})")
+                print(f"  {name:<20} " + (f"failed: {case['error']}" if "error" in case else
+                                           f"peak {case['peak_mb']:6.0f} MB   imported: "
+                                           f"{', '.join(case['imported']) or 'neither torch nor numba'}"), flush=True)
     if args.json:
         json.dump(result, sys.stdout, indent=2)
         print()
-    else:
-        print(f"spikecodec stream, {args.planes} planes of {HEIGHT}x{WIDTH}, K=32 ({result['client']})")
-        for case in result["cases"]:
-            if "error" in case:
-                print(f"  {case['case']:<20} failed: {case['error']}")
-            else:
-                print(f"  {case['case']:<20} peak {case['peak_mb']:6.0f} MB   imported: "
-                      f"{', '.join(case['imported']) or 'neither torch nor numba'}")
     return result
 
 
