@@ -96,13 +96,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     missing = [str(p) for p in args.inputs if not (p / "rd.json" if p.is_dir() else p).is_file()]
     if missing:
         parser.error(f"no result file in {', '.join(missing)}")
-    words = ["python", "-m", "codec.evaluate.results", *map(str, args.inputs)]
-    page = render(args.inputs, shlex.join(words + (["-o", str(args.output)] if args.output else [])))
-    if args.output:
-        args.output.write_text(page)
+    write_page(render(args.inputs, page_command("codec.evaluate.results", args.inputs, args.output)), args.output)
+    return 0
+
+
+def page_command(module: str, inputs: Sequence[Path], output: Path | None) -> str:
+    """The shell command that regenerates a results page: ``python -m module INPUTS... [-o OUTPUT]``."""
+    words = ["python", "-m", module, *map(str, inputs)]
+    return shlex.join(words + (["-o", str(output)] if output else []))
+
+
+def write_page(page: str, output: Path | None) -> None:
+    """Write a generated page to ``output``, or to stdout without one."""
+    if output:
+        output.write_text(page)
     else:
         sys.stdout.write(page)
-    return 0
 
 
 if __name__ == "__main__":

@@ -30,6 +30,8 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from codec.evaluate.results import page_command, write_page
+
 #: the accuracy plot of a run
 PLOT = "accuracy.png"
 
@@ -213,12 +215,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     missing = [str(f) for f in args.folders if not (f / "task.json").is_file() or not (f / "rd.json").is_file()]
     if missing:
         parser.error(f"no task.json and rd.json in {', '.join(missing)}")
-    words = ["python", "-m", "codec.task.report", *map(str, args.folders)]
-    page = render(args.folders, shlex.join(words + (["-o", str(args.output)] if args.output else [])), args.output)
-    if args.output:
-        args.output.write_text(page)
-    else:
-        sys.stdout.write(page)
+    command = page_command("codec.task.report", args.folders, args.output)
+    write_page(render(args.folders, command, args.output), args.output)
     return 0
 
 
