@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import shutil
 from pathlib import Path
@@ -12,7 +13,7 @@ import torch
 from PIL import Image
 
 from codec.errors import SpikecodecError
-from codec.models.registry import load_model
+from codec.models.registry import archived_version, load_model
 from codec.train.attention_stage import binned, train_attention
 from codec.train.codec_stage import train_codec
 from codec.train.data import CropSampler, training_paths
@@ -87,6 +88,25 @@ def test_export_writes_weights_the_registry_loads(data_root, tmp_path):
     loaded, digest, loaded_record = load_model("spikecodec-base", weights_dir=tmp_path / "weights")
     assert digest == record["sha256"] == loaded_record["sha256"]
     assert loaded.gaussian_conditional._quantized_cdf.numel() > 0  # tables shipped, not rebuilt
+
+
+def test_replaced_weights_stay_loadable_from_the_archive(tmp_path):
+    """A retraining that exports over installed weights archives them: streams coded with them
+    (which name their sha256) still find them, and the installed ones are the new."""
+    weights = tmp_path / "weights"
+    first = load_model("spikecodec-base")[0]
+    old = export_model(first, "spikecodec-base", "none", "intra", {}, tmp_path, weights, kodak=False, reds=False)
+    second = copy.deepcopy(first)
+    with torch.no_grad():
+        second.g_s[-1].bias.add_(0.25)
+    new = export_model(second, "spikecodec-base", "none", "intra", {}, tmp_path, weights, kodak=False, reds=False)
+    assert new["sha256"] != old["sha256"]
+    assert load_model("spikecodec-base", weights_dir=weights)[1] == new["sha256"]
+    assert archived_version("spikecodec-base", "none", "intra", old["sha256"], weights) == old["sha256"]
+    assert archived_version("spikecodec-base", "none", "intra", new["sha256"], weights) is None
+    archived, digest, record = load_model("spikecodec-base", sha256=old["sha256"], weights_dir=weights)
+    assert digest == record["sha256"] == old["sha256"]
+    assert torch.equal(archived.g_s[-1].bias, first.g_s[-1].bias.half().float())
 
 
 def test_spike_batches_for_the_spike_stages(data_root):

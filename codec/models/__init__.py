@@ -16,7 +16,7 @@ Example (what :mod:`codec.pipeline` does per scene)::
 
 Store ``codec.name``, ``codec.attention``, ``codec.weights_sha256`` and the quality in
 the stream header; the decoder needs the same weights (each attention variant has
-its own file) and the quality. Payloads carry their own CRC and scene size.
+its own file; replaced weights stay in ``weights/archive``) and the quality. Payloads carry their own CRC and scene size.
 """
 
 from __future__ import annotations
@@ -28,28 +28,35 @@ from functools import lru_cache
 # deprecated on every import; the warning is about compressai's code, not ours.
 warnings.filterwarnings("ignore", message=r"`torch.jit.script` is deprecated", category=FutureWarning)
 
-from codec.models.registry import ATTENTIONS, CONFIGS, first_quality, get_config, load_model
+from codec.models.registry import ATTENTIONS, CONFIGS, archived_version, first_quality, get_config, load_model
 from codec.models.scene_codec import SceneCodec
 from codec.options import DEFAULT_ATTENTION, DEFAULT_MODEL
 
 __all__ = ["ATTENTIONS", "CONFIGS", "SceneCodec", "load_inter_codec", "load_scene_codec"]
 
 
-@lru_cache(maxsize=None)
-def load_scene_codec(name: str = DEFAULT_MODEL, attention: str = DEFAULT_ATTENTION) -> SceneCodec:
-    """The named model with the committed weights for ``attention`` (cached per process).
+def load_scene_codec(name: str = DEFAULT_MODEL, attention: str = DEFAULT_ATTENTION,
+                     sha256: str | None = None) -> SceneCodec:
+    """The named model with the committed weights for ``attention`` (cached per process);
+    ``sha256``: a stream's weights, taken from the archive when they were replaced
+    (:mod:`codec.models.registry`), else the installed ones.
 
     Raises:
         SpikecodecError: unknown name/attention, missing weights, or a weight file
             whose sha256 does not match its training record.
     """
-    model, digest, record = load_model(name, attention)
-    return SceneCodec(model, name, attention, digest, record)
+    return _scene_codec(name, attention, archived_version(name, attention, "intra", sha256))
 
 
 @lru_cache(maxsize=None)
-def load_inter_codec(name: str = DEFAULT_MODEL) -> SceneCodec:
-    """The named model's inter (residual) codec with its committed weights (cached per process).
+def _scene_codec(name: str, attention: str, archived: str | None) -> SceneCodec:
+    model, digest, record = load_model(name, attention, sha256=archived)
+    return SceneCodec(model, name, attention, digest, record)
+
+
+def load_inter_codec(name: str = DEFAULT_MODEL, sha256: str | None = None) -> SceneCodec:
+    """The named model's inter (residual) codec with its committed weights (cached per process;
+    ``sha256`` as for :func:`load_scene_codec`).
 
     It codes ``scene - reference`` in [-1, 1] (see :mod:`codec.pipeline.prediction`);
     it has no attention.
@@ -57,6 +64,11 @@ def load_inter_codec(name: str = DEFAULT_MODEL) -> SceneCodec:
     Raises:
         SpikecodecError: unknown name, missing weights or a sha256 mismatch.
     """
-    model, digest, record = load_model(name, role="inter")
+    return _inter_codec(name, archived_version(name, "none", "inter", sha256))
+
+
+@lru_cache(maxsize=None)
+def _inter_codec(name: str, archived: str | None) -> SceneCodec:
+    model, digest, record = load_model(name, role="inter", sha256=archived)
     return SceneCodec(model, name, "none", digest, record, residual=True,
                       first_quality=first_quality(get_config(name), "inter"))

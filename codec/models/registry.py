@@ -6,6 +6,10 @@ and its role (:data:`codec.options.Role`): ``codec/models/weights/<name>[-<atten
 as fp16, entropy-coder tables as int32) with a JSON training record of the same
 stem that names the file's sha256 and the attention and role; :func:`load_model`
 refuses a file whose hash does not match its record.
+
+Weights that were replaced by a retraining move to ``weights/archive/<stem>-<sha256[:12]>``
+(:func:`archive_weights`), so streams encoded with them still decode: a decoder asks
+:func:`load_model` for the stream's sha256 and gets the installed file or the archived one.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from codec.models.scene_model import GainedMeanScaleHyperprior
 from codec.options import ATTENTION_MODULES, ATTENTIONS, ROLES
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+#: replaced weights, kept for the streams encoded with them (under each weights dir)
+ARCHIVE = "archive"
 
 #: lambdas of quality 1..6 (loss = lambda * 255^2 * MSE + bpp); 3..6 are the paper's points.
 LAMBDAS = (0.0018, 0.0035, 0.0067, 0.013, 0.025, 0.05)
@@ -114,9 +120,40 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def load_model(name: str, attention: str = "none", *, role: str = "intra",
+def archived_path(stem: str, sha256: str, weights_dir: Path = WEIGHTS_DIR) -> Path:
+    """Where the replaced weights ``stem`` of hash ``sha256`` are kept (``.pth``; the record beside it)."""
+    return weights_dir / ARCHIVE / f"{stem}-{sha256[:12]}.pth"
+
+
+def archived_version(name: str, attention: str, role: str, sha256: str | None,
+                     weights_dir: Path = WEIGHTS_DIR) -> str | None:
+    """``sha256`` if the archive holds those weights of ``name`` in ``role``, else ``None`` (the installed ones)."""
+    if sha256 and archived_path(weights_stem(name, attention, role), sha256, weights_dir).is_file():
+        return sha256
+    return None
+
+
+def archive_weights(stem: str, weights_dir: Path = WEIGHTS_DIR) -> Path | None:
+    """Move the installed weights ``stem`` and their record into the archive (before new ones
+    replace them); returns the archived ``.pth``, or ``None`` if none were installed."""
+    path = weights_dir / f"{stem}.pth"
+    if not path.is_file():
+        return None
+    target = archived_path(stem, file_sha256(path), weights_dir)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    path.replace(target)
+    record = path.with_suffix(".json")
+    if record.is_file():
+        record.replace(target.with_suffix(".json"))
+    return target
+
+
+def load_model(name: str, attention: str = "none", *, role: str = "intra", sha256: str | None = None,
                weights_dir: Path = WEIGHTS_DIR) -> tuple[GainedMeanScaleHyperprior, str, dict]:
     """Build ``name`` with ``attention`` in ``role`` and load its committed weights.
+
+    ``sha256``: load the archived weights of that hash (:func:`archived_version`) instead of the
+    installed ones.
 
     Returns:
         ``(model in eval mode with entropy tables, weights sha256, training record)``;
@@ -124,7 +161,8 @@ def load_model(name: str, attention: str = "none", *, role: str = "intra",
     """
     model = build_model(get_config(name), attention, role)
     stem = weights_stem(name, attention, role)
-    path, record_path = weights_dir / f"{stem}.pth", weights_dir / f"{stem}.json"
+    path = archived_path(stem, sha256, weights_dir) if sha256 else weights_dir / f"{stem}.pth"
+    record_path = path.with_suffix(".json")
     if not path.is_file() or not record_path.is_file():
         raise SpikecodecError(f"no trained weights for {stem!r} in {weights_dir}")
     record = json.loads(record_path.read_text())

@@ -135,10 +135,11 @@ class Decoder:
 
     def _start_scenes(self, header: StreamHeader) -> None:
         codec = _installed(header.model, header.attention, header.model_sha256,
-                           lambda: load_scene_codec(header.model, attention=header.attention))
+                           lambda: load_scene_codec(header.model, header.attention, header.model_sha256))
         inter = None
         if header.predicted:
-            inter = _installed(header.model, "inter", header.inter_sha256, lambda: load_inter_codec(header.model))
+            inter = _installed(header.model, "inter", header.inter_sha256,
+                               lambda: load_inter_codec(header.model, header.inter_sha256))
         self._scenes = SceneReconstructor(codec, inter, header.height, header.width)
         if self.pool is not None:
             key = CodecKey(header.model, header.attention, header.model_sha256, header.inter_sha256)
@@ -207,10 +208,10 @@ class Decoder:
 
 
 def _installed(model: str, variant: str, sha256: str, load: Callable[[], SceneCodec]) -> SceneCodec:
-    """The installed codec ``load()`` returns, checked against the stream's weights hash.
+    """The codec ``load()`` returns (installed or archived weights), checked against the stream's weights hash.
 
     Raises:
-        BitstreamError: the weights are missing or differ from the stream's.
+        BitstreamError: the weights are missing or differ from the stream's (neither installed nor archived).
     """
     try:
         codec = load()
@@ -219,6 +220,6 @@ def _installed(model: str, variant: str, sha256: str, load: Callable[[], SceneCo
     if codec.weights_sha256 != sha256:
         raise BitstreamError(
             f"stream was encoded with {model!r} ({variant}) weights sha256 {sha256[:12]}..., "
-            f"installed weights are {codec.weights_sha256[:12]}..."
+            f"installed weights are {codec.weights_sha256[:12]}... and the archive has none of that hash"
         )
     return codec

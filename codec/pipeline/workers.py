@@ -95,8 +95,8 @@ class SceneWorker:
         from codec.models import load_inter_codec, load_scene_codec
 
         torch.set_num_threads(threads)
-        self.intra = load_scene_codec(key.model, attention=key.attention)
-        self.inter = load_inter_codec(key.model) if key.inter_sha256 else None
+        self.intra = load_scene_codec(key.model, key.attention, key.intra_sha256)
+        self.inter = load_inter_codec(key.model, key.inter_sha256) if key.inter_sha256 else None
         for codec, digest in ((self.intra, key.intra_sha256), (self.inter, key.inter_sha256)):
             if codec is not None and codec.weights_sha256 != digest:
                 raise SpikecodecError(f"worker has {key.model!r} weights sha256 {codec.weights_sha256[:12]}..., "

@@ -20,7 +20,7 @@ import torch
 
 from codec.evaluate.images import codec_rd, load_gray
 from codec.evaluate.reds import reds_points
-from codec.models.registry import WEIGHTS_DIR, file_sha256, first_quality, get_config, weights_stem
+from codec.models.registry import WEIGHTS_DIR, archive_weights, file_sha256, first_quality, get_config, weights_stem
 from codec.models.scene_codec import SceneCodec
 from codec.models.scene_model import GainedMeanScaleHyperprior
 
@@ -29,7 +29,8 @@ def export_model(model: GainedMeanScaleHyperprior, model_name: str, attention: s
                  record: dict, data_root: Path, weights_dir: Path = WEIGHTS_DIR,
                  kodak: bool = True, reds: bool = True,
                  evaluations: dict[str, Callable[[SceneCodec], Any]] | None = None) -> dict:
-    """Write ``<stem>.pth`` and ``<stem>.json``; returns the record.
+    """Write ``<stem>.pth`` and ``<stem>.json``; returns the record. Weights they replace go to
+    the archive (:func:`codec.models.registry.archive_weights`), so streams coded with them still decode.
 
     ``attention`` (``"none"``, ``"soam"``, ``"bisoam"``) and ``role`` (``"intra"``, or
     ``"inter"`` for the residual codec) name the weights. ``data_root`` is the shared data folder: Kodak
@@ -53,6 +54,7 @@ def export_model(model: GainedMeanScaleHyperprior, model_name: str, attention: s
     state = {k: v.half() if k in params else v for k, v in model.state_dict().items()}
     stem = weights_stem(model_name, attention, role)
     weights_dir.mkdir(parents=True, exist_ok=True)
+    archive_weights(stem, weights_dir)
     path = weights_dir / f"{stem}.pth"
     torch.save(state, path)
     record = {"name": model_name, "attention": attention, "role": role,

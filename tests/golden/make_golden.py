@@ -4,7 +4,10 @@ Run only when a change of the bitstream is intended (``python tests/golden/make_
 from the repository root): after bumping ``FORMAT_VERSION`` (``codec/bitstream/header.py``),
 which adds a set for the new version and keeps the older sets, or, when the format is the
 same and only the encoder's choices or weights changed, with ``--replace`` to overwrite
-the current version's set. ``tests/test_golden.py`` checks the files against the code.
+the current version's set. A replaced stream whose scene codec weights were retrained is
+kept as ``v<V>-<case>-w<sha12>.spkc`` (``"archived_weights": true``): it must go on decoding
+through the weights archive (:mod:`codec.models.registry`). ``tests/test_golden.py`` checks
+the files against the code.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from codec.bitstream import FORMAT_VERSION
+from codec.bitstream import FORMAT_VERSION, RecordParser
+from codec.models import load_inter_codec, load_scene_codec
 from codec.pipeline import Decoder, Encoder, EncoderConfig
 from codec.sensor import SensorParams
 
@@ -85,6 +89,26 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def retrained(stream: dict) -> bool:
+    """Whether ``stream`` (a manifest entry) was coded with scene codec weights that are no longer installed."""
+    header = RecordParser().feed((HERE / stream["file"]).read_bytes())[0]
+    if not header.has_scenes:
+        return False
+    installed = {load_scene_codec(header.model, header.attention).weights_sha256}
+    if header.inter_sha256:
+        installed.add(load_inter_codec(header.model).weights_sha256)
+    return not {header.model_sha256, header.inter_sha256} - {""} <= installed
+
+
+def keep_retrained(stream: dict) -> dict:
+    """Rename ``stream``'s file to ``...-w<sha12>.spkc`` and mark it as made with archived weights."""
+    header = RecordParser().feed((HERE / stream["file"]).read_bytes())[0]
+    name = stream["file"].removesuffix(".spkc") + f"-w{header.model_sha256[:12]}.spkc"
+    (HERE / stream["file"]).replace(HERE / name)
+    print(f"kept {stream['file']} as {name} (its weights are archived)")
+    return {**stream, "file": name, "archived_weights": True}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replace", action="store_true", help="overwrite the current version's set")
@@ -95,7 +119,9 @@ def main() -> None:
     if not INPUT.is_file():
         np.savez_compressed(INPUT, packed=np.packbits(simulate_input()))
     planes = golden_input()
-    streams = [s for s in manifest["streams"] if s["version"] != FORMAT_VERSION]
+    streams = [s if s["version"] != FORMAT_VERSION or s.get("archived_weights") else keep_retrained(s)
+               for s in manifest["streams"]
+               if s["version"] != FORMAT_VERSION or s.get("archived_weights") or retrained(s)]
     for case, config in CASES.items():
         data = encode(planes, config)
         name = f"v{FORMAT_VERSION}-{case}.spkc"
