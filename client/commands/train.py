@@ -40,6 +40,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr", type=float, default=None, help="learning rate")
     parser.add_argument("--batch", type=int, default=None, help="batch size")
     parser.add_argument("--crop", type=int, default=None, help="square crop side (pixels)")
+    parser.add_argument("--init", default=None, metavar="MODEL",
+                        help="codec and inter stages: start a new run from the committed weights of MODEL "
+                             "(model tensors only, fresh optimizer)")
+    parser.add_argument("--anneal", type=_anneal, default=None, metavar="STEPS:LR",
+                        help="the last STEPS steps learn at LR (default: the stage's own)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
     parser.add_argument("--export-only", action="store_true",
                         help="export the stage's latest checkpoint without training")
@@ -55,6 +60,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     classifier.add_argument("--output", default=None, metavar="PATH",
                             help="weights file (+ .json record) (default: the shipped digits classifier)")
     add_device_argument(parser)
+
+
+def _anneal(text: str) -> tuple[int, float]:
+    steps, _, lr = text.partition(":")
+    try:
+        return int(steps), float(lr)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected STEPS:LR, e.g. 2000:2e-5, got {text!r}") from None
 
 
 def run(args: argparse.Namespace) -> dict:

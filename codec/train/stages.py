@@ -62,7 +62,7 @@ def last_metrics(run: RunDir, step: int) -> dict:
 
 def _settings(stage: str, args: argparse.Namespace) -> dict:
     out = dict(DEFAULTS.get(f"{stage}:{args.model}", DEFAULTS[stage]))
-    for key in ("steps", "lr", "batch", "crop"):
+    for key in ("steps", "lr", "batch", "crop", "init", "anneal"):
         value = getattr(args, key)
         if value is not None:
             out[key] = value
@@ -71,6 +71,14 @@ def _settings(stage: str, args: argparse.Namespace) -> dict:
     if out["crop"] % STRIDE:
         raise SpikecodecError(f"--crop must be a multiple of {STRIDE}, got {out['crop']}")
     return out
+
+
+def _schedule_flags(settings: dict) -> str:
+    """The ``--init`` and ``--anneal`` flags that repeat ``settings`` on a command line."""
+    flags = f" --init {settings['init']}" if settings.get("init") else ""
+    if settings.get("anneal"):
+        flags += f" --anneal {settings['anneal'][0]}:{settings['anneal'][1]:g}"
+    return flags
 
 
 def _record(stage: str, summary: dict, run: RunDir, settings: dict) -> dict:
@@ -87,11 +95,14 @@ def _codec(args: argparse.Namespace, runs: Path) -> dict:
 
     run = RunDir(runs / ("codec" if args.model == "spikecodec-base" else f"codec-{args.model}"))
     s = _settings("codec", args)
+    init_sha = file_sha256(WEIGHTS_DIR / f"{s['init']}.pth") if s.get("init") else None
     model, summary = train_codec(run, args.data, args.model, s["steps"], s["batch"], s["crop"], s["lr"],
                                  anneal=s.get("anneal"), init=s.get("init"), tfp_noise=s.get("tfp_noise", 0.0))
     record = _record("I: codec on gray natural images", summary, run, s)
     record["command"] = (f"spikecodec train --stage codec --steps {summary['step']} "
-                         f"--batch {s['batch']} --crop {s['crop']} --lr {s['lr']:g}")
+                         f"--batch {s['batch']} --crop {s['crop']} --lr {s['lr']:g}" + _schedule_flags(s))
+    if s.get("init"):
+        record["initialised_from_sha256"] = init_sha
     record = export_model(model, args.model, "none", "intra", record, args.data)
     return {"steps": record["steps"], "kodak_gray": record["kodak_gray"], "sha256": record["sha256"]}
 
