@@ -20,6 +20,11 @@ from codec import options
 
 #: a parser or an argument group of one
 Parser = argparse._ActionsContainer
+#: what ``--device`` help says on every command (the reason: :mod:`codec.device`)
+DEVICE_HELP = ("the entropy model (hyper transforms, context networks, CDF indexes, rANS) always runs on the CPU "
+               "in float32, so a stream coded on either device decodes on either; cpu is bit-exact across runs and "
+               "machines with the same CPU instruction set, cuda may round decoded scenes differently by one 8-bit "
+               "level at rare pixels; cuda needs a CUDA device and excludes --workers/--ray")
 
 
 def _default(value: Any, inherit: bool) -> tuple[Any, str]:
@@ -161,12 +166,19 @@ def existing_folder(text: str) -> str:
     return text
 
 
-def add_device_argument(parser: Parser) -> None:
-    """``--device cpu|cuda``: where torch computes (checked by :func:`codec.device.check_device`)."""
+def add_device_argument(parser: Parser, runs: str) -> None:
+    """``--device cpu|cuda``: where ``runs`` (what the command computes with torch) runs; checked by
+    :func:`codec.device.check_device`."""
     parser.add_argument("--device", choices=options.DEVICES, default=options.DEFAULT_DEVICE,
-                        help=f"where torch computes (default {options.DEFAULT_DEVICE}): cpu is bit-exact across runs "
-                             "and thread counts, and its streams decode on any CPU with the same instruction set; "
-                             "cuda is refused by this build (no GPU code path yet)")
+                        help=f"where {runs} run (default {options.DEFAULT_DEVICE}); {DEVICE_HELP}")
+
+
+def coding_device(args: argparse.Namespace) -> options.Device:
+    """The checked ``--device`` of a command with :func:`add_worker_arguments` (refused with them),
+    before any worker starts (:func:`codec.device.coding_device`)."""
+    from codec.device import coding_device as check
+
+    return check(args.device, args.workers if args.workers is not None else args.ray)
 
 
 def add_worker_arguments(parser: Parser) -> None:

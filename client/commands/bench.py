@@ -82,7 +82,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fps", type=float, default=None,
                         help="simulated sources: keyframes per second of camera time")
     parser.add_argument("--seed", type=int, default=0, help="simulated sources: seed (default 0)")
-    add_device_argument(parser)
+    add_device_argument(parser, "the codec curves' learned parts (as in encode and decode; anchors and reference "
+                                "scenes use the CPU)")
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -93,13 +94,13 @@ def run(args: argparse.Namespace) -> dict:
     from codec.evaluate.sources import parse_crop
     from codec.evaluate.sweep import BenchSettings
 
-    check_device(args.device)
-
+    device = check_device(args.device)
     settings = BenchSettings(
         window=args.window, offset=args.offset, model=args.model, qualities=args.qualities,
         attentions=args.attention, intra_periods=args.intra_period, gops=args.gop, inter_offsets=args.inter_offset,
         anchors=args.anchor, qps=args.qps, preset=args.preset, threads=args.threads, vvc_outputs=args.vvc_outputs,
         fr_window=args.fr_window, height=args.height, width=args.width, planes=args.planes,
         crop=parse_crop(args.crop), fps=args.fps, seed=args.seed, dataset=args.dataset, bd_anchors=args.bd_anchor,
+        device=device,
     )
     return run_bench(args.sources, settings, args.recon, Path(args.output))

@@ -26,22 +26,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_scene_arguments(parser)
     add_exact_arguments(parser)
     add_file_arguments(parser)
-    add_device_argument(parser)
+    add_device_argument(parser, "the reconstruction network (--recon net), the spike attention and the scene "
+                                "codec's analysis and synthesis transforms")
     add_worker_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> dict:
-    from client.arguments import worker_pool
-    from codec.device import check_device
+    from client.arguments import coding_device, worker_pool
     from codec.pipeline import EncoderConfig, encode_file
 
-    check_device(args.device)
-
+    device = coding_device(args)
     config = EncoderConfig(quality=args.quality, window=args.window, offset=args.offset,
                            recon=args.recon, attention=args.attention, model=args.model,
                            intra_period=args.intra_period, gop=args.gop, gop_size=args.gop_size,
                            exact=args.exact)
     with worker_pool(args) as pool:
         summary = encode_file(args.input, args.output, config, height=args.height, width=args.width, progress=True,
-                              dataset=args.dataset, pool=pool)
+                              dataset=args.dataset, pool=pool, device=device)
         return {**summary, "workers": pool.workers if pool else 0}

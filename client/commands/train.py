@@ -59,7 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                             help="tfp: middle planes of the scene; planes: time bins (default 0: all planes / 4 bins)")
     classifier.add_argument("--output", default=None, metavar="PATH",
                             help="weights file (+ .json record) (default: the shipped digits classifier)")
-    add_device_argument(parser)
+    add_device_argument(parser, "the stage's networks and batches (the classifier stage trains on the CPU)")
 
 
 def _anneal(text: str) -> tuple[int, float]:

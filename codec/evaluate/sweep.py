@@ -33,6 +33,7 @@ import numpy as np
 from codec.anchors import AnchorInput, get_anchor
 from codec.anchors.video import VideoAnchor
 from codec.bitstream import FORMAT_VERSION
+from codec.device import CPU
 from codec.errors import SpikecodecError
 from codec.evaluate.cache import config_hash
 from codec.evaluate.scores import (
@@ -100,6 +101,7 @@ class BenchSettings:
     seed: int = 0
     dataset: str | None = None
     bd_anchors: tuple[str, ...] | None = None
+    device: str = CPU
 
     def source_config(self, spec: str) -> dict[str, Any]:
         """Everything a source's planes and reference scenes depend on."""
@@ -197,6 +199,8 @@ def plan(spec: str, settings: BenchSettings) -> list[Job]:
         low, high = codec.quality_range
         curve, config = f"spikecodec-{attention}", {**base, "model": codec.name, "sha256": codec.weights_sha256,
                                                      "attention": attention, "format_version": FORMAT_VERSION}
+        if settings.device != CPU:  # only then: the points cached on the CPU keep their keys
+            config["device"] = settings.device
         variants = [(curve, {**config, "gop": "intra"})]
         if period > 1:
             inter = load_inter_codec(settings.model)
@@ -281,13 +285,13 @@ def _code_ours(src: PreparedSource, job: Job, settings: BenchSettings) -> Coded:
                            attention=job.config["attention"], model=settings.model,
                            intra_period=job.config.get("intra_period", 1), gop=job.config["gop"],
                            inter_offset=job.config.get("inter_offset", DEFAULT_INTER_OFFSET))
-    encoder = Encoder(config, h, w, src.sensor, num_planes=t)
+    encoder = Encoder(config, h, w, src.sensor, num_planes=t, device=settings.device)
     records = [encoder.header_record()]
     for start in range(0, t, BLOCK_PLANES):
         records += encoder.push(src.planes[start : start + BLOCK_PLANES])
     records += encoder.finish()
     scenes: list[np.ndarray] = []
-    decoder = Decoder(on_scene=lambda centre, scene: scenes.append(scene_values(scene)))
+    decoder = Decoder(on_scene=lambda centre, scene: scenes.append(scene_values(scene)), device=settings.device)
     decoded = np.concatenate([decoder.push(record) for record in records])
     decoder.finish()
     return Coded(8 * sum(len(r) for r in records), np.stack(scenes), decoded)

@@ -28,6 +28,7 @@ from functools import lru_cache
 # deprecated on every import; the warning is about compressai's code, not ours.
 warnings.filterwarnings("ignore", message=r"`torch.jit.script` is deprecated", category=FutureWarning)
 
+from codec.device import CPU
 from codec.models.registry import ATTENTIONS, CONFIGS, archived_version, first_quality, get_config, load_model
 from codec.models.scene_codec import SceneCodec
 from codec.options import DEFAULT_ATTENTION, DEFAULT_MODEL
@@ -36,27 +37,22 @@ __all__ = ["ATTENTIONS", "CONFIGS", "SceneCodec", "load_inter_codec", "load_scen
 
 
 def load_scene_codec(name: str = DEFAULT_MODEL, attention: str = DEFAULT_ATTENTION,
-                     sha256: str | None = None) -> SceneCodec:
-    """The named model with the committed weights for ``attention`` (cached per process);
+                     sha256: str | None = None, device: str = CPU) -> SceneCodec:
+    """The named model with the committed weights for ``attention`` (cached per process and device);
     ``sha256``: a stream's weights, taken from the archive when they were replaced
-    (:mod:`codec.models.registry`), else the installed ones.
+    (:mod:`codec.models.registry`), else the installed ones; ``device``: where its analysis/synthesis
+    transforms and attention compute (the entropy model stays on the CPU; :mod:`codec.device`).
 
     Raises:
         SpikecodecError: unknown name/attention, missing weights, or a weight file
             whose sha256 does not match its training record.
     """
-    return _scene_codec(name, attention, archived_version(name, attention, "intra", sha256))
+    return _load_codec(name, attention, "intra", archived_version(name, attention, "intra", sha256), str(device))
 
 
-@lru_cache(maxsize=None)
-def _scene_codec(name: str, attention: str, archived: str | None) -> SceneCodec:
-    model, digest, record = load_model(name, attention, sha256=archived)
-    return SceneCodec(model, name, attention, digest, record)
-
-
-def load_inter_codec(name: str = DEFAULT_MODEL, sha256: str | None = None) -> SceneCodec:
-    """The named model's inter (residual) codec with its committed weights (cached per process;
-    ``sha256`` as for :func:`load_scene_codec`).
+def load_inter_codec(name: str = DEFAULT_MODEL, sha256: str | None = None, device: str = CPU) -> SceneCodec:
+    """The named model's inter (residual) codec with its committed weights (cached per process and
+    device; ``sha256`` and ``device`` as for :func:`load_scene_codec`).
 
     It codes ``scene - reference`` in [-1, 1] (see :mod:`codec.pipeline.prediction`);
     it has no attention.
@@ -64,11 +60,12 @@ def load_inter_codec(name: str = DEFAULT_MODEL, sha256: str | None = None) -> Sc
     Raises:
         SpikecodecError: unknown name, missing weights or a sha256 mismatch.
     """
-    return _inter_codec(name, archived_version(name, "none", "inter", sha256))
+    return _load_codec(name, "none", "inter", archived_version(name, "none", "inter", sha256), str(device))
 
 
 @lru_cache(maxsize=None)
-def _inter_codec(name: str, archived: str | None) -> SceneCodec:
-    model, digest, record = load_model(name, role="inter", sha256=archived)
-    return SceneCodec(model, name, "none", digest, record, residual=True,
-                      first_quality=first_quality(get_config(name), "inter"))
+def _load_codec(name: str, attention: str, role: str, archived: str | None, device: str) -> SceneCodec:
+    """One loaded codec per ``(name, attention, role, weights, device)`` and process."""
+    model, digest, record = load_model(name, attention, role=role, sha256=archived)
+    return SceneCodec(model.place(device), name, attention, digest, record, residual=role == "inter",
+                      first_quality=first_quality(get_config(name), role))

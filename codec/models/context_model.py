@@ -24,7 +24,10 @@ residual that needs no correction) costs only a few bytes.
 
 Determinism: the parameter networks run in float32 under a fixed thread count
 (:mod:`codec.models.threads`), so encoder and decoder derive the same CDF
-indexes in any process whatever its torch thread setting.
+indexes in any process whatever its torch thread setting. They stay on the CPU
+whatever ``--device`` (:meth:`~codec.models.scene_model.GainedMeanScaleHyperprior.place`
+moves only the analysis and synthesis transforms): a GPU would round them differently
+and its streams would not decode on a CPU (:mod:`codec.device`).
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from compressai.ops import quantize_ste
 from torch import Tensor, nn
 
 from codec.models.attention import SpikeAttention
-from codec.models.scene_model import HYPER_THREADS, TRANSFORM_THREADS, GainedMeanScaleHyperprior
+from codec.models.scene_model import HYPER_THREADS, GainedMeanScaleHyperprior
 from codec.models.threads import fixed_threads
 
 
@@ -200,9 +203,7 @@ class GainedContextHyperprior(GainedMeanScaleHyperprior):
     def compress(self, x: Tensor, level: float, attn: Tensor | None = None) -> dict:
         """``x`` ``(1,1,H,W)`` -> ``{"strings": [[string]], "shape": (h, w) of z, "y_hat": the
         latent exactly as :meth:`decompress` decodes it}`` (one rANS string for z and y)."""
-        with fixed_threads(TRANSFORM_THREADS):
-            y = self.analysis(x, attn) * self.gain.gain(level)
-            z = self.h_a(y) * self.hyper_gain.gain(level)
+        y, z = self.latents(x, level, attn)
         encoder = BufferedRansEncoder()
         eb = self.entropy_bottleneck
         z_symbols = eb.quantize(z, "symbols", eb._get_medians())

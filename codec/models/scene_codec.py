@@ -63,7 +63,14 @@ class SceneCodec:
         if not (0 < height <= MAX_SIDE and 0 < width <= MAX_SIDE):
             raise SpikecodecError(f"scene size {height}x{width} outside 1..{MAX_SIDE}")
 
+    @property
+    def device(self) -> torch.device:
+        """Where the analysis and synthesis transforms (and the attention) compute; the entropy
+        model is on the CPU whatever this is (:mod:`codec.device`)."""
+        return self.model.transform_device
+
     def _attention_map(self, shape: tuple[int, int], before, after) -> torch.Tensor | None:
+        """``(1,N,H'/2,W'/2)`` attention map on :attr:`device`, or None without attention."""
         module = self.model.attention
         if module is None:
             return None
@@ -78,7 +85,7 @@ class SceneCodec:
                 raise SpikeFormatError(f"spike planes of shape {spikes.shape} do not match "
                                        f"a {shape[0]}x{shape[1]} scene")
             binned = torch.from_numpy(bin_spikes(spikes, module.steps, reverse))
-            rates[i] = pad_to_multiple(binned[None])
+            rates[i] = pad_to_multiple(binned[None]).to(self.device)
         with torch.inference_mode(), fixed_threads(TRANSFORM_THREADS):
             return module(rates[0], rates[1])
 

@@ -9,6 +9,14 @@ Determinism: the entropy parameters (``h_s``) and both transforms run under a
 fixed thread count (:mod:`codec.models.threads`), so an encoder and a decoder in
 processes with different torch thread settings derive identical Gaussian indexes
 and means, and the decoded scene does not depend on the host's setting.
+
+Devices (:mod:`codec.device`): :meth:`GainedMeanScaleHyperprior.place` moves only the
+transforms that decide no symbol (:data:`DEVICE_MODULES`) to a device such as a GPU;
+``h_a``, ``h_s``, the gains, the entropy models and (in the context model) the
+context parameter networks stay on the CPU in float32, because the decoder must
+recompute the encoder's CDF indexes bit for bit and a GPU rounds convolutions
+differently. Coding moves ``y`` to the CPU after the analysis and ``y_hat`` to the
+device for the synthesis, so a stream coded on either device decodes on either.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from compressai.models import CompressionModel
 from compressai.ops import quantize_ste
 from torch import Tensor
 
+from codec.device import CPU
 from codec.models import transforms
 from codec.models.attention import SpikeAttention
 from codec.models.gain import GainUnit
@@ -30,6 +39,9 @@ from codec.models.threads import fixed_threads
 HYPER_THREADS = 1
 #: threads used by g_a / g_s whatever the caller's setting.
 TRANSFORM_THREADS = 2
+#: the modules :meth:`GainedMeanScaleHyperprior.place` may move off the CPU: no symbol depends on them
+#: (the decoder never runs ``g_a`` or the attention; ``g_s`` only turns the decoded latent into a scene)
+DEVICE_MODULES = ("g_a_head", "g_a", "g_s", "attention")
 
 
 class ScaleIndexedGaussian(GaussianConditional):
@@ -78,6 +90,20 @@ class GainedMeanScaleHyperprior(CompressionModel):
             f = f + f * attn
         return self.g_a(f)
 
+    def place(self, device: str | torch.device) -> GainedMeanScaleHyperprior:
+        """Move the :data:`DEVICE_MODULES` to ``device`` for coding (everything else stays where it is,
+        on the CPU for a loaded model); returns the model. Training moves the whole model instead."""
+        for name in DEVICE_MODULES:
+            module = getattr(self, name)
+            if module is not None:
+                module.to(device)
+        return self
+
+    @property
+    def transform_device(self) -> torch.device:
+        """Where the analysis and synthesis transforms compute (:meth:`place`)."""
+        return next(self.g_s.parameters()).device
+
     def forward(self, x: Tensor, level: Tensor, attn: Tensor | None = None) -> dict:
         """Training pass.
 
@@ -98,16 +124,25 @@ class GainedMeanScaleHyperprior(CompressionModel):
         x_hat = self.g_s(y_hat * self.gain.inverse(level))
         return {"x_hat": x_hat, "likelihoods": {"y": y_likelihoods, "z": z_likelihoods}}
 
+    def latents(self, x: Tensor, level: float, attn: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """``(y, z)`` to code for ``x`` ``(1,1,H,W)``: the analysis on :attr:`transform_device` (``x`` and
+        ``attn`` are moved there), then ``y`` on the CPU, where ``h_a`` and quantisation run (fixed threads)."""
+        with fixed_threads(TRANSFORM_THREADS):
+            y = self.analysis(x.to(self.transform_device), attn).to(CPU) * self.gain.gain(level)
+            z = self.h_a(y) * self.hyper_gain.gain(level)
+        return y, z
+
     def _entropy_indexes(self, z_hat: Tensor, level: float) -> tuple[Tensor, Tensor]:
-        """Gaussian CDF indexes and means from the decoded hyper-latent (exact)."""
+        """Gaussian CDF indexes and means from the decoded hyper-latent (exact: CPU, float32, fixed threads)."""
         with fixed_threads(HYPER_THREADS):
             scales, means = self.h_s(z_hat * self.hyper_gain.inverse(level)).chunk(2, dim=1)
             return self.gaussian_conditional.build_indexes(scales), means
 
     def synthesis(self, y_hat: Tensor, level: float) -> Tensor:
-        """Decoded latent ``(1,M,h,w)`` -> ``x_hat`` ``(1,1,16h,16w)`` (not clamped), fixed threads."""
+        """Decoded latent ``(1,M,h,w)`` on the CPU -> ``x_hat`` ``(1,1,16h,16w)`` on the CPU (not clamped),
+        computed on :attr:`transform_device` with fixed threads."""
         with fixed_threads(TRANSFORM_THREADS):
-            return self.g_s(y_hat * self.gain.inverse(level))
+            return self.g_s((y_hat * self.gain.inverse(level)).to(self.transform_device)).to(CPU)
 
     @torch.inference_mode()
     def compress(self, x: Tensor, level: float, attn: Tensor | None = None) -> dict:
@@ -117,9 +152,7 @@ class GainedMeanScaleHyperprior(CompressionModel):
         ``synthesis(y_hat, level)`` is then the decoder's ``x_hat`` bit for bit,
         without entropy decoding (the encoder's own reconstruction).
         """
-        with fixed_threads(TRANSFORM_THREADS):
-            y = self.analysis(x, attn) * self.gain.gain(level)
-            z = self.h_a(y) * self.hyper_gain.gain(level)
+        y, z = self.latents(x, level, attn)
         z_strings = self.entropy_bottleneck.compress(z)
         z_hat = self.entropy_bottleneck.decompress(z_strings, z.shape[-2:])
         indexes, means = self._entropy_indexes(z_hat, level)

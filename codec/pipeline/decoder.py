@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 import numpy as np
 
 from codec.bitstream import ExactRecord, RecordParser, SceneRecord, StreamHeader
+from codec.device import CPU, coding_device, scene_codec_device
 from codec.errors import BitstreamError, SpikecodecError
 from codec.models import SceneCodec, load_inter_codec, load_scene_codec
 from codec.pipeline.exact import ExactLayerDecoder
@@ -57,6 +58,8 @@ class Decoder:
         on_scene: called with ``(centre, scene)`` for every decoded scene, in
             order, ``scene`` being the ``(H, W)`` uint8 scene that regeneration used.
         pool: decode the scenes on these Ray workers.
+        device: where the scene codec's synthesis transform computes (:mod:`codec.device`; the
+            entropy decoding is on the CPU whatever this is; ``cpu`` with a ``pool``).
 
     Attributes:
         header: the stream header once read, else ``None``.
@@ -65,9 +68,12 @@ class Decoder:
             ``regeneration`` and decoding the ``exact`` layer.
     """
 
-    def __init__(self, on_scene: SceneCallback | None = None, pool: WorkerPool | None = None) -> None:
+    def __init__(self, on_scene: SceneCallback | None = None, pool: WorkerPool | None = None,
+                 device: str = CPU) -> None:
+        device = coding_device(device, pool)
         self.on_scene = on_scene
         self.pool = pool
+        self.device = device
         self._jobs: JobQueue[SceneRecord, int, np.ndarray] | None = None
         self.header: StreamHeader | None = None
         self.num_planes = 0
@@ -134,12 +140,13 @@ class Decoder:
         self.timings["setup"] = time.perf_counter() - tic
 
     def _start_scenes(self, header: StreamHeader) -> None:
+        on = scene_codec_device(self.device, header.exact)
         codec = _installed(header.model, header.attention, header.model_sha256,
-                           lambda: load_scene_codec(header.model, header.attention, header.model_sha256))
+                           lambda: load_scene_codec(header.model, header.attention, header.model_sha256, on))
         inter = None
         if header.predicted:
             inter = _installed(header.model, "inter", header.inter_sha256,
-                               lambda: load_inter_codec(header.model, header.inter_sha256))
+                               lambda: load_inter_codec(header.model, header.inter_sha256, on))
         self._scenes = SceneReconstructor(codec, inter, header.height, header.width)
         if self.pool is not None:
             key = CodecKey(header.model, header.attention, header.model_sha256, header.inter_sha256)

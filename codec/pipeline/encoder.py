@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from codec.bitstream import StreamHeader, end_record, header_record, scene_record
+from codec.device import CPU, coding_device, scene_codec_device
 from codec.errors import SpikecodecError, SpikeFormatError
 from codec.io.packing import pack_planes, plane_bytes, unpack_planes
 from codec.models import SceneCodec, load_inter_codec, load_scene_codec
@@ -67,6 +68,8 @@ class Encoder:
         codecs: ``(intra, inter)`` scene codecs to use instead of the installed weights of
             ``config.model`` (training evaluates weights before they are installed).
         pool: code the scenes on these Ray workers (not with ``codecs``).
+        device: where the reconstruction network and the scene codec's transforms compute
+            (:mod:`codec.device`; ``cpu`` with a ``pool``).
 
     Raises:
         SpikecodecError: a bad configuration, or a ``pool`` with a random-access structure whose
@@ -87,8 +90,10 @@ class Encoder:
 
     def __init__(self, config: EncoderConfig, height: int, width: int,
                  sensor: SensorParams = SensorParams(), num_planes: int = 0,
-                 codecs: tuple[SceneCodec, SceneCodec | None] | None = None, pool: WorkerPool | None = None) -> None:
+                 codecs: tuple[SceneCodec, SceneCodec | None] | None = None, pool: WorkerPool | None = None,
+                 device: str = CPU) -> None:
         tic = time.perf_counter()
+        device = coding_device(device, pool)
         self.config = config
         self.predictor: PredictiveEncoder | None = None
         self.jobs: JobQueue[SceneTask, int, CodedScene] | None = None
@@ -100,7 +105,7 @@ class Encoder:
             )
             self._before = self._after = 0
         else:
-            self._setup_scenes(config, height, width, sensor, num_planes, codecs)
+            self._setup_scenes(config, height, width, sensor, num_planes, codecs, device)
         self.exact = ExactLayerEncoder(self.header) if config.exact != "none" else None
         if pool is not None and self.header.has_scenes:
             self.jobs = self._job_queue(pool)
@@ -118,15 +123,16 @@ class Encoder:
         self.timings = {"setup": time.perf_counter() - tic, "reconstruct": 0.0, "coding": 0.0, "exact": 0.0}
 
     def _setup_scenes(self, config: EncoderConfig, height: int, width: int, sensor: SensorParams,
-                      num_planes: int, codecs: tuple[SceneCodec, SceneCodec | None] | None) -> None:
+                      num_planes: int, codecs: tuple[SceneCodec, SceneCodec | None] | None, device: str) -> None:
         """Load the scene codec(s), the reconstructor and the filter; the header of a stream with scenes."""
-        self.codec = codecs[0] if codecs else load_scene_codec(config.model, attention=config.attention)
+        on = scene_codec_device(device, config.exact)
+        self.codec = codecs[0] if codecs else load_scene_codec(config.model, attention=config.attention, device=on)
         low, high = self.codec.quality_range
         if not low <= config.quality <= high:
             raise SpikecodecError(f"quality {config.quality:g} outside the model's range [{low:g}, {high:g}]")
         predicted = config.gop != "intra" and config.intra_period > 1
-        inter = (codecs[1] if codecs else load_inter_codec(config.model)) if predicted else None
-        self.recon = get_reconstructor(config.recon, config.window)
+        inter = (codecs[1] if codecs else load_inter_codec(config.model, device=on)) if predicted else None
+        self.recon = get_reconstructor(config.recon, config.window, device=device)
         gop = config.gop if predicted else "intra"
         self.header = StreamHeader(
             height=height, width=width, num_planes=num_planes, window=config.window,

@@ -21,6 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 from codec.bitstream import StreamHeader
+from codec.device import CPU
 from codec.io import open_spikes, open_writer, spike_format
 from codec.metrics import bpp, bpsp
 from codec.pipeline.config import EncoderConfig
@@ -55,19 +56,21 @@ def _progress(total: int | None, desc: str, show: bool) -> tqdm:
 
 def encode_file(src: str | Path, dst: str | Path, config: EncoderConfig,
                 height: int | None = None, width: int | None = None, progress: bool = False,
-                dataset: str | None = None, pool: WorkerPool | None = None) -> dict:
+                dataset: str | None = None, pool: WorkerPool | None = None, device: str = CPU) -> dict:
     """Encode a spike file (``.dat`` needs ``height``/``width``, default 250x400) to ``dst`` (``.spkc``).
 
     Args:
         progress: show a progress bar on stderr (when it is a terminal).
         dataset: HDF5: read this plain ``(T, H, W)`` dataset (:func:`codec.io.open_spikes`).
         pool: code the scenes on these Ray workers (the same bytes).
+        device: where the learned parts compute (:class:`~codec.pipeline.encoder.Encoder`).
     """
     dst = Path(dst)
     start = time.perf_counter()
     read = 0.0
     with open_spikes(src, height, width, dataset) as reader, _atomic_output(dst) as tmp, open(tmp, "wb") as out:
-        encoder = Encoder(config, reader.height, reader.width, reader.sensor, num_planes=reader.num_planes, pool=pool)
+        encoder = Encoder(config, reader.height, reader.width, reader.sensor, num_planes=reader.num_planes, pool=pool,
+                          device=device)
         out.write(encoder.header_record())
         blocks = reader.iter_blocks(BLOCK_PLANES)
         with _progress(reader.num_planes, "encode", progress) as bar:
@@ -87,7 +90,7 @@ def encode_file(src: str | Path, dst: str | Path, config: EncoderConfig,
 
 
 def decode_file(src: str | Path, dst: str | Path, scenes_dir: str | Path | None = None,
-                progress: bool = False, pool: WorkerPool | None = None) -> dict:
+                progress: bool = False, pool: WorkerPool | None = None, device: str = CPU) -> dict:
     """Decode ``src`` (``.spkc``) to spikes at ``dst`` (``.dat`` or ``.h5``).
 
     Args:
@@ -95,6 +98,7 @@ def decode_file(src: str | Path, dst: str | Path, scenes_dir: str | Path | None 
             ``scene_<centre>.png`` (:func:`codec.reconstruct.pngs.scene_filename`; created if missing).
         progress: show a progress bar on stderr (when it is a terminal).
         pool: decode the scenes on these Ray workers (the same planes).
+        device: where the synthesis transform computes (:class:`~codec.pipeline.decoder.Decoder`).
     """
     dst = Path(dst)
     spike_format(dst)  # an unknown suffix fails before any decoding
@@ -107,7 +111,7 @@ def decode_file(src: str | Path, dst: str | Path, scenes_dir: str | Path | None 
         def on_scene(centre: int, scene: np.ndarray) -> None:
             write_scene_png(scenes_dir / scene_filename(centre), scene_values(scene))
 
-    decoder = Decoder(on_scene=on_scene, pool=pool)
+    decoder = Decoder(on_scene=on_scene, pool=pool, device=device)
     write = 0.0
     with open(src, "rb") as stream, _atomic_output(dst) as tmp, _progress(None, "decode", progress) as bar:
         writer = None

@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from codec.device import CPU
 from codec.errors import SpikecodecError
 from codec.reconstruct.base import RateReconstructor
 from codec.reconstruct.features import CONTEXT, NUM_FEATURES, RADII, temporal_features
@@ -106,9 +107,9 @@ def load_weights(path: Path = DEFAULT_WEIGHTS) -> ReconNet:
 
 
 @functools.lru_cache(maxsize=4)
-def _shared_model(path: str) -> ReconNet:
-    """One loaded copy of each weights file per process (the model is only read)."""
-    return load_weights(Path(path))
+def _shared_model(path: str, device: str) -> ReconNet:
+    """One loaded copy of each weights file per device and process (the model is only read)."""
+    return load_weights(Path(path)).to(device)
 
 
 class NetReconstructor(RateReconstructor):
@@ -119,13 +120,16 @@ class NetReconstructor(RateReconstructor):
             its own fixed context.
         gain: scene value per unit firing rate.
         weights: ``.pth`` file (default: the shipped weights).
+        device: where the network computes (:mod:`codec.device`; the encoder alone reconstructs,
+            so no symbol depends on the device's rounding).
     """
 
     name = "net"
 
-    def __init__(self, window: int, gain: float = 1.0, weights: Path = DEFAULT_WEIGHTS) -> None:
+    def __init__(self, window: int, gain: float = 1.0, weights: Path = DEFAULT_WEIGHTS, device: str = CPU) -> None:
         super().__init__(window, gain)
-        self.model = _shared_model(str(weights))
+        self.model = _shared_model(str(weights), str(device))
+        self.device = next(self.model.parameters()).device
 
     @property
     def context(self) -> tuple[int, int]:
@@ -135,4 +139,4 @@ class NetReconstructor(RateReconstructor):
     def block_rate(self, block: np.ndarray, centre: int) -> np.ndarray:
         """Estimated firing rate at the centre, ``(H, W)`` float32 spikes/plane."""
         features = temporal_features(torch.from_numpy(np.ascontiguousarray(block)), centre)[None]
-        return predict_rate(self.model, features)[0, 0].numpy()
+        return predict_rate(self.model, features.to(self.device))[0, 0].cpu().numpy()

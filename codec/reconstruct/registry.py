@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Callable
 
+from codec.device import CPU
 from codec.errors import SpikecodecError
 from codec.reconstruct.base import Reconstructor
 
@@ -14,7 +15,11 @@ RECONSTRUCTORS: dict[str, str] = {"tfp": "codec.reconstruct.tfp:TFP", "tfi": "co
                                   "net": "codec.reconstruct.net:NetReconstructor"}
 
 
-def get_reconstructor(name: str, window: int, gain: float = 1.0) -> Reconstructor:
+#: the reconstructors that compute with torch and so take a ``device`` (the others run on the CPU)
+ON_DEVICE = frozenset({"net"})
+
+
+def get_reconstructor(name: str, window: int, gain: float = 1.0, device: str = CPU) -> Reconstructor:
     """A reconstructor by ``name`` for scene window ``K = window``.
 
     Args:
@@ -22,9 +27,10 @@ def get_reconstructor(name: str, window: int, gain: float = 1.0) -> Reconstructo
             one of :data:`codec.options.RECONSTRUCTIONS`.
         window: ``K`` planes; TFP/TFI average over it, the network has its own context.
         gain: scene value per unit firing rate (1.0 maps rate 1 to white).
+        device: where a learned reconstructor (:data:`ON_DEVICE`) computes (:mod:`codec.device`).
     """
     if name not in RECONSTRUCTORS:
         raise SpikecodecError(f"unknown reconstruction method {name!r}; choose from {', '.join(RECONSTRUCTORS)}")
     module, cls = RECONSTRUCTORS[name].split(":")
     build: Callable[..., Reconstructor] = getattr(importlib.import_module(module), cls)
-    return build(window, gain=gain)
+    return build(window, gain=gain, **({"device": device} if name in ON_DEVICE else {}))

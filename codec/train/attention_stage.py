@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from codec.device import CPU
 from codec.models.attention import bin_spikes
 from codec.models.registry import build_model, get_config, load_model
 from codec.options import DEFAULT_MODEL
@@ -33,8 +34,9 @@ def binned(data: SpikeBatch, steps: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 def train_attention(run: RunDir, data_root: Path, variant: str, model_name: str = DEFAULT_MODEL,
                     steps: int = 3000, lr: float = 3e-4, batch: int = 4, crop: int = 128, seed: int = 2,
-                    anneal: tuple[int, float] | None = None) -> tuple[torch.nn.Module, dict]:
-    """Train ``variant``'s (``"soam"`` or ``"bisoam"``) attention module over the frozen codec.
+                    anneal: tuple[int, float] | None = None, device: str = CPU) -> tuple[torch.nn.Module, dict]:
+    """Train ``variant``'s (``"soam"`` or ``"bisoam"``) attention module over the frozen codec,
+    the networks and the batches on ``device`` (:mod:`codec.device`).
 
     Returns:
         ``(model, summary)`` as :func:`codec.train.loop.fit` gives it, plus ``"data"``.
@@ -43,19 +45,20 @@ def train_attention(run: RunDir, data_root: Path, variant: str, model_name: str 
     config = get_config(model_name)
     model = build_model(config, variant)
     model.load_state_dict(load_model(model_name)[0].state_dict(), strict=False)
-    recon = load_weights()
+    model.to(device)
+    recon = load_weights().to(device)
     sampler = SceneSampler(data_root)
     rng = np.random.default_rng(seed)
-    lambdas = torch.tensor(config.lambdas)
+    lambdas = torch.tensor(config.lambdas, device=device)
 
     def step_loss() -> dict:
         data = spike_batch(sampler, rng, batch, crop)
-        before, after = binned(data, model.attention.steps)
-        level = torch.from_numpy(rng.integers(len(lambdas), size=batch))
+        before, after = (rates.to(device) for rates in binned(data, model.attention.steps))
+        level = torch.from_numpy(rng.integers(len(lambdas), size=batch)).to(device)
         with torch.no_grad():
-            scene = recon(data.features).clamp(0, 1)
+            scene = recon(data.features.to(device)).clamp(0, 1)
         attn = model.attention(before, after if model.attention.bidirectional else None)
-        return rd_loss(model(scene, level, attn), data.target, lambdas[level])
+        return rd_loss(model(scene, level, attn), data.target.to(device), lambdas[level])
 
     # Only the attention learns: the codec stays the committed base bit for bit, so a
     # stream coded without attention and the attention variant differ only by what the

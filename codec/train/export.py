@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 import torch
 
+from codec.device import CPU
 from codec.evaluate.images import codec_rd, load_gray
 from codec.evaluate.reds import reds_points
 from codec.models.registry import WEIGHTS_DIR, archive_weights, file_sha256, first_quality, get_config, weights_stem
@@ -39,7 +40,7 @@ def export_model(model: GainedMeanScaleHyperprior, model_name: str, attention: s
     false) are measured for the record, evaluation only; ``evaluations`` adds
     ``{key: measure(exported codec)}`` entries.
     """
-    model = copy.deepcopy(model).eval()
+    model = copy.deepcopy(model).to(CPU).eval()  # exported and measured as the product codes: on the CPU
     # quantiles stay fp32: update() refits them and the medians are used in coding
     params = {name: p for name, p in model.named_parameters() if not name.endswith(".quantiles")}
     with torch.no_grad():

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from codec.device import CPU
 from codec.models.registry import build_model, get_config, load_model, role_lambdas
 from codec.options import DEFAULT_MODEL
 from codec.pipeline.motion import compensate, estimate_motion
@@ -51,26 +52,29 @@ def prediction(references: list[np.ndarray], scene: np.ndarray) -> np.ndarray:
 def train_inter(run: RunDir, data_root: Path, model_name: str = DEFAULT_MODEL,
                 steps: int = 4000, batch: int = 8, crop: int = 128, lr: float = 1e-4,
                 seed: int = 2, anneal: tuple[int, float] | None = None,
-                reference_model: str | None = None, init: str | None = None) -> tuple[torch.nn.Module, dict]:
+                reference_model: str | None = None, init: str | None = None,
+                device: str = CPU) -> tuple[torch.nn.Module, dict]:
     """Train (or resume) the inter codec; returns ``(model, fit summary with data description)``.
 
     Args:
         reference_model: the intra codec that codes the references (default: ``model_name``'s).
         init: start from this model's committed inter weights (default: ``model_name``'s intra weights).
+        device: where both codecs and the batches compute (:mod:`codec.device`); motion search and
+            prediction run on the CPU, as in the product.
     """
     torch.manual_seed(seed)
     config = get_config(model_name)
     reference_name = reference_model or model_name
-    intra = load_model(reference_name)[0]
+    intra = load_model(reference_name)[0].to(device)
     model = build_model(config, role="inter")
     if not run.checkpoint_path.is_file():
         source, role = (init, "inter") if init else (model_name, "intra")
         copied = initialise_from(model, source, role=role, below=len(config.residual_lambdas_below))
         run.log(event="init", source=f"{source}/{role}", tensors=len(copied))
-    model = model.to(memory_format=torch.channels_last)
+    model = model.to(device, memory_format=torch.channels_last)
     rng = np.random.default_rng(seed)
     bank = load_bank(run.path / "bank.npz", data_root)
-    lambdas = torch.tensor(role_lambdas(config, "inter"))
+    lambdas = torch.tensor(role_lambdas(config, "inter"), device=device)
     below = len(config.residual_lambdas_below)
     intra_levels = len(intra.lambdas)
     run.log(event="start", stage="inter", batch=batch, crop=crop)
@@ -78,11 +82,11 @@ def train_inter(run: RunDir, data_root: Path, model_name: str = DEFAULT_MODEL,
     def step_loss() -> dict:
         distance = int(rng.choice(DISTANCES))
         scenes = torch.from_numpy(np.stack([draw(bank, rng, crop, distance) for _ in range(batch)]))
-        level = torch.from_numpy(rng.integers(len(lambdas), size=batch))
+        level = torch.from_numpy(rng.integers(len(lambdas), size=batch)).to(device)
         intra_level = (level - below).clamp(0, intra_levels - 1)
         with torch.no_grad():
-            refs = [torch.round(intra(scenes[:, k : k + 1], intra_level)["x_hat"].clamp(0.0, 1.0) * 255.0)
-                    .to(torch.uint8)[:, 0].numpy() for k in (0, 2)]
+            refs = [torch.round(intra(scenes[:, k : k + 1].to(device), intra_level)["x_hat"].clamp(0.0, 1.0) * 255.0)
+                    .to(torch.uint8)[:, 0].cpu().numpy() for k in (0, 2)]
         targets, predictions = [], []
         for i in range(batch):
             if rng.random() < B_FRACTION:
@@ -92,7 +96,7 @@ def train_inter(run: RunDir, data_root: Path, model_name: str = DEFAULT_MODEL,
             targets.append(cur)
             predictions.append(prediction(references, cur))
         residual = torch.from_numpy(np.stack(targets) - np.stack(predictions))[:, None]
-        residual = residual.contiguous(memory_format=torch.channels_last)
+        residual = residual.to(device).contiguous(memory_format=torch.channels_last)
         return rd_loss(model(residual, level), residual, lambdas[level])
 
     summary = fit(run, model, trainable(model), step_loss, steps, lr, rng=rng, anneal=anneal)

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from codec.device import CPU
 from codec.models.registry import build_model, get_config, load_model
 from codec.options import DEFAULT_MODEL
 from codec.reconstruct.net import load_weights
@@ -33,11 +34,12 @@ RECON_LR_SCALE = 0.1
 
 def train_joint(run: RunDir, data_root: Path, model_name: str = DEFAULT_MODEL,
                 steps: int = 500, batch: int = 4, crop: int = 128, lr: float = 2e-5,
-                seed: int = 1, anneal: tuple[int, float] | None = None
+                seed: int = 1, anneal: tuple[int, float] | None = None, device: str = CPU
                 ) -> tuple[torch.nn.Module, torch.nn.Module, dict]:
     """Train (or resume) stage II; returns ``(codec model, recon net, fit summary)``.
 
-    ``anneal = (n, lr_low)``: the last ``n`` steps learn at ``lr_low``.
+    ``anneal = (n, lr_low)``: the last ``n`` steps learn at ``lr_low``. ``device``: where the
+    networks and the batches compute (:mod:`codec.device`); the reconstruction network comes back on the CPU.
 
     The reconstruction network is part of the run's model (``model.recon``) so the
     shared loop checkpoints and resumes both.
@@ -47,22 +49,23 @@ def train_joint(run: RunDir, data_root: Path, model_name: str = DEFAULT_MODEL,
     model = build_model(config)
     model.load_state_dict(load_model(model_name)[0].state_dict())
     model.recon = load_weights()
+    model.to(device)
     sampler = SceneSampler(data_root)
     rng = np.random.default_rng(seed)
-    lambdas = torch.tensor(config.lambdas)
+    lambdas = torch.tensor(config.lambdas, device=device)
     run.log(event="start", stage="joint", batch=batch, crop=crop)
 
     def step_loss() -> dict:
         data = spike_batch(sampler, rng, batch, crop)
-        level = torch.from_numpy(rng.integers(len(lambdas), size=batch))
-        scene = model.recon(data.features).clamp(0, 1)
-        return rd_loss(model(scene, level), data.target, lambdas[level])
+        level = torch.from_numpy(rng.integers(len(lambdas), size=batch)).to(device)
+        scene = model.recon(data.features.to(device)).clamp(0, 1)
+        return rd_loss(model(scene, level), data.target.to(device), lambdas[level])
 
     recon_params = set(model.recon.parameters())
     groups = [{"params": [p for p in trainable(model) if p not in recon_params]},
               {"params": list(model.recon.parameters()), "lr_scale": RECON_LR_SCALE}]
     summary = fit(run, model, groups, step_loss, steps, lr, rng=rng, anneal=anneal)
-    recon = model.recon
+    recon = model.recon.to(CPU)
     del model.recon
     summary["data"] = {"sources": "SceneSampler (train400, sun_hays80, 16 DAVIS training "
                        "sequences) -> integrate-and-fire, gain 0.08..1", "crop": crop, "batch": batch,

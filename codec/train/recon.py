@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from codec.device import CPU
 from codec.errors import SpikecodecError
 from codec.io import open_spikes
 from codec.metrics.scene import gain_normalized_psnr, psnr_from_mse
@@ -68,6 +69,7 @@ class ReconTrainConfig:
     validate_every: int = 500
     validation_batches: int = 4
     export_only: bool = False  # write weights + record from the latest checkpoint, no training
+    device: str = CPU  # where the network and the batches compute (codec.device)
     net: NetConfig = field(default_factory=NetConfig)
 
 
@@ -112,8 +114,9 @@ def learning_rate(config: ReconTrainConfig, step: int) -> float:
 
 def _validation_set(sampler: SceneSampler, config: ReconTrainConfig) -> list[tuple[torch.Tensor, torch.Tensor]]:
     rng = np.random.default_rng([config.seed, 10**9])
-    return [spikes_and_target(sampler.scenes(rng, config.batch, config.crop),
-                              rng) for _ in range(config.validation_batches)]
+    batches = (spikes_and_target(sampler.scenes(rng, config.batch, config.crop), rng)
+               for _ in range(config.validation_batches))
+    return [(features.to(config.device), rate.to(config.device)) for features, rate in batches]
 
 
 @torch.no_grad()
@@ -161,7 +164,7 @@ def train(args: Any) -> dict[str, Any]:
     torch.manual_seed(config.seed)
     config.run_dir.mkdir(parents=True, exist_ok=True)
     checkpoint_path = config.run_dir / "checkpoint.pt"
-    model = ReconNet(config.net)
+    model = ReconNet(config.net).to(config.device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     step, wall, history = 0, 0.0, []
     if checkpoint_path.is_file():
@@ -179,7 +182,8 @@ def train(args: Any) -> dict[str, Any]:
     losses: list[float] = []
     while step < config.steps and not config.export_only:
         rng = np.random.default_rng([config.seed, step])
-        features, rate = spikes_and_target(sampler.scenes(rng, config.batch, config.crop), rng)
+        scenes = sampler.scenes(rng, config.batch, config.crop)
+        features, rate = (t.to(config.device) for t in spikes_and_target(scenes, rng))
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(config, step)
         loss = torch.mean((model(features) - rate) ** 2)
@@ -200,7 +204,7 @@ def train(args: Any) -> dict[str, Any]:
                      "wall_seconds": time.monotonic() - started, "history": history}
             torch.save(state, checkpoint_path.with_suffix(".tmp"))
             checkpoint_path.with_suffix(".tmp").replace(checkpoint_path)
-    model.eval()
+    model.eval().to(CPU)
     save_weights(model, config.out)
     record = {
         "net": asdict(config.net),

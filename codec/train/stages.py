@@ -97,7 +97,8 @@ def _codec(args: argparse.Namespace, runs: Path) -> dict:
     s = _settings("codec", args)
     init_sha = file_sha256(WEIGHTS_DIR / f"{s['init']}.pth") if s.get("init") else None
     model, summary = train_codec(run, args.data, args.model, s["steps"], s["batch"], s["crop"], s["lr"],
-                                 anneal=s.get("anneal"), init=s.get("init"), tfp_noise=s.get("tfp_noise", 0.0))
+                                 anneal=s.get("anneal"), init=s.get("init"), tfp_noise=s.get("tfp_noise", 0.0),
+                                 device=args.device)
     record = _record("I: codec on gray natural images", summary, run, s)
     record["command"] = (f"spikecodec train --stage codec --steps {summary['step']} "
                          f"--batch {s['batch']} --crop {s['crop']} --lr {s['lr']:g}" + _schedule_flags(s))
@@ -131,7 +132,7 @@ def _joint(args: argparse.Namespace, runs: Path) -> dict:
     run, s = RunDir(runs / "joint"), _settings("joint", args)
     base_sha = file_sha256(WEIGHTS_DIR / f"{args.model}.pth")
     model, recon, summary = train_joint(run, args.data, args.model, s["steps"], s["batch"], s["crop"], s["lr"],
-                                        anneal=s.get("anneal"))
+                                        anneal=s.get("anneal"), device=args.device)
     record = _record("II: joint reconstruction + codec on simulated spikes", summary, run, s)
     record["command"] = (f"spikecodec train --stage joint --steps {summary['step']} "
                          f"--batch {s['batch']} --crop {s['crop']} --lr {s['lr']:g}")
@@ -154,7 +155,7 @@ def _attention(args: argparse.Namespace, runs: Path) -> dict:
     for variant in (args.attention,) if args.attention else ATTENTION_MODULES:
         run = RunDir(runs / "attention" / variant)
         model, summary = train_attention(run, args.data, variant, args.model, s["steps"], s["lr"],
-                                         s["batch"], s["crop"], anneal=s.get("anneal"))
+                                         s["batch"], s["crop"], anneal=s.get("anneal"), device=args.device)
         record = _record("III: spike attention over the frozen codec", summary, run, s)
         record["initialised_from_sha256"] = base_sha
         record["command"] = (f"spikecodec train --stage attention --attention {variant} --steps {summary['step']} "
@@ -177,7 +178,8 @@ def _inter(args: argparse.Namespace, runs: Path) -> dict:
     s = _settings("inter", args)
     reference = s.get("reference_model") or args.model
     model, summary = train_inter(run, args.data, args.model, s["steps"], s["batch"], s["crop"], s["lr"],
-                                 anneal=s.get("anneal"), reference_model=reference, init=s.get("init"))
+                                 anneal=s.get("anneal"), reference_model=reference, init=s.get("init"),
+                                 device=args.device)
     record = _record("inter: residual codec on P and B predictions of simulated scenes", summary, run, s)
     record["command"] = (f"spikecodec train --stage inter --model {args.model} --steps {summary['step']} "
                          f"--batch {s['batch']} --crop {s['crop']} --lr {s['lr']:g}")
@@ -195,7 +197,7 @@ def _recon(args: argparse.Namespace, runs: Path) -> dict:
     from codec.train.recon import train
 
     settings = {"data_root": args.data, "run_dir": runs / "recon", "threads": args.threads,
-                "steps": args.steps, "lr": args.lr, "batch": args.batch, "crop": args.crop}
+                "steps": args.steps, "lr": args.lr, "batch": args.batch, "crop": args.crop, "device": args.device}
     record = train(settings)
     return {"steps": record.get("steps"), "wall_seconds": record.get("wall_seconds")}
 
