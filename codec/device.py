@@ -66,4 +66,12 @@ def coding_device(name: str, pool: object | None = None) -> Device:
     if pool is not None and name != CPU:
         raise SpikecodecError(f"--device {name} computes in this process, Ray workers (--workers/--ray) "
                               "code on their CPUs: use one or the other")
-    return check_device(name)
+    device = check_device(name)
+    if device == "cuda":
+        import torch
+
+        # full float32 convolutions: TF32 (the default on recent GPUs) would move decoded scenes about
+        # 1e-3 away from the CPU's, float32 keeps them within rounding of each other
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
+    return device

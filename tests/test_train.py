@@ -18,6 +18,7 @@ from codec.train.attention_stage import binned, train_attention
 from codec.train.codec_stage import train_codec
 from codec.train.data import CropSampler, training_paths
 from codec.train.export import export_model
+from codec.train.recon import config_from
 from codec.train.recon_data import SceneSampler
 from codec.train.runs import RunDir
 from codec.train.spike_batches import spike_batch
@@ -59,7 +60,7 @@ def test_codec_stage_resumes_from_its_run_dir(data_root, tmp_path):
     run = RunDir(tmp_path / "codec")
     _, first = train_codec(run, data_root, steps=2, batch=2, crop=64)
     assert first["step"] == 2 and run.checkpoint_path.is_file()
-    model, second = train_codec(run, data_root, steps=3, batch=2, crop=64)
+    model, second = train_codec(run, data_root, steps=3, batch=2, crop=64, device="cpu")  # the --device path
     assert second["step"] == 3
     events = [json.loads(line) for line in run.log_path.read_text().splitlines()]
     assert {"event": "resume", "step": 2}.items() <= next(e for e in events if e.get("event") == "resume").items()
@@ -138,7 +139,9 @@ def test_train_command_arguments():
     parser = argparse.ArgumentParser()
     train.add_arguments(parser)
     args = parser.parse_args(["--stage", "attention", "--attention", "bisoam", "--steps", "10"])
-    assert args.stage == "attention" and args.steps == 10 and args.data.name == "data"
+    assert args.stage == "attention" and args.steps == 10 and args.data.name == "data" and args.device == "cpu"
+    # the recon stage reads its device from the same arguments as every other stage
+    assert config_from(parser.parse_args(["--stage", "recon", "--device", "cuda"])).device == "cuda"
     with pytest.raises(SystemExit):
         parser.parse_args(["--stage", "nope"])
 
