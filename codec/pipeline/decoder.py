@@ -70,10 +70,9 @@ class Decoder:
 
     def __init__(self, on_scene: SceneCallback | None = None, pool: WorkerPool | None = None,
                  device: str = CPU) -> None:
-        device = coding_device(device, pool)
+        self.device = coding_device(device, pool)
         self.on_scene = on_scene
         self.pool = pool
-        self.device = device
         self._jobs: JobQueue[SceneRecord, int, np.ndarray] | None = None
         self.header: StreamHeader | None = None
         self.num_planes = 0
