@@ -16,7 +16,8 @@ Example (what :mod:`codec.pipeline` does per scene)::
 
 Store ``codec.name``, ``codec.attention``, ``codec.weights_sha256`` and the quality in
 the stream header; the decoder needs the same weights (each attention variant has
-its own file; replaced weights stay in ``weights/archive``) and the quality. Payloads carry their own CRC and scene size.
+its own file; replaced weights stay in ``weights/archive``) and the quality. Payloads carry
+their own CRC and scene size.
 """
 
 from __future__ import annotations
