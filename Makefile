@@ -42,8 +42,11 @@ chaos: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench
 
+# the shipped spikecodec-base continues the stage-I run after attention and inter were trained over it
+# (codec/models/weights/spikecodec-base.json, "note")
 train: $(STAMP)
 	$(VENV)/bin/spikecodec train --stage all
+	$(VENV)/bin/spikecodec train --stage codec --init spikecodec-base --steps 9000 --lr 1.5e-4 --anneal 1500:1.5e-5
 
 # the task benchmark's digits classifier alone (seconds on CPU; deterministic)
 train-classifier: $(STAMP)

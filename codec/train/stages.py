@@ -93,7 +93,9 @@ def _codec(args: argparse.Namespace, runs: Path) -> dict:
     from codec.train.codec_stage import train_codec
     from codec.train.export import export_model
 
-    run = RunDir(runs / ("codec" if args.model == "spikecodec-base" else f"codec-{args.model}"))
+    name = "codec" if args.model == "spikecodec-base" else f"codec-{args.model}"
+    # a continuation (--init) trains in its own run dir, beside the run it continues
+    run = RunDir(runs / (f"{name}-from-{args.init}" if args.init else name))
     s = _settings("codec", args)
     init_sha = file_sha256(WEIGHTS_DIR / f"{s['init']}.pth") if s.get("init") else None
     model, summary = train_codec(run, args.data, args.model, s["steps"], s["batch"], s["crop"], s["lr"],
