@@ -84,7 +84,8 @@ def _accepts_tcp(target: str) -> bool:
 
 def open_source(args: argparse.Namespace) -> SpikeInput:
     """The ``SOURCE`` of ``stream``/``upload`` opened with its flags
-    (:func:`client.arguments.add_source_arguments`).
+    (:func:`client.arguments.add_source_arguments`), read or simulated a chunk
+    (``--chunk-planes``) at a time: what the client holds of it is one chunk, unpacked.
 
     Raises:
         SpikeFormatError: a bad ``--chunk-planes`` or source (see :func:`codec.evaluate.sources.open_input`).
@@ -94,7 +95,7 @@ def open_source(args: argparse.Namespace) -> SpikeInput:
     if args.chunk_planes <= 0:
         raise SpikeFormatError(f"--chunk-planes must be positive, got {args.chunk_planes}")
     return open_input(args.source, args.height, args.width, args.planes, None, args.fps, args.seed,
-                      dataset=args.dataset)
+                      dataset=args.dataset, block_planes=args.chunk_planes)
 
 
 def source_header(source: SpikeInput, args: argparse.Namespace, name: str | None = None) -> spikes_pb2.SpikeMessage:

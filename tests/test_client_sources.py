@@ -22,6 +22,19 @@ def test_recording_is_limited_and_centre_cropped(reds_dat: Path) -> None:
         np.testing.assert_array_equal(source.read_all(), full[:, 93:157, 136:264])
 
 
+@pytest.mark.parametrize("spec", ["recording", "synthetic"])
+def test_blocks_are_bounded_and_hold_the_same_planes(spec: str, reds_dat: Path) -> None:
+    """What a client holds of its source is one block: ``block_planes`` bounds it, and the planes do not
+    depend on it."""
+    args = (str(reds_dat), None, None, 70, (32, 64)) if spec == "recording" else (spec, 32, 64, 70)
+    with open_input(*args) as source:
+        whole = source.read_all()
+    with open_input(*args, block_planes=16) as source:
+        blocks = list(source.blocks)
+    assert [len(b) for b in blocks] == [16, 16, 16, 16, 6]
+    np.testing.assert_array_equal(np.concatenate(blocks), whole)
+
+
 def test_simulated_source_knows_its_ground_truth() -> None:
     with open_input("synthetic", 32, 64, planes=40, seed=3) as source:
         planes = source.read_all()
@@ -44,3 +57,5 @@ def test_bad_inputs_name_the_problem(tmp_path: Path, reds_dat: Path) -> None:
         open_input(f"davis:{tmp_path / 'missing'}")
     with pytest.raises(SpikeFormatError, match="planes must be positive"):
         open_input("synthetic", planes=0)
+    with pytest.raises(SpikeFormatError, match="block_planes must be positive, got 0"):
+        open_input("synthetic", planes=8, block_planes=0)

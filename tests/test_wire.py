@@ -9,9 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from codec.bitstream import MODE_INTRA, RecordParser, StreamHeader, end_record, header_record, scene_record
+from codec.errors import SpikeFormatError
 from codec.sensor import SensorParams
 from spikecodec_proto.v1 import records_pb2, spikes_pb2
 from spikecodec_proto.wire import (
+    ChunkWriter,
     LimitExceeded,
     RecordTagger,
     SpikeStreamReader,
@@ -39,6 +41,17 @@ def test_what_a_writer_sends_a_reader_gives_back(sizes, chunk, seed) -> None:
     got = list(read_spikes(messages))
     assert [first for first, _ in got] == [c.first_plane for c in sent]
     np.testing.assert_array_equal(np.concatenate([p for _, p in got] or [np.empty((0, 4, 6))]), np.concatenate(blocks))
+
+
+def test_a_writer_keeps_no_view_of_the_blocks_pushed_and_refuses_another_size() -> None:
+    writer = ChunkWriter(4, 6, 8)
+    block = np.ones((21, 4, 6), np.uint8)
+    assert [m.chunk.num_planes for m in writer.push(block)] == [8, 8]
+    assert not np.shares_memory(writer._pending, block)  # the 5 left over are a copy: the block can go
+    assert [m.chunk.num_planes for m in writer.push(block[:3])] == [8]
+    assert len(writer._pending) == 0
+    with pytest.raises(SpikeFormatError, match=r"planes of shape \(2, 6, 4\) pushed to a 4x6 stream"):
+        writer.push(np.zeros((2, 6, 4), np.uint8))
 
 
 def test_limits_are_enforced_by_the_reader() -> None:

@@ -25,6 +25,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from codec.errors import SpikeFormatError
+from codec.io.base import DEFAULT_BLOCK_PLANES
 from codec.options import DEFAULT_HEIGHT, DEFAULT_WIDTH
 from codec.sensor import SensorParams
 
@@ -112,7 +113,7 @@ def _centre_window(height: int, width: int, crop: tuple[int, int] | None) -> tup
 
 
 def _open_recording(path: Path, height: int | None, width: int | None, planes: int | None,
-                    crop: tuple[int, int] | None, dataset: str | None) -> SpikeInput:
+                    crop: tuple[int, int] | None, dataset: str | None, block_planes: int) -> SpikeInput:
     from codec.io import open_spikes
 
     reader = open_spikes(path, height, width, dataset)
@@ -128,12 +129,12 @@ def _open_recording(path: Path, height: int | None, width: int | None, planes: i
         return np.clip(truth[window] * gain, 0.0, 1.0).astype(np.float32)
 
     h, w = window[0].stop - window[0].start, window[1].stop - window[1].start
-    blocks = _cropped(_limited(reader.iter_blocks(), num_planes), window)
+    blocks = _cropped(_limited(reader.iter_blocks(block_planes), num_planes), window)
     return SpikeInput(path.stem, h, w, reader.sensor, num_planes, blocks, ground_truth, False, reader.close)
 
 
 def _open_simulated(spec: str, height: int, width: int, planes: int, sensor: SensorParams,
-                    fps: float | None, seed: int) -> SpikeInput:
+                    fps: float | None, seed: int, block_planes: int) -> SpikeInput:
     from codec.simulate import open_source, simulate
 
     source = open_source(spec, height, width, sensor.plane_rate, fps, seed)
@@ -143,7 +144,7 @@ def _open_simulated(spec: str, height: int, width: int, planes: int, sensor: Sen
         return np.clip(source.scene_at(plane) * gain, 0.0, 1.0).astype(np.float32)
 
     name = f"synthetic-s{seed}" if spec == "synthetic" else Path(spec).name if Path(spec).is_dir() else Path(spec).stem
-    blocks = simulate(source, planes, sensor, seed=seed)
+    blocks = simulate(source, planes, sensor, seed=seed, block_planes=block_planes)
     return SpikeInput(name, height, width, sensor, planes, blocks, ground_truth, True, source.close)
 
 
@@ -157,6 +158,7 @@ def open_input(
     seed: int = 0,
     sensor: SensorParams = SensorParams(),
     dataset: str | None = None,
+    block_planes: int = DEFAULT_BLOCK_PLANES,
 ) -> SpikeInput:
     """Open ``spec`` (module docstring) as a :class:`SpikeInput`.
 
@@ -172,6 +174,8 @@ def open_input(
         sensor: simulated sources: the camera's sensor parameters.
         dataset: HDF5 recordings: the plain ``(T, H, W)`` dataset to read
             (:func:`codec.io.open_spikes`).
+        block_planes: planes per block of ``blocks`` (unpacked: ``block_planes*H*W`` bytes each,
+            read or simulated one at a time).
 
     Raises:
         SpikeFormatError: bad sizes or crop, ``dataset`` for a source that is not HDF5;
@@ -179,6 +183,8 @@ def open_input(
     """
     if planes is not None and planes <= 0:
         raise SpikeFormatError(f"planes must be positive, got {planes}")
+    if block_planes <= 0:
+        raise SpikeFormatError(f"block_planes must be positive, got {block_planes}")
     spec = str(spec)
     if spec.startswith(DAVIS_PREFIX):
         spec = spec[len(DAVIS_PREFIX):]
@@ -186,11 +192,11 @@ def open_input(
             raise SpikeFormatError(f"{DAVIS_PREFIX}{spec}: not a folder of frames")
     path = Path(spec)
     if path.suffix.lower() in (".dat", ".h5", ".hdf5") and not path.is_dir():
-        return _open_recording(path, height, width, planes, crop, dataset)
+        return _open_recording(path, height, width, planes, crop, dataset, block_planes)
     if dataset is not None:
         raise SpikeFormatError(f"{spec}: --dataset applies to HDF5 recordings, not to a simulated source")
     if crop is not None:
         height, width = crop
     sim_sensor = SensorParams(**{**sensor.to_dict(), "seed": seed})
     return _open_simulated(spec, height or DEFAULT_HEIGHT, width or DEFAULT_WIDTH, planes or DEFAULT_SIMULATED_PLANES,
-                           sim_sensor, fps, seed)
+                           sim_sensor, fps, seed, block_planes)

@@ -273,12 +273,29 @@ class ChunkWriter:
         self.num_planes = 0
 
     def push(self, planes: np.ndarray) -> list[spikes_pb2.SpikeMessage]:
-        """``planes``: ``(t, H, W)`` 0/1."""
-        self._pending = np.concatenate([self._pending, planes.astype(np.uint8, copy=False)])
+        """``planes``: ``(t, H, W)`` 0/1.
+
+        Raises:
+            SpikeFormatError: planes of another size than the writer's.
+        """
+        if planes.shape[1:] != (self.height, self.width):
+            raise SpikeFormatError(f"planes of shape {planes.shape} pushed to a {self.height}x{self.width} stream")
+        planes = planes.astype(np.uint8, copy=False)
         out = []
-        while len(self._pending) >= self.chunk_planes:
-            out.append(self._emit(self._pending[: self.chunk_planes]))
-            self._pending = self._pending[self.chunk_planes :]
+        # only the remainder of the previous push is ever copied (a block can be 256 full planes), and it is
+        # copied out of the caller's block so that no view keeps the block alive
+        if len(self._pending):
+            take = self.chunk_planes - len(self._pending)
+            self._pending = np.concatenate([self._pending, planes[:take]])
+            planes = planes[take:]
+            if len(self._pending) == self.chunk_planes:
+                out.append(self._emit(self._pending))
+                self._pending = self._pending[:0]
+        while len(planes) >= self.chunk_planes:
+            out.append(self._emit(planes[: self.chunk_planes]))
+            planes = planes[self.chunk_planes :]
+        if len(planes):
+            self._pending = planes.copy()
         return out
 
     def finish(self) -> list[spikes_pb2.SpikeMessage]:
