@@ -26,10 +26,12 @@ def test_recording_is_limited_and_centre_cropped(reds_dat: Path) -> None:
 def test_blocks_are_bounded_and_hold_the_same_planes(spec: str, reds_dat: Path) -> None:
     """What a client holds of its source is one block: ``block_planes`` bounds it, and the planes do not
     depend on it."""
-    args = (str(reds_dat), None, None, 70, (32, 64)) if spec == "recording" else (spec, 32, 64, 70)
-    with open_input(*args) as source:
+    recording = spec == "recording"
+    opened = {"spec": str(reds_dat) if recording else spec, "height": None if recording else 32,
+              "width": None if recording else 64, "planes": 70, "crop": (32, 64) if recording else None}
+    with open_input(**opened) as source:
         whole = source.read_all()
-    with open_input(*args, block_planes=16) as source:
+    with open_input(**opened, block_planes=16) as source:
         blocks = list(source.blocks)
     assert [len(b) for b in blocks] == [16, 16, 16, 16, 6]
     np.testing.assert_array_equal(np.concatenate(blocks), whole)
