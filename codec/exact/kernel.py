@@ -32,9 +32,14 @@ PARENTS = (0, 0, 1, 0, 0, 0, 5, 0, 5)
 MIXER_SHIFT = 14
 #: knots of an APM curve (every 128 stretch units)
 APM_KNOTS = 33
-#: mixer weight sets: 7 x 8 by (s - i1 in -3..3, i1 up to 7), 7 by s with one interval
-#: unknown, 1 before the first spike
+#: weight sets of the first mixer: 7 x 8 by (s - i1 in -3..3, i1 up to 7), 7 by s with one
+#: interval unknown, 1 before the first spike
 MIXER_SETS = 64
+#: weight sets of the second mixer: 5 x 10 by (spikes among the 4 causal neighbours, spikes in
+#: the previous 3x3); the third mixer's are the LEVELS of the scene ISI (with scenes) or of s
+NEIGHBOUR_SETS = 50
+#: first-layer mixers, and the rows of their weight sets (the three tables one after another)
+MIXERS, MIXER_ROWS = 3, MIXER_SETS + NEIGHBOUR_SETS + LEVELS
 
 
 @njit(cache=True)
@@ -60,28 +65,38 @@ def _clip(v: int, low: int, high: int) -> int:
 
 
 @njit(cache=True)
+def _learn_apm(apm, curve, knot, frac, target, rate):
+    """Move the two knots of ``apm[curve]`` around the input towards ``target`` (16-bit)."""
+    apm[curve, knot] += ((target - apm[curve, knot]) >> rate) * (4096 - frac) >> 12
+    apm[curve, knot + 1] += ((target - apm[curve, knot + 1]) >> rate) * frac >> 12
+
+
+@njit(cache=True)
 def code_planes(planes, scenes, use_scenes, decoding, coder, buffer, pixels, previous, probs, counts, weights,
-                apm, offsets, stretch, reciprocals, params):
+                final_weights, apm, apm2, offsets, stretch, reciprocals, params):
     """Predict, code (or decode) and learn every bit of ``planes``; see :mod:`codec.exact.model`.
 
     Args:
         planes: ``(n, H, W)`` uint8, read when encoding, written when decoding.
         scenes: ``(n, H, W)`` uint8 scene values (read only if ``use_scenes``).
         decoding: decode with ``coder`` from ``buffer`` instead of encoding into it.
-        pixels, previous, probs, counts, weights, apm: the model state (updated).
+        pixels, previous, probs, counts, weights, final_weights, apm, apm2: the model state (updated).
         offsets: ``int64[models]`` start of every context table in ``probs``/``counts``.
         stretch, reciprocals: :data:`codec.exact.logistic.STRETCH`, ``65536 / (n + 1.6)``.
-        params: ``int64[4]``: context mask, mixer rate (in 2**-MIXER_SHIFT), APM rate (shift),
-            count limit.
+        params: ``int64[5]``: context mask, mixer rate (in 2**-MIXER_SHIFT), APM rate (shift),
+            count limit, final mixer rate (in 2**-MIXER_SHIFT).
     """
     n, height, width = planes.shape
     models = len(offsets)
     bias = models
-    mask, mixer_rate, apm_rate, count_limit = params[0], params[1], params[2], params[3]
+    mask, mixer_rate, apm_rate, count_limit, final_rate = params[0], params[1], params[2], params[3], params[4]
     if not use_scenes:
         mask &= ~(1 << 4)
     ctx = np.zeros(models, dtype=np.int64)
     inputs = np.zeros(models + 1, dtype=np.int32)
+    rows = np.zeros(MIXERS, dtype=np.int64)
+    mixed = np.zeros(MIXERS, dtype=np.int64)  # each mixer's output, stretch units
+    p_mixers = np.zeros(MIXERS, dtype=np.int64)
     for t in range(n):
         for r in range(height):
             for c in range(width):
@@ -103,7 +118,9 @@ def code_planes(planes, scenes, use_scenes, decoding, coder, buffer, pixels, pre
                 ctx[0] = base
                 ctx[1] = offsets[1] + base * 8 + d2
                 ctx[2] = offsets[2] + (base * 8 + d2) * 8 + d3
-                ctx[3] = offsets[3] + (base * 5 + above + left + above_left + above_right) * 10 + before
+                near = (above + left + above_left + above_right) * 10 + before
+                ctx[3] = offsets[3] + base * 50 + near
+                scene_isi = qs  # without scenes, the third mixer's sets go by s
                 if use_scenes:
                     value = np.int64(scenes[t, r, c])
                     scene_isi = quantise((255 + value // 2) // value) if value else LEVELS - 1
@@ -126,17 +143,26 @@ def code_planes(planes, scenes, use_scenes, decoding, coder, buffer, pixels, pre
                         inputs[m] = 0
                 inputs[bias] = 256
                 if since:
-                    mix_set = (_clip(since - i1, -3, 3) + 3) * 8 + min(qa, 7) if i1 else 56 + min(qs, 6)
+                    rows[0] = (_clip(since - i1, -3, 3) + 3) * 8 + min(qa, 7) if i1 else 56 + min(qs, 6)
                 else:
-                    mix_set = 63
-                dot = 0
-                for m in range(models + 1):
-                    dot += inputs[m] * weights[mix_set, m]
-                p_mix = squash(dot >> 16)
+                    rows[0] = 63
+                rows[1] = MIXER_SETS + near
+                rows[2] = MIXER_SETS + NEIGHBOUR_SETS + scene_isi
+                final_dot = 0
+                for j in range(MIXERS):
+                    dot = 0
+                    for m in range(models + 1):
+                        dot += inputs[m] * weights[rows[j], m]
+                    mixed[j] = _clip(dot >> 16, -2047, 2047)
+                    p_mixers[j] = squash(mixed[j])
+                    final_dot += mixed[j] * final_weights[lag, j]
+                p_mix = squash(final_dot >> 16)
                 z = (stretch[p_mix] + 2048) * 32
                 knot, frac = z >> 12, z & 4095
                 p_apm = (apm[base, knot] * (4096 - frac) + apm[base, knot + 1] * frac) >> 16
-                p = _clip((p_mix + 3 * p_apm) >> 2, 1, 4095)
+                curve = lag * 50 + near
+                p_apm2 = (apm2[curve, knot] * (4096 - frac) + apm2[curve, knot + 1] * frac) >> 16
+                p = _clip((2 * p_mix + 3 * p_apm + 3 * p_apm2) >> 3, 1, 4095)
                 if decoding:
                     bit = decode_bit(coder, buffer, p)
                     planes[t, r, c] = bit
@@ -144,12 +170,16 @@ def code_planes(planes, scenes, use_scenes, decoding, coder, buffer, pixels, pre
                     bit = np.int64(planes[t, r, c])
                     encode_bit(coder, buffer, bit, p)
                 # learn
-                err = ((bit << 12) - p_mix) * mixer_rate
-                for m in range(models + 1):
-                    weights[mix_set, m] += (inputs[m] * err) >> MIXER_SHIFT
+                for j in range(MIXERS):
+                    err = ((bit << 12) - p_mixers[j]) * mixer_rate
+                    for m in range(models + 1):
+                        weights[rows[j], m] += (inputs[m] * err) >> MIXER_SHIFT
+                err = ((bit << 12) - p_mix) * final_rate
+                for j in range(MIXERS):
+                    final_weights[lag, j] += (mixed[j] * err) >> MIXER_SHIFT
                 target = bit << 16
-                apm[base, knot] += ((target - apm[base, knot]) >> apm_rate) * (4096 - frac) >> 12
-                apm[base, knot + 1] += ((target - apm[base, knot + 1]) >> apm_rate) * frac >> 12
+                _learn_apm(apm, base, knot, frac, target, apm_rate)
+                _learn_apm(apm2, curve, knot, frac, target, apm_rate)
                 for m in range(models):
                     if mask >> m & 1:
                         k = ctx[m]

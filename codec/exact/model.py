@@ -19,8 +19,12 @@ what the decoder already has::
            (reset by subtraction keeps the phase: a late spike is followed by an early one)
       c7 = (s - i1, i1, i2 - i1)   c8 = (s - m in 1/4 planes, m)
            (the time to the expected spike, exact also where s and i1 are coarse)
-    mixer: logistic mix of stretch(p_c) with weights chosen by (s - i1, i1), trained online
-    APM:   refines the mixed probability per (s, i1); final p = (p_mix + 3 p_apm) / 4
+    mixers: three logistic mixes of stretch(p_c), trained online, each with weights chosen by
+           its own context: (s - i1, i1); (causal neighbour spikes, previous 3x3 spikes);
+           the scene ISI (with scenes) or s
+    final mixer: mixes the three outputs (in the stretch domain) with weights chosen by s - i1
+    APMs:  refine the final mix, one per (s, i1), one per (s - i1, neighbour spikes, previous
+           3x3 spikes); p = (2 p_mix + 3 p_apm1 + 3 p_apm2) / 8
     -> binary arithmetic coder (:mod:`codec.exact.arith`)
 
 A context seen for the first time starts from the probability of its parent
@@ -36,7 +40,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from codec.exact.kernel import APM_KNOTS, CONTEXT_SIZES, LEVELS, MIXER_SETS, code_planes
+from codec.exact.kernel import APM_KNOTS, CONTEXT_SIZES, LAG_LEVELS, LEVELS, MIXER_ROWS, MIXERS, NEIGHBOUR_SETS, code_planes
 from codec.exact.logistic import STRETCH, squash
 
 #: adaptation of a context's probability slows as 1/(n + 1.6) until n reaches this
@@ -45,10 +49,12 @@ COUNT_LIMIT = 255
 MIXER_RATE = 8
 #: APM adaptation: 1 / 2**APM_RATE of the error per update
 APM_RATE = 6
+#: final mixer learning rate (as MIXER_RATE)
+FINAL_RATE = 2
 #: contexts in use (bit m = context m; c4 only with scenes)
 CONTEXT_MASK = 0b111111111
 #: the knobs the kernel reads; changing them changes the code, so encoder and decoder must agree
-PARAMS = np.array([CONTEXT_MASK, MIXER_RATE, APM_RATE, COUNT_LIMIT], dtype=np.int64)
+PARAMS = np.array([CONTEXT_MASK, MIXER_RATE, APM_RATE, COUNT_LIMIT, FINAL_RATE], dtype=np.int64)
 #: initial mixer weight (1/4 in 1/65536)
 INITIAL_WEIGHT = 1 << 14
 _OFFSETS = np.cumsum((0,) + CONTEXT_SIZES[:-1]).astype(np.int64)
@@ -68,8 +74,11 @@ class SpikeModel:
             running mean in 1/16 planes (0 = unknown).
         previous: ``(H, W)`` uint8, the last plane coded.
         probs, counts: int32 context tables (probability of a spike in 1/65536, uses).
-        weights: ``(MIXER_SETS, contexts + 1)`` int32 mixer weights in 1/65536 (the last: bias).
-        apm: ``(LEVELS*LEVELS, 33)`` int32 APM curves in 1/65536.
+        weights: ``(MIXER_ROWS, contexts + 1)`` int32 weights of the three mixers in 1/65536
+            (the last: bias).
+        final_weights: ``(LAG_LEVELS, MIXERS)`` int32 weights of the final mixer in 1/65536.
+        apm, apm2: ``(LEVELS*LEVELS, 33)`` and ``(LAG_LEVELS*NEIGHBOUR_SETS, 33)`` int32 APM
+            curves in 1/65536.
     """
 
     def __init__(self, height: int, width: int, scenes: bool = False) -> None:
@@ -79,9 +88,11 @@ class SpikeModel:
         total = sum(CONTEXT_SIZES)
         self.probs = np.full(total, 1 << 15, dtype=np.int32)
         self.counts = np.zeros(total, dtype=np.int32)
-        self.weights = np.full((MIXER_SETS, len(CONTEXT_SIZES) + 1), INITIAL_WEIGHT, dtype=np.int32)
+        self.weights = np.full((MIXER_ROWS, len(CONTEXT_SIZES) + 1), INITIAL_WEIGHT, dtype=np.int32)
+        self.final_weights = np.full((LAG_LEVELS, MIXERS), 65536 // MIXERS, dtype=np.int32)
         knots = np.array([squash((j - 16) * 128) << 4 for j in range(APM_KNOTS)], dtype=np.int32)
         self.apm = np.tile(knots, (LEVELS * LEVELS, 1))
+        self.apm2 = np.tile(knots, (LAG_LEVELS * NEIGHBOUR_SETS, 1))
 
     def code(self, planes: np.ndarray, scenes: np.ndarray, coder: np.ndarray, buffer: np.ndarray,
              decoding: bool, params: np.ndarray | None = None) -> None:
@@ -97,5 +108,5 @@ class SpikeModel:
             params: :data:`PARAMS` (the default) or a variant of it, for tuning.
         """
         code_planes(planes, scenes, self.scenes, decoding, coder, buffer, self.pixels, self.previous, self.probs,
-                    self.counts, self.weights, self.apm, _OFFSETS, STRETCH, _RECIPROCALS,
+                    self.counts, self.weights, self.final_weights, self.apm, self.apm2, _OFFSETS, STRETCH, _RECIPROCALS,
                     PARAMS if params is None else params)
