@@ -395,7 +395,7 @@ def test_attention_gets_the_k_planes_around_each_centre_whatever_the_split(spike
     """Random access (intra anchors 0, 4, 8): an anchor waits for its B scenes' spikes to arrive,
     and is still coded with its own K planes before (and after) its centre."""
     for module in ("codec.pipeline.encoder", "codec.pipeline.decoder"):
-        monkeypatch.setattr(f"{module}.load_scene_codec", lambda name, attention: attention_codec)
+        monkeypatch.setattr(f"{module}.load_scene_codec", lambda name, attention, *_, **__: attention_codec)
     config = replace(CONFIG, attention=attention_codec.attention, intra_period=4, filter_radius=0)
     whole = encode_stream(spikes, config)
     assert encode_stream(spikes, config, cuts=[1, 17, 40, 41, 90]) == whole
