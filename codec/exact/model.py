@@ -40,7 +40,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from codec.exact.kernel import APM_KNOTS, CONTEXT_SIZES, LAG_LEVELS, LEVELS, MIXER_ROWS, MIXERS, NEIGHBOUR_SETS, code_planes
+from codec.exact.kernel import (
+    APM_KNOTS,
+    CONTEXT_SIZES,
+    LAG_LEVELS,
+    LEVELS,
+    MIXER_ROWS,
+    MIXERS,
+    NEIGHBOUR_SETS,
+    code_planes,
+)
 from codec.exact.logistic import STRETCH, squash
 
 #: adaptation of a context's probability slows as 1/(n + 1.6) until n reaches this
