@@ -67,6 +67,27 @@ def _translate_stream(responses: Iterator[T], what: str) -> Iterator[T]:
         raise _client_error(err, what) from None
 
 
+class LiveCall(Iterator[T]):
+    """The responses of a live streaming call (``Encode``, ``Decode``), failures as :class:`ClientError`,
+    and :meth:`cancel` to end it while the channel stays open.
+
+    A caller that gives up on one call of a pair must cancel the other: otherwise it runs on --
+    its request thread still reading the source, the server still holding its slot -- until
+    the channel closes.
+    """
+
+    def __init__(self, call: grpc.Call, what: str) -> None:
+        self._call = call
+        self._responses = _translate_stream(call, what)
+
+    def __next__(self) -> T:
+        return next(self._responses)
+
+    def cancel(self) -> None:
+        """End the call (the server sees ``CANCELLED``); nothing happens if it has ended."""
+        self._call.cancel()
+
+
 class Connection:
     """One channel to a server.
 
@@ -232,10 +253,10 @@ class Connection:
             part.unlink(missing_ok=True)
         return info
 
-    def encode(self, messages: Iterable[spikes_pb2.SpikeMessage]) -> Iterator[records_pb2.EncodedRecord]:
+    def encode(self, messages: Iterable[spikes_pb2.SpikeMessage]) -> LiveCall[records_pb2.EncodedRecord]:
         """Live encode: spike messages in, ``.spkc`` records out as they are ready."""
-        return _translate_stream(self.stub.Encode(iter(messages), metadata=self._metadata), "Encode")
+        return LiveCall(self.stub.Encode(iter(messages), metadata=self._metadata), "Encode")
 
-    def decode(self, records: Iterable[records_pb2.EncodedRecord]) -> Iterator[spikes_pb2.SpikeMessage]:
+    def decode(self, records: Iterable[records_pb2.EncodedRecord]) -> LiveCall[spikes_pb2.SpikeMessage]:
         """Live decode: ``.spkc`` records in, regenerated spike messages out."""
-        return _translate_stream(self.stub.Decode(iter(records), metadata=self._metadata), "Decode")
+        return LiveCall(self.stub.Decode(iter(records), metadata=self._metadata), "Decode")

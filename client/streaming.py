@@ -22,7 +22,7 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from client.connection import ClientError, Connection
+from client.connection import ClientError, Connection, LiveCall
 from codec.errors import SpikecodecError
 from spikecodec_proto.v1 import records_pb2, spikes_pb2
 from spikecodec_proto.wire import read_spikes, spike_messages
@@ -87,35 +87,40 @@ def round_trip(
 
     Raises:
         ClientError: the server refused a call (the Encode error wins over the
-            Decode error it causes).
+            Decode error it causes). Whatever fails, neither call outlives this function.
         SpikeFormatError: the decoded stream came back malformed or short.
     """
     result = RoundTrip(started=time.perf_counter())
-    encode_error: list[BaseException] = []
+    encode_error: list[SpikecodecError] = []
 
     def sent(chunk: spikes_pb2.SpikeChunk) -> None:
         result.chunk_sent.append(time.perf_counter())
         result.chunk_last_plane.append(chunk.first_plane + chunk.num_planes)
         result.num_planes += chunk.num_planes
 
+    encode_call = conn.encode(spike_messages(header, blocks, chunk_planes, sent))
+
     def forward() -> Iterator[records_pb2.EncodedRecord]:
         try:
-            for record in conn.encode(spike_messages(header, blocks, chunk_planes, sent)):
+            for record in encode_call:
                 now = time.perf_counter()
                 result.records.append(record.data)
                 if record.kind == records_pb2.RECORD_KIND_SCENE and record.completed_by_chunk < len(result.chunk_sent):
                     result.record_latency_s.append(now - result.chunk_sent[record.completed_by_chunk])
                 yield record
-        except BaseException as err:  # handed to the caller's thread below
+        except SpikecodecError as err:  # ends Decode's requests; raised in the caller's thread below
             encode_error.append(err)
-            raise
 
-    encoded = forward()
-    # Decode opens with the first scene record in hand: until then (model loading, a random-access
-    # GOP filling up) it would wait on us with nothing to send, against the server's idle timeout.
-    opening = list(itertools.islice(encoded, 2))  # the header record and the first scene's (or the end)
+    decode_call: LiveCall | None = None
     try:
-        for first, block in read_spikes(conn.decode(itertools.chain(opening, encoded))):
+        encoded = forward()
+        # Decode opens with the first scene record in hand: until then (model loading, a random-access
+        # GOP filling up) it would wait on us with nothing to send, against the server's idle timeout.
+        opening = list(itertools.islice(encoded, 2))  # the header record and the first scene's (or the end)
+        if encode_error:
+            raise encode_error[0]
+        decode_call = conn.decode(itertools.chain(opening, encoded))
+        for first, block in read_spikes(decode_call):
             now = time.perf_counter()
             result.decoded_planes = first + len(block)
             while len(result.chunk_returned) < len(result.chunk_last_plane) and (
@@ -124,10 +129,18 @@ def round_trip(
                 result.chunk_returned.append(now)
             if on_planes is not None:
                 on_planes(first, block)
-    except SpikecodecError:
-        if encode_error:
-            raise encode_error[0] from None
+    except BaseException as err:
+        cause = encode_error[:1]  # before the cancellations below fail Encode too
+        # Neither call may outlive a failure of the other (or of on_planes): a running Encode keeps
+        # its thread reading the source and its server slot until the channel closes.
+        for call in (decode_call, encode_call):
+            if call is not None:
+                call.cancel()
+        if cause and isinstance(err, SpikecodecError):
+            raise cause[0] from None
         raise
+    if encode_error:
+        raise encode_error[0]
     if result.decoded_planes != result.num_planes:
         raise ClientError(f"server decoded {result.decoded_planes} planes of the {result.num_planes} sent")
     result.finished = time.perf_counter()

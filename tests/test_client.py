@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from pathlib import Path
+from typing import Iterator
 
 import grpc
 import numpy as np
@@ -192,3 +193,28 @@ def test_round_trip_reports_the_encode_error(server: Server) -> None:
         with pytest.raises(ClientError, match=r"^Encode: INVALID_ARGUMENT: .*quality 99") as err:
             round_trip(conn, header, [planes])
     assert err.value.code == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def endless_synthetic(planes: int) -> tuple[spikes_pb2.SpikeMessage, Iterator[np.ndarray]]:
+    """The header and blocks of a 16x16 synthetic stream far longer than any test runs: simulated a block
+    at a time, as the client sends it."""
+    from codec.evaluate.sources import open_input
+
+    source = open_input("synthetic", 16, 16, planes, block_planes=32)
+    return stream_header(16, 16, source.sensor, spikes_pb2.CodecOptions(window=8), "endless", planes), source.blocks
+
+
+def test_a_refused_decode_cancels_the_encode(tmp_path: Path) -> None:
+    # one slot: Encode takes it and Decode is refused; without preemption or an idle timeout that
+    # could free it, only the client cancelling Encode gives the slot back before the stream's end
+    server = start_server(tmp_path, max_streams=1, preempt_idle_s=0, idle_timeout_s=3600)
+    try:
+        header, blocks = endless_synthetic(5_000_000)
+        with Connection(f"127.0.0.1:{server.port}") as conn:
+            with pytest.raises(ClientError, match=r"^Decode: RESOURCE_EXHAUSTED: server busy") as err:
+                round_trip(conn, header, blocks)
+            assert err.value.code == grpc.StatusCode.RESOURCE_EXHAUSTED
+            assert server.servicer.slots.wait_empty(120)  # the channel is still open
+            conn.server_info()  # and usable
+    finally:
+        server.stop(0)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -73,3 +75,21 @@ def test_stream_exact_returns_the_input_spikes(server: Server, tmp_path: Path, c
     assert report["spike_count_mae"] == 0
     with open_spikes(source) as sent, open_spikes(out) as received:
         np.testing.assert_array_equal(received.read(), sent.read())
+
+
+@pytest.mark.slow
+def test_stream_exits_with_the_decode_refusal(tmp_path: Path) -> None:
+    # one slot: the Encode call holds it, so the Decode call is refused; the client process must stop
+    # its endless Encode, exit with the server's reason, and leave the slot free
+    config = ServerConfig(host="127.0.0.1", port=0, store=tmp_path / "store", max_streams=1, preempt_idle_s=0,
+                          idle_timeout_s=3600, grace_s=0)
+    with Server(config) as server:
+        proc = subprocess.run([sys.executable, "-m", "client.cli", "stream", "synthetic", "--server",
+                               f"127.0.0.1:{server.port}", "--planes", "5000000", "--height", "16", "--width", "16"],
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 2
+        assert proc.stderr.strip().splitlines()[-1] == (
+            "spikecodec stream: error: Decode: RESOURCE_EXHAUSTED: server busy: 1 streams in progress "
+            "(max_streams 1); retry later")
+        assert "Traceback" not in proc.stderr
+        assert server.servicer.slots.wait_empty(120)
