@@ -261,14 +261,14 @@ def test_truncation_inside_a_scene_names_it():
         parse_all(data)
 
 
-@pytest.mark.parametrize("version", [1, 2, 3, 4, 5, 6, FORMAT_VERSION + 1])
+@pytest.mark.parametrize("version", [1, 2, 3, 4, 5, 6, 7, FORMAT_VERSION + 1])
 def test_other_versions_are_refused(version):
     """Earlier formats (5: one record per scene in time order; 6: the exact layer's first spike
-    model) and later ones are refused, never misread."""
-    assert FORMAT_VERSION == 7
+    model; 7: its two-layer mixing without neighbour state) and later ones are refused, never misread."""
+    assert FORMAT_VERSION == 8
     data = bytearray(b"".join(make_stream()[0]))
     data[4:6] = struct.pack(">H", version)
-    with pytest.raises(BitstreamError, match=rf"^unknown version {version} \(this build reads version 7\)$"):
+    with pytest.raises(BitstreamError, match=rf"^unknown version {version} \(this build reads version 8\)$"):
         parse_all(bytes(data))
 
 

@@ -23,7 +23,7 @@ from codec.sensor import SensorParams
 #: first four bytes of every ``.spkc`` stream
 MAGIC = b"SPKC"
 #: container format version written by this build (and the only one it reads)
-FORMAT_VERSION = 7
+FORMAT_VERSION = 8
 #: scene structures in the order of their wire codes (a structure's code is its position in
 #: :data:`codec.options.GOP_STRUCTURES`, which therefore only ever grows at its end): every
 #: scene intra; a chain of P scenes (each from the one before); hierarchical B scenes between

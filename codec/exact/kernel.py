@@ -22,12 +22,18 @@ MEAN_LEVELS, PHASE_LEVELS = 80, 25
 SINCE_CAP = 1 << 16
 #: levels of s - i1 (-8..7 and unknown) and of s - m (quarter planes, -4..3.75, and unknown)
 LAG_LEVELS, DRIFT_LEVELS = 17, 33
-#: sizes of the context tables c0..c8 (see :mod:`codec.exact.model`)
+#: planes of the per-pixel spike history the neighbour rate counts, and levels of that rate
+#: (spikes of the 8 neighbours in those planes, halved, 28 = 56 and above)
+HISTORY_PLANES, RATE_LEVELS = 7, 29
+#: sizes of the context tables c0..c10 (see :mod:`codec.exact.model`)
 CONTEXT_SIZES = (LEVELS * LEVELS, LEVELS * LEVELS * 8, LEVELS * LEVELS * 64, LEVELS * LEVELS * 50,
                  LEVELS * LEVELS * 8, LEVELS * MEAN_LEVELS, LEVELS * (MEAN_LEVELS // 2) * PHASE_LEVELS,
-                 LAG_LEVELS * LEVELS * 8, DRIFT_LEVELS * MEAN_LEVELS)
+                 LAG_LEVELS * LEVELS * 8, DRIFT_LEVELS * MEAN_LEVELS, LEVELS * LEVELS * RATE_LEVELS,
+                 DRIFT_LEVELS * MEAN_LEVELS)
 #: the context a first-seen context takes its probability from
-PARENTS = (0, 0, 1, 0, 0, 0, 5, 0, 5)
+PARENTS = (0, 0, 1, 0, 0, 0, 5, 0, 5, 0, 5)
+#: spikes among the low HISTORY_PLANES bits of a history
+_SPIKE_COUNTS = np.array([bin(v).count("1") for v in range(1 << HISTORY_PLANES)], dtype=np.int64)
 #: mixer weight steps are ``input * error * rate >> MIXER_SHIFT``
 MIXER_SHIFT = 14
 #: knots of an APM curve (every 128 stretch units)
@@ -62,6 +68,12 @@ def mean_level(mean: int) -> int:
 @njit(cache=True)
 def _clip(v: int, low: int, high: int) -> int:
     return low if v < low else (high if v > high else v)
+
+
+@njit(cache=True)
+def _drift(since: int, mean: int) -> int:
+    """``s - m`` in quarter planes (``m`` in 1/16 planes), -4..3.75 -> 0..31; DRIFT_LEVELS-1 if unknown."""
+    return _clip(((since << 4) - mean) >> 2, -16, 15) + 16 if since and mean else DRIFT_LEVELS - 1
 
 
 @njit(cache=True)
@@ -110,10 +122,18 @@ def code_planes(planes, scenes, use_scenes, decoding, coder, buffer, pixels, pre
                 left = planes[t, r, c - 1] if c > 0 else 0
                 above_left = planes[t, r - 1, c - 1] if r > 0 and c > 0 else 0
                 above_right = planes[t, r - 1, c + 1] if r > 0 and c < width - 1 else 0
-                before = 0
+                before = 0  # spikes of the 3x3 block in the previous plane
+                rate = 0  # spikes of the 8 neighbours in their last HISTORY_PLANES planes
+                expect, known = 0, 0  # sum and number of the neighbours' max(i1, s)
                 for rr in range(max(r - 1, 0), min(r + 2, height)):
                     for cc in range(max(c - 1, 0), min(c + 2, width)):
                         before += previous[rr, cc]
+                        q = rr * width + cc
+                        if q != p_index:
+                            rate += _SPIKE_COUNTS[pixels[5, q]]
+                            if pixels[1, q]:
+                                expect += max(pixels[1, q], pixels[0, q])
+                                known += 1
                 base = qs * LEVELS + qa
                 ctx[0] = base
                 ctx[1] = offsets[1] + base * 8 + d2
@@ -131,8 +151,10 @@ def code_planes(planes, scenes, use_scenes, decoding, coder, buffer, pixels, pre
                 ctx[6] = offsets[6] + (qs * (MEAN_LEVELS // 2) + (level >> 1)) * PHASE_LEVELS + phase
                 lag = _clip(since - i1, -8, 7) + 8 if since and i1 else LAG_LEVELS - 1
                 ctx[7] = offsets[7] + (lag * LEVELS + qa) * 8 + d2
-                drift = _clip(((since << 4) - mean) >> 2, -16, 15) + 16 if since and mean else DRIFT_LEVELS - 1
-                ctx[8] = offsets[8] + drift * MEAN_LEVELS + level
+                ctx[8] = offsets[8] + _drift(since, mean) * MEAN_LEVELS + level
+                ctx[9] = offsets[9] + base * RATE_LEVELS + min(rate >> 1, RATE_LEVELS - 1)
+                expect = (expect << 4) // known if known else 0
+                ctx[10] = offsets[10] + _drift(since, expect) * MEAN_LEVELS + mean_level(expect)
                 for m in range(models):
                     if mask >> m & 1:
                         k = ctx[m]
@@ -186,6 +208,7 @@ def code_planes(planes, scenes, use_scenes, decoding, coder, buffer, pixels, pre
                         probs[k] += ((target - probs[k]) * reciprocals[counts[k]]) >> 16
                         if counts[k] < count_limit:
                             counts[k] += 1
+                pixels[5, p_index] = ((pixels[5, p_index] << 1) | bit) & ((1 << HISTORY_PLANES) - 1)
                 if bit:
                     if since:
                         pixels[3, p_index], pixels[2, p_index], pixels[1, p_index] = i2, i1, since

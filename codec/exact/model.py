@@ -19,6 +19,10 @@ what the decoder already has::
            (reset by subtraction keeps the phase: a late spike is followed by an early one)
       c7 = (s - i1, i1, i2 - i1)   c8 = (s - m in 1/4 planes, m)
            (the time to the expected spike, exact also where s and i1 are coarse)
+      c9 = (s, i1, spikes of the 8 neighbours in their last 7 planes)
+      c10 = (s - n in 1/4 planes, n), n = the 8 neighbours' mean of max(i1, s)
+           (a moving scene changes a pixel's rate after its neighbours': their latest
+           intervals, and how long they have been silent, say what its next interval will be)
     mixers: three logistic mixes of stretch(p_c), trained online, each with weights chosen by
            its own context: (s - i1, i1); (causal neighbour spikes, previous 3x3 spikes);
            the scene ISI (with scenes) or s
@@ -28,7 +32,8 @@ what the decoder already has::
     -> binary arithmetic coder (:mod:`codec.exact.arith`)
 
 A context seen for the first time starts from the probability of its parent
-(``c1``, ``c3``, ``c4``, ``c5``, ``c7`` from ``c0``; ``c2`` from ``c1``; ``c6``, ``c8`` from ``c5``),
+(``c1``, ``c3``, ``c4``, ``c5``, ``c7``, ``c9`` from ``c0``; ``c2`` from ``c1``; ``c6``, ``c8``, ``c10``
+from ``c5``),
 so the large contexts cost little to learn on short recordings. Everything is integer arithmetic
 (:mod:`codec.exact.logistic`): encoder and decoder compute the same
 probabilities on every machine. Times and intervals are quantised by
@@ -61,7 +66,7 @@ APM_RATE = 6
 #: final mixer learning rate (as MIXER_RATE)
 FINAL_RATE = 2
 #: contexts in use (bit m = context m; c4 only with scenes)
-CONTEXT_MASK = 0b111111111
+CONTEXT_MASK = 0b11111111111
 #: the knobs the kernel reads; changing them changes the code, so encoder and decoder must agree
 PARAMS = np.array([CONTEXT_MASK, MIXER_RATE, APM_RATE, COUNT_LIMIT, FINAL_RATE], dtype=np.int64)
 #: initial mixer weight (1/4 in 1/65536)
@@ -78,9 +83,10 @@ class SpikeModel:
         scenes: whether predictions are conditioned on decoded scenes.
 
     Attributes:
-        pixels: ``(5, H*W)`` int32 per-pixel history: planes since the last spike
+        pixels: ``(6, H*W)`` int32 per-pixel history: planes since the last spike
             (0 = none yet), the last three inter-spike intervals (0 = unknown), their
-            running mean in 1/16 planes (0 = unknown).
+            running mean in 1/16 planes (0 = unknown), the pixel's bits of the last
+            ``HISTORY_PLANES`` planes (newest in bit 0).
         previous: ``(H, W)`` uint8, the last plane coded.
         probs, counts: int32 context tables (probability of a spike in 1/65536, uses).
         weights: ``(MIXER_ROWS, contexts + 1)`` int32 weights of the three mixers in 1/65536
@@ -92,7 +98,7 @@ class SpikeModel:
 
     def __init__(self, height: int, width: int, scenes: bool = False) -> None:
         self.height, self.width, self.scenes = height, width, scenes
-        self.pixels = np.zeros((5, height * width), dtype=np.int32)
+        self.pixels = np.zeros((6, height * width), dtype=np.int32)
         self.previous = np.zeros((height, width), dtype=np.uint8)
         total = sum(CONTEXT_SIZES)
         self.probs = np.full(total, 1 << 15, dtype=np.int32)

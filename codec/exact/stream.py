@@ -11,7 +11,7 @@
 The model keeps learning across chunks (a raw chunk still teaches it), so chunks
 must be decoded in order; each chunk's arithmetic code is flushed at its end and
 its planes are checked against the CRC after decoding. Memory is the model
-(about 3 MB plus 21 bytes per pixel) and one chunk of planes. Chunking does not
+(about 4 MB plus 25 bytes per pixel) and one chunk of planes. Chunking does not
 depend on how the planes were split into pushes.
 """
 
