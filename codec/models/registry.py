@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import torch
 
 from codec.errors import SpikecodecError
 from codec.models.attention import SpikeAttention
+from codec.models.conditional import ConditionalResidualHyperprior
 from codec.models.context_model import GainedContextHyperprior
 from codec.models.scene_model import GainedMeanScaleHyperprior
 from codec.options import ATTENTION_MODULES, ATTENTIONS, ROLES
@@ -49,6 +50,8 @@ class ModelConfig:
     (:class:`GainedContextHyperprior`) instead of the plain mean-scale hyperprior.
     ``residual_lambdas_below``: lambdas the inter (residual) codec has below quality 1, so its
     qualities start at ``1 - len(residual_lambdas_below)``.
+    ``conditional_inter``: the inter codec sees the prediction it corrects
+    (:class:`ConditionalResidualHyperprior`) instead of coding the bare residual.
     """
 
     name: str
@@ -57,14 +60,25 @@ class ModelConfig:
     lambdas: tuple[float, ...] = LAMBDAS
     context: bool = False
     residual_lambdas_below: tuple[float, ...] = ()
+    conditional_inter: bool = False
     attention: dict = field(default_factory=lambda: {"hidden": 16, "layers": 1, "steps": 4})
 
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def as_recorded(self, recorded: dict) -> ModelConfig:
+        """The configuration a weights record gives (``record["config"]``; fields it lacks predate them and
+        take their defaults), so weights trained under an older configuration of this name (archived
+        ones) load as trained; this configuration itself for a record without one."""
+        if not {"n", "m"} <= recorded.keys():
+            return self
+        known = {f.name for f in fields(self)} - {"name"}
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in recorded.items() if k in known}
+        return ModelConfig(self.name, **values)
+
 
 CONFIGS: dict[str, ModelConfig] = {
-    "spikecodec-base": ModelConfig("spikecodec-base", n=64, m=96),
+    "spikecodec-base": ModelConfig("spikecodec-base", n=64, m=96, conditional_inter=True),
     "spikecodec-ctx": ModelConfig("spikecodec-ctx", n=64, m=96, lambdas=WIDE_LAMBDAS, context=True,
                                   residual_lambdas_below=RESIDUAL_LAMBDAS_BELOW),
 }
@@ -80,10 +94,15 @@ def build_model(config: ModelConfig, attention: str = "none",
                 role: str = "intra") -> GainedMeanScaleHyperprior | GainedContextHyperprior:
     """A freshly initialised model of ``config`` with encoder ``attention`` in ``role``.
 
-    The inter (residual) codec has the intra codec's architecture and codes the
-    residual of a predicted scene (:mod:`codec.pipeline.prediction`); it has no attention.
+    The inter codec has the intra codec's architecture and codes the residual of a predicted
+    scene (:mod:`codec.pipeline.prediction`), with that prediction as context if the config is
+    ``conditional_inter``; it has no attention.
     """
     check_variant(attention, role)
+    if role == "inter" and config.conditional_inter:
+        if config.context:
+            raise SpikecodecError(f"{config.name}: a conditional inter codec needs the plain hyperprior")
+        return ConditionalResidualHyperprior(config.n, config.m, role_lambdas(config, role))
     module = None
     if attention in ATTENTION_MODULES:
         module = SpikeAttention(config.n, bidirectional=attention == "bisoam", **config.attention)
@@ -159,13 +178,15 @@ def load_model(name: str, attention: str = "none", *, role: str = "intra", sha25
         ``(model in eval mode with entropy tables, weights sha256, training record)``;
         the model's parameters are in channels-last memory format.
     """
-    model = build_model(get_config(name), attention, role)
+    config = get_config(name)
+    check_variant(attention, role)
     stem = weights_stem(name, attention, role)
     path = archived_path(stem, sha256, weights_dir) if sha256 else weights_dir / f"{stem}.pth"
     record_path = path.with_suffix(".json")
     if not path.is_file() or not record_path.is_file():
         raise SpikecodecError(f"no trained weights for {stem!r} in {weights_dir}")
     record = json.loads(record_path.read_text())
+    model = build_model(config.as_recorded(record.get("config", {})), attention, role)
     digest = file_sha256(path)
     if digest != record.get("sha256"):
         raise SpikecodecError(f"weights {path.name} do not match their record (sha256 {digest[:12]})")

@@ -8,6 +8,7 @@ import torch
 from codec.bitstream.payloads import pack_latents, unpack_latents
 from codec.errors import BitstreamError, SpikecodecError, SpikeFormatError
 from codec.models.attention import bin_spikes
+from codec.models.conditional import ConditionalResidualHyperprior
 from codec.models.context_model import GainedContextHyperprior
 from codec.models.scene_model import TRANSFORM_THREADS, GainedMeanScaleHyperprior
 from codec.models.shapes import STRIDE, crop_to, pad_to_multiple, padded_size
@@ -24,6 +25,9 @@ class SceneCodec:
         attention: ``"none"``, ``"soam"`` or ``"bisoam"``.
         residual: True for the inter codec, which codes the difference of a scene
             and its reference: values in ``value_range = (-1, 1)`` instead of ``(0, 1)``.
+        conditional: True for an inter codec that also takes the prediction as ``context``
+            (:class:`codec.models.conditional.ConditionalResidualHyperprior`); it must then be
+            given to both :meth:`encode_and_decode` and :meth:`decode_scene`.
         weights_sha256: hex sha256 of the weight file (put it in stream headers).
         qualities: the integer qualities of the trained levels, ``(1, ..., N)`` (an inter codec
             may start lower, see :func:`codec.models.registry.first_quality`); any float in
@@ -40,6 +44,7 @@ class SceneCodec:
         self.attention = attention
         self.residual = residual
         self.value_range = (-1.0, 1.0) if residual else (0.0, 1.0)
+        self.conditional = isinstance(model, ConditionalResidualHyperprior)
         self.weights_sha256 = weights_sha256
         self.record = record
         self.lambdas = model.lambdas
@@ -108,19 +113,32 @@ class SceneCodec:
 
     def encode_and_decode(self, scene: np.ndarray, quality: float,
                           spikes_before: np.ndarray | None = None,
-                          spikes_after: np.ndarray | None = None) -> tuple[bytes, np.ndarray]:
+                          spikes_after: np.ndarray | None = None,
+                          context: np.ndarray | None = None) -> tuple[bytes, np.ndarray]:
         """:meth:`encode_scene` plus what :meth:`decode_scene` will return for the payload,
         bit for bit, computed from the encoder's latent (no entropy decoding).
+
+        ``context``: ``(H, W)`` float32 prediction in [0, 1] for a :attr:`conditional` codec.
 
         Returns:
             ``(payload, (H, W) float32 decoded scene in value_range)``.
         """
-        payload, enc, level = self._compress(scene, quality, spikes_before, spikes_after)
+        payload, enc, level = self._compress(scene, quality, spikes_before, spikes_after, context)
         with torch.inference_mode():
-            x_hat = self.model.synthesis(enc["y_hat"], level)
+            x_hat = self.model.synthesis(enc["y_hat"], level, self._context(context, np.shape(scene)))
         return payload, self._decoded(x_hat, *np.shape(scene))
 
-    def _compress(self, scene, quality: float, spikes_before, spikes_after) -> tuple[bytes, dict, float]:
+    def _context(self, context: np.ndarray | None, shape: tuple[int, ...]) -> torch.Tensor | None:
+        """The padded ``(1,1,H',W')`` context tensor of a :attr:`conditional` codec, else ``None``."""
+        if not self.conditional:
+            return None
+        if context is None or np.shape(context) != tuple(shape):
+            raise SpikecodecError(f"the conditional inter codec needs a {shape} prediction as context, got "
+                                  f"{None if context is None else np.shape(context)}")
+        return pad_to_multiple(torch.from_numpy(np.asarray(context, dtype=np.float32))[None, None])
+
+    def _compress(self, scene, quality: float, spikes_before, spikes_after,
+                  context: np.ndarray | None = None) -> tuple[bytes, dict, float]:
         """``(payload, the model's compress output, level)`` (arguments as :meth:`encode_scene`)."""
         scene = np.asarray(scene)
         if scene.ndim != 2:
@@ -131,7 +149,7 @@ class SceneCodec:
         level = self._level(quality)
         attn = self._attention_map(scene.shape, spikes_before, spikes_after)
         x = torch.from_numpy(np.clip(scene, *self.value_range).astype(np.float32))[None, None]
-        enc = self.model.compress(pad_to_multiple(x), level, attn)
+        enc = self.model.compress(pad_to_multiple(x), level, attn, self._context(context, scene.shape))
         strings = [s for (s,) in reversed(enc["strings"])]  # z first, then y
         return pack_latents(strings), enc, level
 
@@ -139,8 +157,10 @@ class SceneCodec:
         """``(1,1,H',W')`` model output -> ``(height, width)`` float32 in ``value_range``."""
         return crop_to(x_hat, height, width)[0, 0].clamp(*self.value_range).numpy()
 
-    def decode_scene(self, payload: bytes, height: int, width: int, quality: float) -> np.ndarray:
-        """Decompress one scene coded by :meth:`encode_scene` (no spikes needed).
+    def decode_scene(self, payload: bytes, height: int, width: int, quality: float,
+                     context: np.ndarray | None = None) -> np.ndarray:
+        """Decompress one scene coded by :meth:`encode_scene` (no spikes needed; a :attr:`conditional`
+        codec needs the encoder's ``context``).
 
         Returns:
             ``(height, width)`` float32 in ``value_range``.
@@ -156,7 +176,8 @@ class SceneCodec:
         strings = [[s] for s in reversed(unpack_latents(payload, self._strings))]
         ph, pw = padded_size(height, width)
         try:
-            out = self.model.decompress(strings, (ph // STRIDE, pw // STRIDE), level)
+            out = self.model.decompress(strings, (ph // STRIDE, pw // STRIDE), level,
+                                        self._context(context, (height, width)))
         except (RuntimeError, ValueError) as err:
             raise BitstreamError(f"scene payload cannot be decoded: {err}") from None
         return self._decoded(out["x_hat"], height, width)

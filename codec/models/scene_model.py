@@ -39,9 +39,6 @@ from codec.models.threads import fixed_threads
 HYPER_THREADS = 1
 #: threads used by g_a / g_s whatever the caller's setting.
 TRANSFORM_THREADS = 2
-#: the modules :meth:`GainedMeanScaleHyperprior.place` may move off the CPU: no symbol depends on them
-#: (the decoder never runs ``g_a`` or the attention; ``g_s`` only turns the decoded latent into a scene)
-DEVICE_MODULES = ("g_a_head", "g_a", "g_s", "attention")
 
 
 class ScaleIndexedGaussian(GaussianConditional):
@@ -66,7 +63,14 @@ class GainedMeanScaleHyperprior(CompressionModel):
         m: channels of the latent ``y``.
         lambdas: rate-distortion lambdas of the quality levels, increasing.
         attention: optional :class:`SpikeAttention` steering the encoder.
+
+    ``context`` arguments are for :class:`codec.models.conditional.ConditionalResidualHyperprior`
+    (the prediction a residual is coded against); this model ignores them.
     """
+
+    #: the modules :meth:`place` may move off the CPU: no symbol depends on them (the decoder
+    #: never runs ``g_a`` or the attention; ``g_s`` only turns the decoded latent into a scene)
+    DEVICE_MODULES: tuple[str, ...] = ("g_a_head", "g_a", "g_s", "attention")
 
     def __init__(self, n: int, m: int, lambdas: Sequence[float],
                  attention: SpikeAttention | None = None):
@@ -83,17 +87,27 @@ class GainedMeanScaleHyperprior(CompressionModel):
         self.gaussian_conditional = ScaleIndexedGaussian(None)
         self.attention = attention
 
-    def analysis(self, x: Tensor, attn: Tensor | None) -> Tensor:
+    def analysis(self, x: Tensor, attn: Tensor | None, context: Tensor | None = None) -> Tensor:
         """``x`` ``(B,1,H,W)`` -> ``y`` ``(B,M,H/16,W/16)``; ``attn`` ``(B,N,H/2,W/2)`` or None."""
         f = self.g_a_head(x)
         if attn is not None:
             f = f + f * attn
         return self.g_a(f)
 
+    def entropy_parameters(self, z_hat: Tensor, level: Tensor | float, context: Tensor | None = None
+                           ) -> tuple[Tensor, Tensor]:
+        """``(scales, means)`` of ``y``, each ``(B,M,h,w)``, from the decoded hyper-latent."""
+        scales, means = self.h_s(z_hat * self.hyper_gain.inverse(level)).chunk(2, dim=1)
+        return scales, means
+
+    def synthesize(self, y_hat: Tensor, context: Tensor | None = None) -> Tensor:
+        """Un-gained latent ``(B,M,h,w)`` -> ``x_hat`` ``(B,1,16h,16w)``."""
+        return self.g_s(y_hat)
+
     def place(self, device: str | torch.device) -> GainedMeanScaleHyperprior:
         """Move the :data:`DEVICE_MODULES` to ``device`` for coding (everything else stays where it is,
         on the CPU for a loaded model); returns the model. Training moves the whole model instead."""
-        for name in DEVICE_MODULES:
+        for name in self.DEVICE_MODULES:
             module = getattr(self, name)
             if module is not None:
                 module.to(device)
@@ -104,67 +118,76 @@ class GainedMeanScaleHyperprior(CompressionModel):
         """Where the analysis and synthesis transforms compute (:meth:`place`)."""
         return next(self.g_s.parameters()).device
 
-    def forward(self, x: Tensor, level: Tensor, attn: Tensor | None = None) -> dict:
+    def forward(self, x: Tensor, level: Tensor, attn: Tensor | None = None, context: Tensor | None = None) -> dict:
         """Training pass.
 
         Args:
             x: ``(B,1,H,W)`` scenes in [0,1], H and W multiples of 64.
             level: ``(B,)`` int64 quality levels (0-based).
             attn: optional attention map from :attr:`attention`.
+            context: ``(B,1,H,W)`` prediction in [0,1] (conditional models only).
 
         Returns:
             ``{"x_hat": (B,1,H,W), "likelihoods": {"y": ..., "z": ...}}``.
         """
-        y = self.analysis(x, attn) * self.gain.gain(level)
+        y = self.analysis(x, attn, context) * self.gain.gain(level)
         z = self.h_a(y) * self.hyper_gain.gain(level)
         z_hat, z_likelihoods = self.entropy_bottleneck(z)
-        scales, means = self.h_s(z_hat * self.hyper_gain.inverse(level)).chunk(2, dim=1)
+        scales, means = self.entropy_parameters(z_hat, level, context)
         _, y_likelihoods = self.gaussian_conditional(y, scales, means=means)
         y_hat = quantize_ste(y - means) + means
-        x_hat = self.g_s(y_hat * self.gain.inverse(level))
+        x_hat = self.synthesize(y_hat * self.gain.inverse(level), context)
         return {"x_hat": x_hat, "likelihoods": {"y": y_likelihoods, "z": z_likelihoods}}
 
-    def latents(self, x: Tensor, level: float, attn: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        """``(y, z)`` to code for ``x`` ``(1,1,H,W)``: the analysis on :attr:`transform_device` (``x`` and
-        ``attn`` are moved there), then ``y`` on the CPU, where ``h_a`` and quantisation run (fixed threads)."""
+    def latents(self, x: Tensor, level: float, attn: Tensor | None = None,
+                context: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """``(y, z)`` to code for ``x`` ``(1,1,H,W)``: the analysis on :attr:`transform_device` (``x``,
+        ``attn`` and ``context`` are moved there), then ``y`` on the CPU, where ``h_a`` and quantisation
+        run (fixed threads)."""
+        on = self.transform_device
         with fixed_threads(TRANSFORM_THREADS):
-            y = self.analysis(x.to(self.transform_device), attn).to(CPU) * self.gain.gain(level)
+            y = self.analysis(x.to(on), attn, None if context is None else context.to(on)).to(CPU)
+            y = y * self.gain.gain(level)
             z = self.h_a(y) * self.hyper_gain.gain(level)
         return y, z
 
-    def _entropy_indexes(self, z_hat: Tensor, level: float) -> tuple[Tensor, Tensor]:
-        """Gaussian CDF indexes and means from the decoded hyper-latent (exact: CPU, float32, fixed threads)."""
+    def _entropy_indexes(self, z_hat: Tensor, level: float, context: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """Gaussian CDF indexes and means from the decoded hyper-latent (and the context, on the CPU):
+        exact, in float32 with fixed threads."""
         with fixed_threads(HYPER_THREADS):
-            scales, means = self.h_s(z_hat * self.hyper_gain.inverse(level)).chunk(2, dim=1)
+            scales, means = self.entropy_parameters(z_hat, level, context)
             return self.gaussian_conditional.build_indexes(scales), means
 
-    def synthesis(self, y_hat: Tensor, level: float) -> Tensor:
+    def synthesis(self, y_hat: Tensor, level: float, context: Tensor | None = None) -> Tensor:
         """Decoded latent ``(1,M,h,w)`` on the CPU -> ``x_hat`` ``(1,1,16h,16w)`` on the CPU (not clamped),
         computed on :attr:`transform_device` with fixed threads."""
+        on = self.transform_device
         with fixed_threads(TRANSFORM_THREADS):
-            return self.g_s((y_hat * self.gain.inverse(level)).to(self.transform_device)).to(CPU)
+            y_hat = (y_hat * self.gain.inverse(level)).to(on)
+            return self.synthesize(y_hat, None if context is None else context.to(on)).to(CPU)
 
     @torch.inference_mode()
-    def compress(self, x: Tensor, level: float, attn: Tensor | None = None) -> dict:
+    def compress(self, x: Tensor, level: float, attn: Tensor | None = None, context: Tensor | None = None) -> dict:
         """``x`` ``(1,1,H,W)`` -> ``{"strings": [[y_bytes], [z_bytes]], "shape": (h, w) of z,
         "y_hat": the latent exactly as :meth:`decompress` will decode it}``.
 
         ``synthesis(y_hat, level)`` is then the decoder's ``x_hat`` bit for bit,
         without entropy decoding (the encoder's own reconstruction).
         """
-        y, z = self.latents(x, level, attn)
+        y, z = self.latents(x, level, attn, context)
         z_strings = self.entropy_bottleneck.compress(z)
         z_hat = self.entropy_bottleneck.decompress(z_strings, z.shape[-2:])
-        indexes, means = self._entropy_indexes(z_hat, level)
+        indexes, means = self._entropy_indexes(z_hat, level, context)
         y_strings = self.gaussian_conditional.compress(y, indexes, means=means)
         symbols = self.gaussian_conditional.quantize(y, "symbols", means)
         y_hat = self.gaussian_conditional.dequantize(symbols, means)
         return {"strings": [y_strings, z_strings], "shape": tuple(z.shape[-2:]), "y_hat": y_hat}
 
     @torch.inference_mode()
-    def decompress(self, strings: list[list[bytes]], shape: tuple[int, int], level: float) -> dict:
-        """Inverse of :meth:`compress`: ``{"x_hat": (1,1,H,W)}`` (not clamped)."""
+    def decompress(self, strings: list[list[bytes]], shape: tuple[int, int], level: float,
+                   context: Tensor | None = None) -> dict:
+        """Inverse of :meth:`compress` (with the same ``context``): ``{"x_hat": (1,1,H,W)}`` (not clamped)."""
         z_hat = self.entropy_bottleneck.decompress(strings[1], shape)
-        indexes, means = self._entropy_indexes(z_hat, level)
+        indexes, means = self._entropy_indexes(z_hat, level, context)
         y_hat = self.gaussian_conditional.decompress(strings[0], indexes, means=means)
-        return {"x_hat": self.synthesis(y_hat, level)}
+        return {"x_hat": self.synthesis(y_hat, level, context)}

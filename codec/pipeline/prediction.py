@@ -131,8 +131,9 @@ class SceneReconstructor:
         if not residual:
             return prediction
         assert self.inter is not None
-        values = self.inter.decode_scene(residual, self.height, self.width, quality)
-        return quantize_scene(scene_values(prediction) + values)
+        base = scene_values(prediction)
+        values = self.inter.decode_scene(residual, self.height, self.width, quality, context=base)
+        return quantize_scene(base + values)
 
     def release(self, keep_from: int) -> None:
         """Forget scenes below ``keep_from`` (they can no longer be references)."""
@@ -205,7 +206,7 @@ class PredictiveEncoder:
         inter = self.mirror.inter
         assert inter is not None
         base = scene_values(prediction)
-        residual, values = inter.encode_and_decode(scene - base, quality)
+        residual, values = inter.encode_and_decode(scene - base, quality, context=base)
         decoded = quantize_scene(base + values)
         payload = pack_predicted(motion, residual)
         return Candidate(mode, quality, payload, decoded, self._cost(scene, decoded, 8 * len(payload), quality))

@@ -95,9 +95,10 @@ def train_inter(run: RunDir, data_root: Path, model_name: str = DEFAULT_MODEL,
                 cur, references = scenes[i, int(rng.integers(1, 3))].numpy(), [refs[0][i]]
             targets.append(cur)
             predictions.append(prediction(references, cur))
-        residual = torch.from_numpy(np.stack(targets) - np.stack(predictions))[:, None]
-        residual = residual.to(device).contiguous(memory_format=torch.channels_last)
-        return rd_loss(model(residual, level), residual, lambdas[level])
+        context = torch.from_numpy(np.stack(predictions))[:, None]
+        residual = torch.from_numpy(np.stack(targets))[:, None] - context
+        residual, context = (t.to(device).contiguous(memory_format=torch.channels_last) for t in (residual, context))
+        return rd_loss(model(residual, level, context=context), residual, lambdas[level])
 
     summary = fit(run, model, trainable(model), step_loss, steps, lr, rng=rng, anneal=anneal)
     summary["data"] = {"sources": "scene bank (codec.train.scene_bank: 16 DAVIS training sequences and "
