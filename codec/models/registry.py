@@ -18,6 +18,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -73,7 +74,7 @@ class ModelConfig:
         if not {"n", "m"} <= recorded.keys():
             return self
         known = {f.name for f in fields(self)} - {"name"}
-        values = {k: tuple(v) if isinstance(v, list) else v for k, v in recorded.items() if k in known}
+        values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in recorded.items() if k in known}
         return ModelConfig(self.name, **values)
 
 
