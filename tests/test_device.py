@@ -9,6 +9,7 @@ differently (as another device's do) are shown to leave every stream decodable.
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -20,10 +21,11 @@ from codec.device import CPU, check_device, coding_device, scene_codec_device
 from codec.errors import SpikecodecError
 from codec.models import SceneCodec, load_inter_codec, load_scene_codec
 from codec.models.registry import build_model, get_config
-from codec.models.scene_model import DEVICE_MODULES
+from codec.models.scene_model import GainedMeanScaleHyperprior
 from codec.pipeline import EncoderConfig, decode_file, encode_file
 from codec.reconstruct import get_reconstructor
 
+DEVICE_MODULES = GainedMeanScaleHyperprior.DEVICE_MODULES
 #: what must stay on the CPU: everything that decides a CDF index or a symbol
 ENTROPY_PATH = {"h_a", "h_s", "gain", "hyper_gain", "entropy_bottleneck"}
 
@@ -52,16 +54,22 @@ def test_an_exact_layer_read_with_the_scenes_keeps_the_scene_codec_on_the_cpu() 
     assert scene_codec_device("cuda", "none") == scene_codec_device("cuda", "alone") == "cuda"
 
 
-@pytest.mark.parametrize(("name", "attention"), [("spikecodec-base", "bisoam"), ("spikecodec-ctx", "none")])
-def test_place_moves_only_the_transforms_that_decide_no_symbol(name: str, attention: str) -> None:
-    model = build_model(get_config(name), attention).place("meta")
+@pytest.mark.parametrize(("name", "attention", "role"), [("spikecodec-base", "bisoam", "intra"),
+                                                         ("spikecodec-ctx", "none", "intra"),
+                                                         ("spikecodec-base", "none", "inter")])
+def test_place_moves_only_the_transforms_that_decide_no_symbol(name: str, attention: str, role: str) -> None:
+    config = replace(get_config(name), conditional_inter=True)
+    model = build_model(config, attention, role).place("meta")
     moved = {key.split(".")[0] for key, p in model.named_parameters() if p.is_meta}
     kept = {key.split(".")[0] for key, p in model.named_parameters() if not p.is_meta}
-    assert moved == set(DEVICE_MODULES) - ({"attention"} if attention == "none" else set())
-    assert kept == ENTROPY_PATH | ({"contexts"} if get_config(name).context else set())
+    device_modules = set(model.DEVICE_MODULES)
+    assert moved == device_modules - ({"attention"} if attention == "none" else set())
+    # the context model's parameter networks and the conditional codec's prior decide symbols
+    assert kept == ENTROPY_PATH | ({"contexts"} if config.context else set()) | (
+        {"context_prior"} if role == "inter" else set())
     buffers = {key.split(".")[0] for key, b in model.named_buffers() if not b.is_meta}
     assert {"entropy_bottleneck", "gaussian_conditional"} <= buffers  # CDF tables, scale table
-    assert not {key.split(".")[0] for key, b in model.named_buffers() if b.is_meta} - set(DEVICE_MODULES)
+    assert not {key.split(".")[0] for key, b in model.named_buffers() if b.is_meta} - device_modules
     assert model.transform_device.type == "meta"
 
 

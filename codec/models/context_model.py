@@ -131,7 +131,7 @@ class GainedContextHyperprior(GainedMeanScaleHyperprior):
 
     # -- training ------------------------------------------------------------------------------
 
-    def forward(self, x: Tensor, level: Tensor, attn: Tensor | None = None) -> dict:
+    def forward(self, x: Tensor, level: Tensor, attn: Tensor | None = None, context: Tensor | None = None) -> dict:
         """Training pass.
 
         Args:
@@ -200,7 +200,7 @@ class GainedContextHyperprior(GainedMeanScaleHyperprior):
         return torch.cat(y_hats, dim=1)
 
     @torch.inference_mode()
-    def compress(self, x: Tensor, level: float, attn: Tensor | None = None) -> dict:
+    def compress(self, x: Tensor, level: float, attn: Tensor | None = None, context: Tensor | None = None) -> dict:
         """``x`` ``(1,1,H,W)`` -> ``{"strings": [[string]], "shape": (h, w) of z, "y_hat": the
         latent exactly as :meth:`decompress` decodes it}`` (one rANS string for z and y)."""
         y, z = self.latents(x, level, attn)
@@ -226,7 +226,8 @@ class GainedContextHyperprior(GainedMeanScaleHyperprior):
         return {"strings": [[encoder.flush()]], "shape": tuple(z.shape[-2:]), "y_hat": y_hat}
 
     @torch.inference_mode()
-    def decompress(self, strings: list[list[bytes]], shape: tuple[int, int], level: float) -> dict:
+    def decompress(self, strings: list[list[bytes]], shape: tuple[int, int], level: float,
+                   context: Tensor | None = None) -> dict:
         """Inverse of :meth:`compress`: ``{"x_hat": (1,1,H,W)}`` (not clamped)."""
         decoder = RansDecoder()
         decoder.set_stream(strings[0][0])

@@ -96,7 +96,7 @@ class SceneCodec:
 
     def encode_scene(self, scene: np.ndarray, quality: float,
                      spikes_before: np.ndarray | None = None,
-                     spikes_after: np.ndarray | None = None) -> bytes:
+                     spikes_after: np.ndarray | None = None, context: np.ndarray | None = None) -> bytes:
         """Compress one scene.
 
         Args:
@@ -105,11 +105,13 @@ class SceneCodec:
             quality: in ``quality_range``; higher is better (and bigger).
             spikes_before: ``(K, H, W)`` uint8 planes before the centre (SOAM/BiSOAM).
             spikes_after: ``(K, H, W)`` uint8 planes after the centre (BiSOAM).
+            context: ``(H, W)`` float32 prediction in [0, 1] the residual corrects (:attr:`conditional`
+                codecs only; ignored by the others).
 
         Returns:
             The model's strings as one payload (:func:`codec.bitstream.payloads.pack_latents`).
         """
-        return self._compress(scene, quality, spikes_before, spikes_after)[0]
+        return self._compress(scene, quality, spikes_before, spikes_after, context)[0]
 
     def encode_and_decode(self, scene: np.ndarray, quality: float,
                           spikes_before: np.ndarray | None = None,
@@ -118,7 +120,7 @@ class SceneCodec:
         """:meth:`encode_scene` plus what :meth:`decode_scene` will return for the payload,
         bit for bit, computed from the encoder's latent (no entropy decoding).
 
-        ``context``: ``(H, W)`` float32 prediction in [0, 1] for a :attr:`conditional` codec.
+        ``context``: as for :meth:`encode_scene`.
 
         Returns:
             ``(payload, (H, W) float32 decoded scene in value_range)``.
