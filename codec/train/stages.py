@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from codec.errors import SpikecodecError
-from codec.models.registry import WEIGHTS_DIR, file_sha256
+from codec.models.registry import WEIGHTS_DIR, file_sha256, get_config
 from codec.models.shapes import STRIDE
 from codec.options import ATTENTION_MODULES
 from codec.train.runs import DEFAULT_RUNS, RunDir
@@ -176,15 +176,17 @@ def _inter(args: argparse.Namespace, runs: Path) -> dict:
     from codec.train.export import export_model
     from codec.train.inter_stage import train_inter
 
-    run = RunDir(runs / ("inter" if args.model == "spikecodec-base" else f"inter-{args.model}"))
+    name = "inter" if args.model == "spikecodec-base" else f"inter-{args.model}"
+    run = RunDir(runs / (f"{name}-from-{args.init}" if args.init else name))
     s = _settings("inter", args)
     reference = s.get("reference_model") or args.model
     model, summary = train_inter(run, args.data, args.model, s["steps"], s["batch"], s["crop"], s["lr"],
                                  anneal=s.get("anneal"), reference_model=reference, init=s.get("init"),
                                  device=args.device)
-    record = _record("inter: residual codec on P and B predictions of simulated scenes", summary, run, s)
+    kind = "conditional residual codec" if get_config(args.model).conditional_inter else "residual codec"
+    record = _record(f"inter: {kind} on P and B predictions of simulated scenes", summary, run, s)
     record["command"] = (f"spikecodec train --stage inter --model {args.model} --steps {summary['step']} "
-                         f"--batch {s['batch']} --crop {s['crop']} --lr {s['lr']:g}")
+                         f"--batch {s['batch']} --crop {s['crop']} --lr {s['lr']:g}{_schedule_flags(s)}")
     record["intra_sha256"] = file_sha256(WEIGHTS_DIR / f"{reference}.pth")
     record["motion"] = {"block": BLOCK, "max_displacement": MAX_DISPLACEMENT, "vectors": "half-pel",
                         "inter_offset": DEFAULT_INTER_OFFSET}
