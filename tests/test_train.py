@@ -8,16 +8,19 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
 
 from codec.errors import SpikecodecError
+from codec.models.conditional import ConditionalResidualHyperprior
 from codec.models.registry import archived_version, load_model
 from codec.train.attention_stage import binned, train_attention
 from codec.train.codec_stage import train_codec
 from codec.train.data import CropSampler, training_paths
 from codec.train.export import export_model
+from codec.train.inter_stage import make_samples, train_inter
 from codec.train.recon import config_from
 from codec.train.recon_data import SceneSampler
 from codec.train.runs import RunDir
@@ -159,3 +162,34 @@ def test_joint_stage_trains_reconstruction_and_codec_together(data_root, tmp_pat
     assert [e["lr"] for e in logged if "loss" in e] == [1e-6]  # the last step runs annealed
     assert not torch.equal(recon.state_dict()["tail.weight"], before["tail.weight"])
     assert not torch.equal(model.state_dict()["g_s.0.weight"], base["g_s.0.weight"])
+
+
+def _panned_bank(shared_data: Path, run: RunDir) -> list:
+    """A one-sequence scene bank cached where the inter stage looks for it: a photo panning 2 px a scene."""
+    with Image.open(shared_data / "images" / "kodak" / "kodim05.png") as img:
+        gray = np.asarray(img.convert("L"))[100:196, 200:360]  # the bank holds uint8 scenes
+    sequence = np.stack([gray[:, 2 * t : 2 * t + 96] for t in range(9)])
+    run.path.mkdir(parents=True, exist_ok=True)
+    np.savez(run.path / "bank.npz", sequence)
+    return [sequence]
+
+
+def test_inter_samples_are_scenes_with_their_predictions_from_coded_references(shared_data, tmp_path):
+    bank = _panned_bank(shared_data, RunDir(tmp_path / "inter"))
+    intra = load_model("spikecodec-base")[0]
+    samples = make_samples(intra, bank, np.random.default_rng(0), 6, 64, levels=6, below=0)
+    for target, prediction, level in samples:
+        assert target.shape == prediction.shape == (64, 64) and prediction.dtype == np.float32
+        assert 0 <= level < 6 and 0 <= prediction.min() and prediction.max() <= 1
+        # the pan is predictable: the prediction is far closer to the scene than a flat guess
+        assert np.mean((target - prediction) ** 2) < 0.5 * np.var(target)
+
+
+def test_inter_stage_trains_the_conditional_codec_from_its_pool_and_resumes(shared_data, data_root, tmp_path):
+    run = RunDir(tmp_path / "inter")
+    _panned_bank(shared_data, run)
+    model, first = train_inter(run, data_root, steps=2, batch=2, crop=64, pool_size=4)
+    assert isinstance(model, ConditionalResidualHyperprior) and first["step"] == 2
+    assert "conditional" in first["data"]["sources"] and "pool of 4 samples" in first["data"]["sources"]
+    _, second = train_inter(run, data_root, steps=3, batch=2, crop=64, pool_size=4)
+    assert second["step"] == 3

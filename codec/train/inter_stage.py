@@ -85,7 +85,7 @@ def train_inter(run: RunDir, data_root: Path, model_name: str = DEFAULT_MODEL,
                 steps: int = 4000, batch: int = 8, crop: int = 128, lr: float = 1e-4,
                 seed: int = 2, anneal: tuple[int, float] | None = None,
                 reference_model: str | None = None, init: str | None = None,
-                device: str = CPU) -> tuple[torch.nn.Module, dict]:
+                device: str = CPU, pool_size: int = POOL) -> tuple[torch.nn.Module, dict]:
     """Train (or resume) the inter codec; returns ``(model, fit summary with data description)``.
 
     Args:
@@ -93,6 +93,7 @@ def train_inter(run: RunDir, data_root: Path, model_name: str = DEFAULT_MODEL,
         init: start from this model's committed inter weights (default: ``model_name``'s intra weights).
         device: where both codecs and the batches compute (:mod:`codec.device`); motion search and
             prediction run on the CPU, as in the product.
+        pool_size: samples held at once (:data:`POOL`), at least ``batch``.
     """
     torch.manual_seed(seed)
     config = get_config(model_name)
@@ -112,16 +113,16 @@ def train_inter(run: RunDir, data_root: Path, model_name: str = DEFAULT_MODEL,
     def fresh(count: int) -> list[Sample]:
         return make_samples(intra, bank, rng, count, crop, len(lambdas), below, device)
 
-    pool = fresh(POOL)
-    run.log(event="start", stage="inter", batch=batch, crop=crop, pool=POOL, fresh_per_step=FRESH_PER_STEP)
+    pool = fresh(pool_size)
+    run.log(event="start", stage="inter", batch=batch, crop=crop, pool=pool_size, fresh_per_step=FRESH_PER_STEP)
     oldest = 0
 
     def step_loss() -> dict:
         nonlocal oldest
         for sample in fresh(FRESH_PER_STEP):
             pool[oldest] = sample
-            oldest = (oldest + 1) % POOL
-        chosen = [pool[i] for i in rng.choice(POOL, size=batch, replace=False)]
+            oldest = (oldest + 1) % pool_size
+        chosen = [pool[i] for i in rng.choice(pool_size, size=batch, replace=False)]
         level = torch.tensor([lv for _, _, lv in chosen], device=device)
         context = torch.from_numpy(np.stack([pred for _, pred, _ in chosen]))[:, None]
         residual = torch.from_numpy(np.stack([cur for cur, _, _ in chosen]))[:, None] - context
@@ -134,6 +135,6 @@ def train_inter(run: RunDir, data_root: Path, model_name: str = DEFAULT_MODEL,
                        "48 panned train400/sun_hays80 photographs, simulated, TFP and net scenes, K = 32); "
                        f"triplets {DISTANCES} scenes apart; references = {reference_name} intra decode rounded to "
                        f"8 bits; {B_FRACTION:.0%} B (bi-prediction), the rest P, motion by the product's search, "
-                       f"overlapped compensation; a pool of {POOL} samples, {FRESH_PER_STEP} renewed per step; "
+                       f"overlapped compensation; a pool of {pool_size} samples, {FRESH_PER_STEP} renewed per step; "
                        f"{kind} inter codec", "crop": crop, "batch": batch, "initialised_from": init}
     return model, summary
