@@ -191,5 +191,10 @@ def test_inter_stage_trains_the_conditional_codec_from_its_pool_and_resumes(shar
     model, first = train_inter(run, data_root, steps=2, batch=2, crop=64, pool_size=4)
     assert isinstance(model, ConditionalResidualHyperprior) and first["step"] == 2
     assert "conditional" in first["data"]["sources"] and "pool of 4 samples" in first["data"]["sources"]
-    _, second = train_inter(run, data_root, steps=3, batch=2, crop=64, pool_size=4)
+    model, second = train_inter(run, data_root, steps=3, batch=2, crop=64, pool_size=4)
     assert second["step"] == 3
+    # the exported codec is measured under the hash its file gets (streams coded for it carry it)
+    record = export_model(model, "spikecodec-base", "none", "inter", {"steps": 3}, data_root,
+                          weights_dir=tmp_path / "weights", kodak=False, reds=False,
+                          evaluations={"measured_sha256": lambda codec: codec.weights_sha256})
+    assert record["measured_sha256"] == record["sha256"]

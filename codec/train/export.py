@@ -11,6 +11,8 @@ quality and the file's sha256 (checked by the registry on load).
 from __future__ import annotations
 
 import copy
+import hashlib
+import io
 import json
 import time
 from pathlib import Path
@@ -47,17 +49,20 @@ def export_model(model: GainedMeanScaleHyperprior, model_name: str, attention: s
         for p in params.values():
             p.copy_(p.half().float())
     model.update(force=True, update_quantiles=True)
-    codec = SceneCodec(model, model_name, attention, "", {}, residual=role == "inter",
-                       first_quality=first_quality(get_config(model_name), role))
+    state = {k: v.half() if k in params else v for k, v in model.state_dict().items()}
+    serialised = io.BytesIO()
+    torch.save(state, serialised)
+    # measured under the hash the file will have: streams coded for the measurements carry it in their headers
+    codec = SceneCodec(model, model_name, attention, hashlib.sha256(serialised.getvalue()).hexdigest(), {},
+                       residual=role == "inter", first_quality=first_quality(get_config(model_name), role))
     measured = {key: measure(codec) for key, measure in (evaluations or {}).items()}
     kodak_rd = codec_rd(codec, load_gray(data_root / "images" / "kodak")) if kodak else None
     reds_rd = reds_points(codec, data_root / "spikes") if reds else None
-    state = {k: v.half() if k in params else v for k, v in model.state_dict().items()}
     stem = weights_stem(model_name, attention, role)
     weights_dir.mkdir(parents=True, exist_ok=True)
     archive_weights(stem, weights_dir)
     path = weights_dir / f"{stem}.pth"
-    torch.save(state, path)
+    path.write_bytes(serialised.getvalue())
     record = {"name": model_name, "attention": attention, "role": role,
               "config": get_config(model_name).to_dict(), **record,
               "exported": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
