@@ -43,10 +43,12 @@ bench: $(STAMP)
 	$(PY) -m bench
 
 # the shipped spikecodec-base continues the stage-I run after attention and inter were trained over it
-# (codec/models/weights/spikecodec-base.json, "note")
+# (codec/models/weights/spikecodec-base.json, "note"); the conditional inter codec then continues the
+# inter weights against it (spikecodec-base-inter.json, "note")
 train: $(STAMP)
 	$(VENV)/bin/spikecodec train --stage all
 	$(VENV)/bin/spikecodec train --stage codec --init spikecodec-base --steps 9000 --lr 1.5e-4 --anneal 1500:1.5e-5
+	$(VENV)/bin/spikecodec train --stage inter --init spikecodec-base --steps 6500 --lr 1e-4 --anneal 800:2e-5
 
 # the task benchmark's digits classifier alone (seconds on CPU; deterministic)
 train-classifier: $(STAMP)
