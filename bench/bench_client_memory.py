@@ -12,10 +12,10 @@ The peak is the client's ``VmHWM`` (the high-water mark of its address space), n
 runs in this process's address space until its ``exec``; so ``ru_maxrss`` is never below
 this bench's own peak (it simulated the inputs), whatever the client uses.
 
-Cases (``--cases``, default all): ``h5``, an HDF5 recording (the thin client: no torch, no
-numba), ``dat``, a ``.dat`` recording (numba unpacks the flipped planes), ``synthetic``
-(numba simulates), and ``h5-score-scenes``, the HDF5 recording with ``--score-scenes``
-(decodes the scenes: torch). The server's figures are in :mod:`bench.bench_server_memory`.
+Cases (``--cases``, default all): ``h5``, an HDF5 recording, ``dat``, a ``.dat`` recording,
+``synthetic``, simulated by the client (the thin client in all three: no torch, no numba, no
+scipy), and ``h5-score-scenes``, the HDF5 recording with ``--score-scenes`` (decodes the scenes:
+torch). The server's figures are in :mod:`bench.bench_server_memory`.
 
 ``--client-pythonpath DIR`` runs the clients from another source tree (a ``git archive``
 of an older commit, for the before/after figures)::
@@ -115,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
                     print(f"spikecodec stream, {args.planes} planes of {HEIGHT}x{WIDTH}, K=32 ({result['client']})")
                 print(f"  {name:<20} " + (f"failed: {case['error']}" if "error" in case else
                                            f"peak {case['peak_mb']:6.0f} MB   imported: "
-                                           f"{', '.join(case['imported']) or 'neither torch nor numba'}"), flush=True)
+                                           f"{', '.join(case['imported']) or 'no torch, numba or scipy'}"), flush=True)
     if args.json:
         json.dump(result, sys.stdout, indent=2)
         print()

@@ -4,7 +4,8 @@ For each hot path of issue 19, planes per second and the ratio to real time (the
 camera's 20,000 planes/s), best of ``--repeats`` runs, with one torch and one numba
 thread. Figures are wall-clock and per CPU second of this process (the one-core figure
 when the machine is shared); a target counts as met when either reaches it. "Before" is
-the numpy implementation kept in :mod:`bench.reference`, "after" the shipped code::
+the numpy implementation kept in :mod:`bench.reference` and :mod:`codec.simulate.numpy_neuron`
+(the thin client's simulator), "after" the shipped code with numba loaded::
 
     python -m bench.bench_hot_paths [--planes 2048] [--repeats 3] [--json]
 
@@ -31,7 +32,7 @@ import numpy as np
 import torch
 
 from bench.bench_io import best_rates
-from bench.reference import ReferenceSensor, flip_packed
+from bench.reference import flip_packed
 from bench.reference import unpack_planes as reference_unpack
 from codec.io import open_spikes, open_writer, pack_planes
 from codec.io.packing import unpack_planes
@@ -41,6 +42,7 @@ from codec.reconstruct.tfp import TFP
 from codec.regenerate import Regenerator
 from codec.sensor import CAMERA_PLANE_RATE, SensorParams
 from codec.simulate import SyntheticSource, simulate
+from codec.simulate.numpy_neuron import NumpySensor
 
 HEIGHT, WIDTH = 250, 400
 WINDOW = 32
@@ -88,9 +90,9 @@ def measure(planes: int, repeats: int) -> list[dict]:
         return lambda: sum(len(b) for b in simulate(sources.pop(), n, sensor))
 
     # the reference simulators run on fewer planes: they are that much slower
-    row("simulator (synthetic, subtract)", 1.0, simulated(ReferenceSensor(), planes // 2),
+    row("simulator (synthetic, subtract)", 1.0, simulated(NumpySensor(), planes // 2),
         simulated(SensorParams(), planes))
-    row("simulator (synthetic, leak tau 200)", 0.5, simulated(ReferenceSensor(**leaky.to_dict()), planes // 4),
+    row("simulator (synthetic, leak tau 200)", 0.5, simulated(NumpySensor(**leaky.to_dict()), planes // 4),
         simulated(leaky, planes))
     def regenerated(sensor: SensorParams) -> Callable[[], int]:
         """Scene by scene, as the decoder regenerates (each block of planes handed on, not kept)."""
@@ -100,7 +102,7 @@ def measure(planes: int, repeats: int) -> list[dict]:
             return done + len(regen.finish(planes))
         return run
 
-    row("regeneration (K=32, subtract)", 1.0, regenerated(ReferenceSensor()), regenerated(SensorParams()))
+    row("regeneration (K=32, subtract)", 1.0, regenerated(NumpySensor()), regenerated(SensorParams()))
     for recon in (TFP(WINDOW), TFI(WINDOW)):
         def from_unpacked(recon: TFP | TFI = recon) -> int:
             return _scenes(lambda w, c: recon.reconstruct(reference_unpack(w, HEIGHT, WIDTH), c), windows)

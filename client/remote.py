@@ -86,16 +86,20 @@ def open_source(args: argparse.Namespace) -> SpikeInput:
     """The ``SOURCE`` of ``stream``/``upload`` opened with its flags
     (:func:`client.arguments.add_source_arguments`), read or simulated a chunk
     (``--chunk-planes``) at a time: what the client holds of it is one chunk, unpacked.
+    Neither reading nor simulating imports numba (the same spikes as the compiled simulator).
 
     Raises:
         SpikeFormatError: a bad ``--chunk-planes`` or source (see :func:`codec.evaluate.sources.open_input`).
     """
     from codec.evaluate.sources import open_input
+    from codec.simulate.numpy_neuron import NumpySensor
 
     if args.chunk_planes <= 0:
         raise SpikeFormatError(f"--chunk-planes must be positive, got {args.chunk_planes}")
+    # simulated in numpy: numba and scipy would double the client's memory, for a source
+    # that is simulated faster than a server codes it either way
     return open_input(args.source, args.height, args.width, args.planes, None, args.fps, args.seed,
-                      dataset=args.dataset, block_planes=args.chunk_planes)
+                      sensor=NumpySensor(), dataset=args.dataset, block_planes=args.chunk_planes)
 
 
 def source_header(source: SpikeInput, args: argparse.Namespace, name: str | None = None) -> spikes_pb2.SpikeMessage:

@@ -1,4 +1,5 @@
-"""The compiled hot paths give bit for bit what the numpy reference (bench/reference.py) gives.
+"""The compiled hot paths give bit for bit what the numpy reference gives (codec/simulate/numpy_neuron.py,
+which the thin client simulates with, and bench/reference.py).
 
 Integrate-and-fire: every reset mechanism, with and without leak, zero and uniform
 initial membrane, float32 and float64 input, through the fixed-point and the stepwise
@@ -17,12 +18,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bench.reference import ReferenceIntegrateAndFire, ReferenceSensor, flip_packed
+from bench.reference import flip_packed
 from bench.reference import unpack_planes as reference_unpack
 from codec.errors import SpikeFormatError
 from codec.io import open_spikes, open_writer
 from codec.io.kernels import spread_bits
-from codec.io.packing import BIT_ORDER, pack_planes, unpack_planes
+from codec.io.packing import BIT_ORDER, pack_planes, unpack_flipped_rows, unpack_planes
 from codec.reconstruct import SceneStream, get_reconstructor, iter_scenes
 from codec.reconstruct.tfi import TFI
 from codec.reconstruct.tfp import TFP
@@ -30,6 +31,7 @@ from codec.regenerate import Regenerator
 from codec.sensor import SensorParams
 from codec.simulate import SyntheticSource, simulate
 from codec.simulate.neuron import ANCHOR_PLANES, IntegrateAndFire
+from codec.simulate.numpy_neuron import NumpyIntegrateAndFire, NumpySensor
 
 SHAPE = (7, 19)  # 133 pixels: not a multiple of 8 or of a vector width
 CONFIGS = list(itertools.product(["zero", "subtract", "mod"], [None, 7.0], ["zero", "uniform"]))
@@ -37,7 +39,7 @@ CONFIGS = list(itertools.product(["zero", "subtract", "mod"], [None, 7.0], ["zer
 
 def _pair(reset: str, tau: float | None, init: str) -> tuple[IntegrateAndFire, IntegrateAndFire]:
     kwargs = dict(threshold=1.3, alpha=0.8, reset_mechanism=reset, tau=tau, init=init, seed=3)
-    return IntegrateAndFire(SHAPE, **kwargs), ReferenceIntegrateAndFire(SHAPE, **kwargs)
+    return IntegrateAndFire(SHAPE, **kwargs), NumpyIntegrateAndFire(SHAPE, **kwargs)
 
 
 def _same(ours: IntegrateAndFire, ref: IntegrateAndFire, a: np.ndarray, b: np.ndarray) -> None:
@@ -70,8 +72,8 @@ def test_regeneration_equals_the_numpy_reference(reset: str, tau: float | None, 
     rng = np.random.default_rng(5)
     kwargs = dict(reset_mechanism=reset, tau=tau, init=init, seed=9)
     ours = Regenerator(*SHAPE, sensor=SensorParams(**kwargs), gain=0.8)
-    ref = Regenerator(*SHAPE, sensor=ReferenceSensor(**kwargs), gain=0.8)
-    assert isinstance(ref.neurons, ReferenceIntegrateAndFire)
+    ref = Regenerator(*SHAPE, sensor=NumpySensor(**kwargs), gain=0.8)
+    assert isinstance(ref.neurons, NumpyIntegrateAndFire)
     np.testing.assert_array_equal(ours.neurons.mem, ref.neurons.mem)
     for centre in (5, 37, 69, 400):
         scene = rng.random(SHAPE)
@@ -84,9 +86,9 @@ def test_regeneration_equals_the_numpy_reference(reset: str, tau: float | None, 
 def test_simulator_equals_the_numpy_reference(sensor: SensorParams) -> None:
     source = SyntheticSource(16, 24, frame_period=37.0, seed=2)
     ours = np.concatenate(list(simulate(source, 600, sensor, block_planes=100)))
-    ref = np.concatenate(list(simulate(source, 600, ReferenceSensor(**sensor.to_dict()), block_planes=100)))
+    ref = np.concatenate(list(simulate(source, 600, NumpySensor(**sensor.to_dict()), block_planes=100)))
     np.testing.assert_array_equal(ours, ref)
-    noisy = [np.concatenate(list(simulate(source, 300, s, shot_noise=True, seed=4))) for s in (sensor, ReferenceSensor(**sensor.to_dict()))]
+    noisy = [np.concatenate(list(simulate(source, 300, s, shot_noise=True, seed=4))) for s in (sensor, NumpySensor(**sensor.to_dict()))]
     np.testing.assert_array_equal(*noisy)
 
 
@@ -154,6 +156,9 @@ def test_dat_read_equals_flip_and_unpackbits(tmp_path, height: int, width: int) 
         np.testing.assert_array_equal(x, y)
     np.testing.assert_array_equal(unpack_planes(raw, height, width, flip=True), expected)
     np.testing.assert_array_equal(unpack_planes(raw, height, width), reference_unpack(raw, height, width))
+    if width % 8 == 0:  # the compiled pass (the codec stack) and the numpy one (the thin client)
+        for compiled in (True, False):
+            np.testing.assert_array_equal(unpack_flipped_rows(raw.reshape(40, height, -1), compiled), expected)
 
 
 @settings(max_examples=60, deadline=None)
@@ -176,7 +181,7 @@ def test_ramps_equal_the_numpy_reference(reset: str, tau: float | None, init: st
                                          seed: int) -> None:
     rng = np.random.default_rng(seed)
     kwargs = dict(threshold=threshold, alpha=alpha, reset_mechanism=reset, tau=tau, init=init, seed=seed)
-    ours, ref = IntegrateAndFire(SHAPE, **kwargs), ReferenceIntegrateAndFire(SHAPE, **kwargs)
+    ours, ref = IntegrateAndFire(SHAPE, **kwargs), NumpyIntegrateAndFire(SHAPE, **kwargs)
     per_threshold = threshold / alpha  # input of one threshold per plane
     start = rng.random(SHAPE) * first * per_threshold
     end = rng.random(SHAPE) * last * per_threshold
@@ -190,6 +195,20 @@ def test_ramps_equal_the_numpy_reference(reset: str, tau: float | None, init: st
     for a, b in zip(ours_blocks, ref_blocks):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(ours.mem, ref.mem)
+
+
+def test_ramp_range_equals_the_compiled_one() -> None:
+    # decides the fixed-point path: both classes must take the same one on every ramp
+    rng = np.random.default_rng(8)
+    ours, ref = IntegrateAndFire(SHAPE), NumpyIntegrateAndFire(SHAPE)
+    for start, step in ((rng.random(SHAPE), rng.random(SHAPE) - 0.5), (-rng.random(SHAPE), np.zeros(SHAPE)),
+                        (rng.random(SHAPE) * 3, rng.random(SHAPE) / 100)):
+        for n in (0, 1, 2, 300):
+            assert ours._ramp_range(start, step, n, 0.7) == ref._ramp_range(start, step, n, 0.7)
+    start = rng.random(SHAPE)
+    start[3, 4] = np.nan
+    assert np.isnan(ours._ramp_range(start, np.zeros(SHAPE), 9, 0.7)).all()
+    assert np.isnan(ref._ramp_range(start, np.zeros(SHAPE), 9, 0.7)).all()
 
 
 @st.composite

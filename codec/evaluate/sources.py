@@ -18,7 +18,7 @@ reconstructed and decoded scene.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -171,7 +171,8 @@ def open_input(
             simulated at ``height x width``).
         fps: simulated sources: keyframes per second of camera time.
         seed: simulated sources: path and membrane seed.
-        sensor: simulated sources: the camera's sensor parameters.
+        sensor: simulated sources: the camera's sensor parameters (its type's neurons simulate:
+            :class:`codec.simulate.numpy_neuron.NumpySensor` for a process without numba).
         dataset: HDF5 recordings: the plain ``(T, H, W)`` dataset to read
             (:func:`codec.io.open_spikes`).
         block_planes: planes per block of ``blocks`` (unpacked: ``block_planes*H*W`` bytes each,
@@ -197,6 +198,6 @@ def open_input(
         raise SpikeFormatError(f"{spec}: --dataset applies to HDF5 recordings, not to a simulated source")
     if crop is not None:
         height, width = crop
-    sim_sensor = SensorParams(**{**sensor.to_dict(), "seed": seed})
+    sim_sensor = replace(sensor, seed=seed)  # a subclass (its neurons) stays itself
     return _open_simulated(spec, height or DEFAULT_HEIGHT, width or DEFAULT_WIDTH, planes or DEFAULT_SIMULATED_PLANES,
                            sim_sensor, fps, seed, block_planes)

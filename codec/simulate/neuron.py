@@ -45,7 +45,8 @@ import numpy as np
 from codec.options import INIT_STATES, RESET_MECHANISMS, InitialState, ResetMechanism
 
 # codec.simulate.kernels (numba, about 90 MB resident) is imported by the methods that fire
-# neurons: SensorParams, which every stream header carries, imports this module.
+# neurons: SensorParams, which every stream header carries, imports this module. A process that
+# does without numba fires codec.simulate.numpy_neuron's subclass (same spikes, in numpy).
 
 #: planes between re-anchored increments of the fixed-point ramp
 ANCHOR_PLANES = 256
@@ -175,8 +176,6 @@ class IntegrateAndFire:
             planes :meth:`ramp` returns, bit for bit. The neuron state advances as
             blocks are taken.
         """
-        from codec.simulate import kernels
-
         start = np.ascontiguousarray(start, dtype=np.float64)
         step = np.ascontiguousarray(step, dtype=np.float64)
         if start.shape != self.shape or step.shape != self.shape:
@@ -189,7 +188,7 @@ class IntegrateAndFire:
         if num_planes == 0:
             return
         scale = self.alpha / self.threshold
-        fixed = self._fast_path_applies(*kernels.ramp_range(start.reshape(-1), step.reshape(-1), num_planes, scale))
+        fixed = self._fast_path_applies(*self._ramp_range(start, step, num_planes, scale))
         for b0 in range(0, num_planes, block_planes):
             b1 = min(b0 + block_planes, num_planes)
             block = np.empty((b1 - b0, *self.shape), dtype=np.uint8) if out is None else out[b0:b1]
@@ -204,6 +203,12 @@ class IntegrateAndFire:
         if intensity.ndim != 3 or intensity.shape[1:] != self.shape:
             raise ValueError(f"expected (T, {self.shape[0]}, {self.shape[1]}) input, got {intensity.shape}")
         return intensity
+
+    def _ramp_range(self, start: np.ndarray, step: np.ndarray, num_planes: int, scale: float) -> tuple[float, float]:
+        """``(low, high)``: the extreme increments of a ramp in thresholds, 0 included (NaN: ``(nan, nan)``)."""
+        from codec.simulate import kernels
+
+        return kernels.ramp_range(start.reshape(-1), step.reshape(-1), num_planes, scale)
 
     def _fast_path_applies(self, low: float, high: float) -> bool:
         """Fixed point needs no leak, ``mod``/``subtract``, increments in [0, 1]
