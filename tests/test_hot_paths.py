@@ -159,6 +159,7 @@ def test_dat_read_equals_flip_and_unpackbits(tmp_path, height: int, width: int) 
     if width % 8 == 0:  # the compiled pass (the codec stack) and the numpy one (the thin client)
         for compiled in (True, False):
             np.testing.assert_array_equal(unpack_flipped_rows(raw.reshape(40, height, -1), compiled), expected)
+            assert unpack_flipped_rows(raw[:0].reshape(0, height, width // 8), compiled).shape == (0, height, width)
 
 
 @settings(max_examples=60, deadline=None)

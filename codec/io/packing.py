@@ -137,7 +137,7 @@ def unpack_flipped_rows(rows: np.ndarray, compiled: bool) -> np.ndarray:
 
         out = np.empty(rows.shape, dtype=np.uint64)
         unpack_flipped(rows, out)
-        return out.view(np.uint8).reshape(*rows.shape[:2], -1)
+        return out.view(np.uint8).reshape(*rows.shape[:2], rows.shape[2] * 8)
     return np.unpackbits(rows[:, ::-1], axis=2, bitorder=BIT_ORDER)
 
 
