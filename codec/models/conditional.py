@@ -91,9 +91,9 @@ class ConditionalResidualHyperprior(GainedMeanScaleHyperprior):
 
     def entropy_parameters(self, z_hat: Tensor, level: Tensor | float, context: Tensor | None = None
                            ) -> tuple[Tensor, Tensor]:
-        params = self.h_s(z_hat * self.hyper_gain.inverse(level)) + self.context_prior(self._required(context))
-        scales, means = params.chunk(2, dim=1)
-        return scales, means
+        scales, means = super().entropy_parameters(z_hat, level)
+        scale_offsets, mean_offsets = self.context_prior(self._required(context)).chunk(2, dim=1)
+        return scales + scale_offsets, means + mean_offsets
 
     def synthesize(self, y_hat: Tensor, context: Tensor | None = None) -> Tensor:
         residual = self.g_s(y_hat)

@@ -125,9 +125,9 @@ class SceneCodec:
         Returns:
             ``(payload, (H, W) float32 decoded scene in value_range)``.
         """
-        payload, enc, level = self._compress(scene, quality, spikes_before, spikes_after, context)
+        payload, enc, level, padded_context = self._compress(scene, quality, spikes_before, spikes_after, context)
         with torch.inference_mode():
-            x_hat = self.model.synthesis(enc["y_hat"], level, self._context(context, np.shape(scene)))
+            x_hat = self.model.synthesis(enc["y_hat"], level, padded_context)
         return payload, self._decoded(x_hat, *np.shape(scene))
 
     def _context(self, context: np.ndarray | None, shape: tuple[int, ...]) -> torch.Tensor | None:
@@ -140,8 +140,8 @@ class SceneCodec:
         return pad_to_multiple(torch.from_numpy(np.asarray(context, dtype=np.float32))[None, None])
 
     def _compress(self, scene, quality: float, spikes_before, spikes_after,
-                  context: np.ndarray | None = None) -> tuple[bytes, dict, float]:
-        """``(payload, the model's compress output, level)`` (arguments as :meth:`encode_scene`)."""
+                  context: np.ndarray | None = None) -> tuple[bytes, dict, float, torch.Tensor | None]:
+        """``(payload, the model's compress output, level, padded context)`` (arguments as :meth:`encode_scene`)."""
         scene = np.asarray(scene)
         if scene.ndim != 2:
             raise SpikecodecError(f"a scene must be (H, W), got shape {scene.shape}")
@@ -151,9 +151,10 @@ class SceneCodec:
         level = self._level(quality)
         attn = self._attention_map(scene.shape, spikes_before, spikes_after)
         x = torch.from_numpy(np.clip(scene, *self.value_range).astype(np.float32))[None, None]
-        enc = self.model.compress(pad_to_multiple(x), level, attn, self._context(context, scene.shape))
+        padded_context = self._context(context, scene.shape)
+        enc = self.model.compress(pad_to_multiple(x), level, attn, padded_context)
         strings = [s for (s,) in reversed(enc["strings"])]  # z first, then y
-        return pack_latents(strings), enc, level
+        return pack_latents(strings), enc, level, padded_context
 
     def _decoded(self, x_hat: torch.Tensor, height: int, width: int) -> np.ndarray:
         """``(1,1,H',W')`` model output -> ``(height, width)`` float32 in ``value_range``."""
